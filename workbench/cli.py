@@ -1,0 +1,523 @@
+"""``workbench``: the command line over the same library functions the app calls.
+
+Commands stay thin: parse options, call one library function, print what comes back.
+Errors of the workbench (:class:`WorkbenchError`) become one red line and exit code 1, in
+one place (:class:`_Group`).
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
+
+from . import cases as cases_mod
+from . import codebook as codebook_mod
+from . import coding as coding_mod
+from . import corpus, history
+from .config import Settings, load_settings
+from .errors import WorkbenchError
+from .models import Codebook, Memo
+from .project import create_project, get_or_create_coder, list_projects, overview, resolve_project
+from .sources import seconds_to_clock
+from .store import Store, open_store
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+class _Group(TyperGroup):
+    """Turns every WorkbenchError into one clear message and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except WorkbenchError as exc:
+            err.print(Text("error: ", style="bold red") + Text(str(exc)))
+            raise typer.Exit(1) from None
+
+
+def _typer(help_text: str) -> typer.Typer:
+    return typer.Typer(help=help_text, cls=_Group, no_args_is_help=True, add_completion=False,
+                       pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+app = _typer("Interview workbench: import, code, compare and report interview studies.")
+cases_app = _typer("The case table: cases and their typed attributes.")
+speakers_app = _typer("Speakers of a source: list, rename, set roles.")
+codebook_app = _typer("Codebooks as YAML files: validate, load, export, show.")
+memo_app = _typer("Memos on the project, a source, a code or a coding.")
+app.add_typer(cases_app, name="cases")
+app.add_typer(speakers_app, name="speakers")
+app.add_typer(codebook_app, name="codebook")
+app.add_typer(memo_app, name="memo")
+
+
+@dataclass
+class _State:
+    settings: Settings
+    project_name: str | None
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings.database_url)
+        return self._store
+
+    def project_and_coder(self) -> tuple[int, int]:
+        with self.store.write() as s:
+            project = resolve_project(s, self.project_name)
+            coder = get_or_create_coder(s, self.settings.coder)
+            return project.id, coder.id
+
+
+def _state(ctx: typer.Context) -> _State:
+    return ctx.find_root().obj
+
+
+@app.callback()
+def _main(ctx: typer.Context,
+          db: Annotated[str | None, typer.Option("--db", help="Database URL (default: WORKBENCH_DATABASE_URL or sqlite:///workbench.db).")] = None,
+          project: Annotated[str | None, typer.Option("--project", "-p", help="Project name (needed when the database holds several).")] = None,
+          coder: Annotated[str | None, typer.Option("--coder", help="Who is coding (default: WORKBENCH_CODER or your user name).")] = None):
+    """Interview workbench: import, code, compare and report interview studies."""
+    ctx.obj = _State(load_settings(db, coder), project)
+    ctx.call_on_close(lambda: ctx.obj._store and ctx.obj._store.dispose())
+
+
+def _table(rows: list[dict], title: str | None = None, columns: list[str] | None = None) -> None:
+    if not rows:
+        out.print(Text(f"({title or 'nothing'}: none)"))
+        return
+    table = Table(title=title, show_lines=False)
+    cols = columns or list(rows[0])
+    for c in cols:
+        table.add_column(c, overflow="fold")
+    for r in rows:
+        table.add_row(*[Text("" if r.get(c) is None else str(r.get(c))) for c in cols])
+    out.print(table)
+
+
+# -- projects -------------------------------------------------------------------------------
+
+@app.command()
+def init(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Name of the new project.")],
+         description: Annotated[str, typer.Option(help="What the study is about.")] = ""):
+    """Create the database (if needed) and an empty project in it."""
+    st = _state(ctx)
+    with st.store.write() as s:
+        get_or_create_coder(s, st.settings.coder)
+        project = create_project(s, name, description)
+    out.print(Text(f"created project {project.name!r} in {st.settings.database_url}"))
+
+
+@app.command()
+def demo(ctx: typer.Context):
+    """Build the demo project: six interviews (IT/electronics vs textile) and every codebook."""
+    from .demo import build_demo
+    st = _state(ctx)
+    result = build_demo(st.store, st.settings)
+    if result["created"]:
+        out.print(Text(f"demo project {result['project']!r}: {result['sources']} interviews, "
+                       f"codebooks: {', '.join(result['codebooks'])}"))
+    else:
+        out.print(Text(f"the demo project {result['project']!r} is already there"))
+
+
+@app.command("list")
+def list_(ctx: typer.Context,
+          what: Annotated[str, typer.Argument(help="sources, cases, codebooks, codes, codings, memos, projects or overview.")] = "sources",
+          codebook: Annotated[str | None, typer.Option(help="Only this codebook (for codes/codings).")] = None):
+    """List what a project holds."""
+    st = _state(ctx)
+    with st.store.read() as s:
+        if what == "projects":
+            _table([{"id": p.id, "name": p.name, **overview(s, p.id)} for p in list_projects(s)], "projects")
+            return
+        project = resolve_project(s, st.project_name)
+        if what == "overview":
+            _table([overview(s, project.id)], project.name)
+        elif what == "sources":
+            _table(corpus.list_sources(s, project.id), f"sources of {project.name}")
+        elif what == "cases":
+            frame = cases_mod.case_table(s, project.id)
+            _table(frame.astype(object).where(frame.notna(), None).to_dict("records"), f"cases of {project.name}")
+        elif what == "codebooks":
+            from sqlalchemy import select
+            rows = [{"id": cb.id, "name": cb.name, "codes": len(cb.codes), "file": cb.source_file}
+                    for cb in s.scalars(select(Codebook).where(Codebook.project_id == project.id).order_by(Codebook.name))]
+            _table(rows, "codebooks")
+        elif what == "codes":
+            from sqlalchemy import select
+            stmt = select(Codebook).where(Codebook.project_id == project.id).order_by(Codebook.name)
+            rows = []
+            for cb in s.scalars(stmt):
+                if codebook and codebook not in (cb.name, str(cb.id)):
+                    continue
+                counts = codebook_mod.codings_per_code(s, cb.id)
+                rows += [{"id": c.id, "codebook": cb.name, "code": "/".join(codebook_mod.code_path(c)),
+                          "codings": counts.get(c.id, 0)} for c in cb.codes]
+            _table(rows, "codes")
+        elif what == "codings":
+            rows = [{"id": c.id, "source": c.source.name, "span": f"[{c.start}, {c.end})",
+                     "code": "/".join(codebook_mod.code_path(c.code)), "coder": c.coder.name,
+                     "origin": c.origin.value, "text": _clip(c.source.text[c.start:c.end])}
+                    for c in coding_mod.list_codings(s, project.id)
+                    if not codebook or codebook in (c.code.codebook.name, str(c.code.codebook_id))]
+            _table(rows, "codings")
+        elif what == "memos":
+            _memo_rows(coding_mod.list_memos(s, project.id))
+        else:
+            raise WorkbenchError(f"cannot list {what!r}; choose sources, cases, codebooks, codes, "
+                                 "codings, memos, projects or overview")
+
+
+def _clip(text: str, n: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+@app.command()
+def show(ctx: typer.Context, source: Annotated[str, typer.Argument(help="Source name or id.")]):
+    """Print a source turn by turn with speakers, times and character offsets."""
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        src = corpus.get_source(s, project.id, source)
+        case = src.case.name if src.case else "no case"
+        out.print(Text(f"{src.name}  ({case}, {src.language or '?'}, {len(src.text)} characters)", style="bold"))
+        for seg in src.segments:
+            who = seg.speaker.label if seg.speaker else (f"page {seg.page}" if seg.page else "")
+            head = f"[{seg.start}-{seg.end}] {seconds_to_clock(seg.t_start)} {who}".strip()
+            out.print(Text(head, style="cyan"))
+            out.print(Text(src.text[seg.start:seg.end]))
+
+
+# -- sources --------------------------------------------------------------------------------
+
+@app.command("import")
+def import_(ctx: typer.Context,
+            paths: Annotated[list[Path], typer.Argument(help="Files or folders (txt, docx, srt, vtt, noScribe html, pdf).")],
+            case: Annotated[str | None, typer.Option(help="Put the sources into this case (created if new).")] = None,
+            language: Annotated[str | None, typer.Option(help="Language code, e.g. en or pt (default: guessed).")] = None,
+            encoding: Annotated[str | None, typer.Option(help="Text encoding of txt/srt/vtt files that are not UTF-8, e.g. cp1252.")] = None,
+            skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good files even when some cannot be read.")] = False):
+    """Import transcripts and documents; the same file twice is recognised, not duplicated."""
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("reading", total=None)
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"reading {name}")
+        results, errors = corpus.import_files(st.store, project_id, coder_id, paths, case=case,
+                                              language=language, encoding=encoding,
+                                              skip_bad=skip_bad, progress=progress)
+    for r in results:
+        if r.created:
+            out.print(Text(f"imported {r.file} as {r.name!r}: {r.segments} segments, {r.speakers} speakers"))
+        else:
+            out.print(Text(f"skipped {r.file}: already in the project as {r.duplicate_of!r}"))
+    for e in errors:
+        err.print(Text("not imported: ", style="yellow") + Text(str(e)))
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def assign(ctx: typer.Context, source: Annotated[str, typer.Argument(help="Source name or id.")],
+           case: Annotated[str, typer.Argument(help="Case name (created if new); '-' removes the source from its case.")]):
+    """Put a source into a case."""
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.write(f"assign {source} to case {case}", project_id=project_id, coder_id=coder_id) as s:
+        src = corpus.assign_case(s, project_id, source, None if case == "-" else case)
+        out.print(Text(f"{src.name!r} is now in case {case!r}" if case != "-" else f"{src.name!r} has no case"))
+
+
+# -- cases ----------------------------------------------------------------------------------
+
+@cases_app.command("import")
+def cases_import(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="CSV or XLSX; first column (or 'case') names the case.")]):
+    """Create or update cases and their attributes from a table."""
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    frame = cases_mod.read_table(file)
+    with st.store.write(f"import case table {file.name}", project_id=project_id, coder_id=coder_id) as s:
+        result = cases_mod.import_case_table(s, project_id, frame, file=str(file))
+        types = cases_mod.attribute_types(s, project_id)
+    out.print(Text(f"{result['cases']} cases ({result['created']} new), {result['attributes']} attributes: "
+                   + ", ".join(f"{k} ({v})" for k, v in types.items())))
+
+
+@cases_app.command("export")
+def cases_export(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Target .csv or .xlsx file.")]):
+    """Write the case table as CSV or XLSX."""
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        path = cases_mod.export_case_table(s, project.id, file)
+    out.print(Text(f"wrote {path}"))
+
+
+@cases_app.command("set")
+def cases_set(ctx: typer.Context, case: Annotated[str, typer.Argument(help="Case name (created if new).")],
+              attribute: Annotated[str, typer.Argument(help="Attribute name (created as text if new).")],
+              value: Annotated[str, typer.Argument(help="Value; empty clears it.")]):
+    """Set one attribute value of one case."""
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.write(f"set {attribute} of {case}", project_id=project_id, coder_id=coder_id) as s:
+        c = corpus.get_or_create_case(s, project_id, case)
+        attr = cases_mod.get_or_create_attribute(s, project_id, attribute)
+        cases_mod.set_value(s, c, attr, cases_mod.parse_value(value, attr.type, where=f"{case}/{attribute}"))
+    out.print(Text(f"{case}: {attribute} = {value}"))
+
+
+# -- speakers -------------------------------------------------------------------------------
+
+@speakers_app.command("list")
+def speakers_list(ctx: typer.Context, source: Annotated[str, typer.Argument(help="Source name or id.")]):
+    """Speakers of a source with their roles and number of turns."""
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        src = corpus.get_source(s, project.id, source)
+        _table([{"speaker": sp.label, "role": sp.role.value if sp.role else "",
+                 "turns": sum(1 for seg in src.segments if seg.speaker_id == sp.id)} for sp in src.speakers],
+               f"speakers of {src.name}")
+
+
+@speakers_app.command("rename")
+def speakers_rename(ctx: typer.Context, source: Annotated[str, typer.Argument(help="Source name or id.")],
+                    old: Annotated[str, typer.Argument(help="Current label.")],
+                    new: Annotated[str, typer.Argument(help="New label.")]):
+    """Rename a speaker of a source (codings stay where they are)."""
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.write(f"rename speaker {old} to {new}", project_id=project_id, coder_id=coder_id) as s:
+        corpus.rename_speaker(s, project_id, source, old, new)
+    out.print(Text(f"renamed {old!r} to {new!r}"))
+
+
+@speakers_app.command("role")
+def speakers_role(ctx: typer.Context, source: Annotated[str, typer.Argument(help="Source name or id.")],
+                  label: Annotated[str, typer.Argument(help="Speaker label.")],
+                  role: Annotated[str, typer.Argument(help="interviewer, interviewee, other, or '-' to clear.")]):
+    """Set the role of a speaker."""
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.write(f"set role of {label}", project_id=project_id, coder_id=coder_id) as s:
+        corpus.set_speaker_role(s, project_id, source, label, None if role == "-" else role)
+    out.print(Text(f"{label!r} is now {role}"))
+
+
+# -- codebooks ------------------------------------------------------------------------------
+
+@codebook_app.command("validate")
+def codebook_validate(files: Annotated[list[Path], typer.Argument(help="Codebook YAML files.")]):
+    """Check codebook files and report every problem with its file and line."""
+    bad = 0
+    for f in files:
+        spec, problems = codebook_mod.check_file(f)
+        if problems:
+            bad += 1
+            for p in problems:
+                err.print(Text(str(p)))
+        else:
+            out.print(Text(f"{f}: ok ({sum(1 for _ in spec.walk())} codes)"))
+    if bad:
+        raise typer.Exit(1)
+
+
+@codebook_app.command("load")
+def codebook_load(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="Codebook YAML file.")],
+                  update: Annotated[bool, typer.Option("--update", help="Merge into the codebook with the same GUID or name.")] = False):
+    """Load a codebook file into the project."""
+    st = _state(ctx)
+    spec = codebook_mod.read_codebook(file)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.write(f"load codebook {spec.name}", project_id=project_id, coder_id=coder_id) as s:
+        r = codebook_mod.store_codebook(s, project_id, spec, update=update)
+    out.print(Text(f"codebook {r['name']!r}: {r['added']} codes added, {r['updated']} updated"))
+    for path in r["kept_codes"]:
+        out.print(Text(f"  kept {path!r}: no longer in the file (delete it in the app if it should go)"))
+
+
+@codebook_app.command("export")
+def codebook_export(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Codebook name or id.")],
+                    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of printing.")] = None):
+    """Write a codebook of the project as YAML."""
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        text = codebook_mod.to_yaml(codebook_mod.spec_from_db(codebook_mod.get_codebook(s, project.id, name)))
+    if output:
+        tmp = output.with_name(output.name + ".partial")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(output)
+        out.print(Text(f"wrote {output}"))
+    else:
+        sys.stdout.write(text)
+
+
+@codebook_app.command("show")
+def codebook_show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Codebook name or id.")]):
+    """Print the code tree of a codebook with definitions."""
+    from rich.tree import Tree
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        cb = codebook_mod.get_codebook(s, project.id, name)
+        tree = Tree(Text(cb.name, style="bold"))
+
+        def add(node, code):
+            branch = node.add(Text(f"{code.name} (id {code.id})", style=code.color)
+                              + Text(f"\n{_clip(code.definition, 160)}", style="dim"))
+            for child in code.children:
+                add(branch, child)
+        for code in (c for c in cb.codes if c.parent_id is None):
+            add(tree, code)
+        out.print(tree)
+
+
+# -- coding ---------------------------------------------------------------------------------
+
+@app.command()
+def code(ctx: typer.Context, source: Annotated[str, typer.Argument(help="Source name or id.")],
+         start: Annotated[int, typer.Argument(help="Start offset (characters, from 0).")],
+         end: Annotated[int, typer.Argument(help="End offset (exclusive).")],
+         codes: Annotated[list[str], typer.Argument(help="Code names, paths (Parent/Child) or ids.")],
+         codebook: Annotated[str | None, typer.Option(help="Look codes up in this codebook only.")] = None,
+         memo: Annotated[str | None, typer.Option(help="A memo on the coding.")] = None):
+    """Apply one or more codes to the span [START, END) of a source."""
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.write(f"code {source} [{start}, {end})", project_id=project_id, coder_id=coder_id) as s:
+        from .models import Coder
+        src = corpus.get_source(s, project_id, source)
+        coder = s.get(Coder, coder_id)
+        for ref in codes:
+            c = codebook_mod.find_code(s, project_id, ref, codebook)
+            coding, created = coding_mod.apply_code(s, src, c.id, coder, start, end, memo=memo)
+            verb = "coded" if created else "already coded"
+            out.print(Text(f"{verb} [{start}, {end}) of {src.name!r} with {'/'.join(codebook_mod.code_path(c))!r} "
+                           f"(coding {coding.id}): {_clip(src.text[start:end])!r}"))
+
+
+@app.command()
+def uncode(ctx: typer.Context, coding_id: Annotated[int, typer.Argument(help="Coding id (see `list codings`).")]):
+    """Remove a coding."""
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.write(f"remove coding {coding_id}", project_id=project_id, coder_id=coder_id) as s:
+        coding_mod.remove_coding(s, project_id, coding_id)
+    out.print(Text(f"removed coding {coding_id}"))
+
+
+@app.command()
+def adjust(ctx: typer.Context, coding_id: Annotated[int, typer.Argument(help="Coding id.")],
+           start: Annotated[int, typer.Argument(help="New start offset.")],
+           end: Annotated[int, typer.Argument(help="New end offset (exclusive).")]):
+    """Move the boundaries of a coding."""
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.write(f"adjust coding {coding_id}", project_id=project_id, coder_id=coder_id) as s:
+        c = coding_mod.adjust_coding(s, project_id, coding_id, start, end)
+        out.print(Text(f"coding {coding_id} now covers [{start}, {end}): {_clip(c.source.text[start:end])!r}"))
+
+
+@app.command()
+def undo(ctx: typer.Context):
+    """Undo your last change in the project (survives restarts)."""
+    _step(ctx, redo=False)
+
+
+@app.command()
+def redo(ctx: typer.Context):
+    """Redo the change you undid last."""
+    _step(ctx, redo=True)
+
+
+def _step(ctx: typer.Context, *, redo: bool) -> None:
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.write() as s:
+        result = (history.redo if redo else history.undo)(s, project_id, coder_id)
+    out.print(Text(f"{'redone' if redo else 'undone'}: {result.action} ({result.changes} changes)"))
+
+
+@app.command("history")
+def history_(ctx: typer.Context, limit: Annotated[int, typer.Option(help="How many events.")] = 30):
+    """The event log of the project: who changed what, newest first."""
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        from .models import Coder
+        names = {c.id: c.name for c in s.query(Coder)}
+        _table([{"id": e.id, "when": e.created_at.strftime("%Y-%m-%d %H:%M:%S"), "who": names.get(e.coder_id, ""),
+                 "action": e.action, "change": f"{e.op} {e.entity} {e.entity_id}", "state": e.state.value}
+                for e in history.recent(s, project.id, limit)], "history")
+
+
+# -- memos ----------------------------------------------------------------------------------
+
+def _memo_rows(memos: list[Memo]) -> None:
+    _table([{"id": m.id, "on": m.target + (f" {m.source_id or m.code_id or m.coding_id}" if m.target != "project" else ""),
+             "title": m.title, "text": _clip(m.text, 100)} for m in memos], "memos")
+
+
+@memo_app.command("add")
+def memo_add(ctx: typer.Context, text: Annotated[str, typer.Argument(help="The memo text.")],
+             title: Annotated[str, typer.Option(help="A short title.")] = "",
+             source: Annotated[str | None, typer.Option(help="Annotate this source.")] = None,
+             code_ref: Annotated[str | None, typer.Option("--code", help="Annotate this code.")] = None,
+             coding: Annotated[int | None, typer.Option(help="Annotate this coding.")] = None):
+    """Write a memo on the project (default), a source, a code or a coding."""
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.write("add memo", project_id=project_id, coder_id=coder_id) as s:
+        from .models import Coder
+        memo = coding_mod.add_memo(
+            s, project_id, text, title=title, coder=s.get(Coder, coder_id),
+            source=corpus.get_source(s, project_id, source) if source else None,
+            code=codebook_mod.find_code(s, project_id, code_ref) if code_ref else None,
+            coding=coding_mod.get_coding(s, project_id, coding) if coding else None)
+        out.print(Text(f"memo {memo.id} on the {memo.target}"))
+
+
+@memo_app.command("list")
+def memo_list(ctx: typer.Context, search: Annotated[str | None, typer.Option(help="Only memos containing this text.")] = None):
+    """All memos of the project, newest first."""
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        _memo_rows(coding_mod.list_memos(s, project.id, search))
+
+
+# -- storage --------------------------------------------------------------------------------
+
+@app.command()
+def backup(ctx: typer.Context, dest: Annotated[Path, typer.Argument(help="Target file, e.g. backups/study-2026-11-23.db.")]):
+    """Copy a SQLite project safely while it is in use, and verify the copy."""
+    st = _state(ctx)
+    path = st.store.backup(dest)
+    out.print(Text(f"backed up to {path} (integrity check ok)"))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Applying, removing and adjusting codings; memos.
+
+Functions take a session from ``Store.write(action=...)`` so that every change lands in the
+event log as one undoable action. Spans are code-point offsets ``[start, end)`` into the
+source text (ARCHITECTURE.md, "Text offsets").
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .errors import InvalidSpan, NotFound
+from .models import Code, Codebook, Coder, Coding, CodingOrigin, Memo, Source
+
+
+def check_span(source: Source, start: int, end: int) -> None:
+    """Refuse a span that is empty, reversed, or reaches outside the source text."""
+    n = len(source.text)
+    if start < 0 or end > n:
+        raise InvalidSpan(f"span [{start}, {end}) lies outside the text of {source.name!r}, "
+                          f"which has {n} characters", file=source.name, offset=start if start < 0 else end)
+    if end <= start:
+        raise InvalidSpan(f"span [{start}, {end}) is empty or reversed: end must be greater than start",
+                          file=source.name, offset=start)
+
+
+def _code_in_project(session: Session, code_id: int, project_id: int) -> Code:
+    code = session.get(Code, code_id)
+    if code is None or session.get(Codebook, code.codebook_id).project_id != project_id:
+        raise NotFound(f"no code with id {code_id} in this project")
+    return code
+
+
+def apply_code(session: Session, source: Source, code_id: int, coder: Coder, start: int, end: int, *,
+               memo: str | None = None, origin: CodingOrigin = CodingOrigin.manual,
+               run_id: int | None = None) -> tuple[Coding, bool]:
+    """Code ``[start, end)`` of a source. Returns ``(coding, created)``.
+
+    The same coder applying the same code to the same span again gets the existing coding
+    back (and the memo, if given, is added to it): a double click never makes two codings.
+    """
+    check_span(source, start, end)
+    _code_in_project(session, code_id, source.project_id)
+    existing = session.scalar(select(Coding).where(
+        Coding.source_id == source.id, Coding.code_id == code_id, Coding.coder_id == coder.id,
+        Coding.start == start, Coding.end == end))
+    created = existing is None
+    coding = existing or Coding(source_id=source.id, code_id=code_id, coder_id=coder.id, start=start,
+                                end=end, origin=origin, run_id=run_id)
+    if created:
+        session.add(coding)
+        session.flush()
+    if memo:
+        set_coding_memo(session, coding, memo, coder)
+    return coding, created
+
+
+def get_coding(session: Session, project_id: int, coding_id: int) -> Coding:
+    coding = session.get(Coding, coding_id)
+    if coding is None or coding.source.project_id != project_id:
+        raise NotFound(f"no coding with id {coding_id} in this project")
+    return coding
+
+
+def remove_coding(session: Session, project_id: int, coding_id: int) -> Coding:
+    """Delete a coding (and its memo); undo brings both back."""
+    coding = get_coding(session, project_id, coding_id)
+    for memo in list(coding.memos):
+        session.delete(memo)
+    session.delete(coding)
+    session.flush()
+    return coding
+
+
+def adjust_coding(session: Session, project_id: int, coding_id: int, start: int, end: int) -> Coding:
+    """Move a coding's boundaries to ``[start, end)``."""
+    coding = get_coding(session, project_id, coding_id)
+    check_span(coding.source, start, end)
+    coding.start, coding.end = start, end
+    session.flush()
+    return coding
+
+
+def set_coding_memo(session: Session, coding: Coding, text: str, coder: Coder | None) -> Memo | None:
+    """Set the memo of a coding (empty text removes it)."""
+    memo = coding.memos[0] if coding.memos else None
+    if not text.strip():
+        if memo is not None:
+            session.delete(memo)
+            session.flush()
+        return None
+    if memo is None:
+        memo = Memo(project_id=coding.source.project_id, coding_id=coding.id,
+                    coder_id=coder.id if coder else None)
+        coding.memos.append(memo)
+    memo.text = text
+    session.flush()
+    return memo
+
+
+def add_memo(session: Session, project_id: int, text: str, *, coder: Coder | None = None,
+             title: str = "", source: Source | None = None, code: Code | None = None,
+             coding: Coding | None = None) -> Memo:
+    """A memo on the project, or on one source, code or coding of it."""
+    targets = [t for t in (source, code, coding) if t is not None]
+    if len(targets) > 1:
+        raise InvalidSpan("a memo annotates one thing: the project, a source, a code or a coding")
+    if not text.strip():
+        raise InvalidSpan("a memo needs some text")
+    memo = Memo(project_id=project_id, text=text, title=title, coder_id=coder.id if coder else None,
+                source_id=source.id if source else None, code_id=code.id if code else None,
+                coding_id=coding.id if coding else None)
+    session.add(memo)
+    session.flush()
+    return memo
+
+
+def list_memos(session: Session, project_id: int, search: str | None = None) -> list[Memo]:
+    """All memos of a project, newest first; ``search`` filters title and text."""
+    stmt = select(Memo).where(Memo.project_id == project_id).order_by(Memo.updated_at.desc(), Memo.id.desc())
+    memos = list(session.scalars(stmt))
+    if search:
+        needle = search.casefold()
+        memos = [m for m in memos if needle in m.text.casefold() or needle in m.title.casefold()]
+    return memos
+
+
+def list_codings(session: Session, project_id: int, *, source_id: int | None = None,
+                 code_id: int | None = None, coder_id: int | None = None) -> list[Coding]:
+    """Codings of a project, in text order per source."""
+    stmt = select(Coding).join(Source).where(Source.project_id == project_id)
+    if source_id is not None:
+        stmt = stmt.where(Coding.source_id == source_id)
+    if code_id is not None:
+        stmt = stmt.where(Coding.code_id == code_id)
+    if coder_id is not None:
+        stmt = stmt.where(Coding.coder_id == coder_id)
+    return list(session.scalars(stmt.order_by(Source.name, Coding.start, Coding.end, Coding.id)))

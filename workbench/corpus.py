@@ -1,0 +1,203 @@
+"""Sources in the database: importing files, listing them, speakers and their roles."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .errors import AlreadyExists, InvalidSource, NotFound, WorkbenchError
+from .models import Case, Coding, Segment, Source, SourceKind, Speaker, SpeakerRole
+from .sources import TRANSCRIPT_EXTENSIONS, ParsedSource, guess_role, parse_file, sha256
+
+
+@dataclass
+class ImportResult:
+    """What happened to one file of an import."""
+    file: str
+    name: str
+    source_id: int | None = None
+    created: bool = False
+    duplicate_of: str | None = None
+    segments: int = 0
+    speakers: int = 0
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named directly, plus the supported files inside named folders (sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file()
+                              and f.suffix.lower() in TRANSCRIPT_EXTENSIONS))
+        else:
+            out.append(p)
+    return out
+
+
+def get_or_create_case(session: Session, project_id: int, name: str) -> Case:
+    case = session.scalar(select(Case).where(Case.project_id == project_id, Case.name == name))
+    if case is None:
+        case = Case(project_id=project_id, name=name)
+        session.add(case)
+        session.flush()
+    return case
+
+
+def _unique_name(session: Session, project_id: int, name: str) -> str:
+    taken = set(session.scalars(select(Source.name).where(Source.project_id == project_id)))
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name} ({n})", n + 1
+    return candidate
+
+
+def add_parsed_source(session: Session, project_id: int, parsed: ParsedSource, *, name: str,
+                      file_hash: str, original_filename: str = "", case_id: int | None = None,
+                      language: str | None = None) -> Source:
+    """Store a parsed source with its speakers and segments (in the caller's transaction)."""
+    source = Source(project_id=project_id, case_id=case_id, name=_unique_name(session, project_id, name),
+                    kind=SourceKind(parsed.kind), format=parsed.format,
+                    original_filename=original_filename, file_hash=file_hash, text=parsed.text,
+                    text_hash=sha256(parsed.text.encode("utf-8")),
+                    language=language or parsed.language)
+    has_interviewer = any(guess_role(s) for s in parsed.speakers)
+    speakers = {}
+    for label in parsed.speakers:
+        role = guess_role(label) or ("interviewee" if has_interviewer else None)
+        speakers[label] = Speaker(label=label, role=SpeakerRole(role) if role else None)
+        source.speakers.append(speakers[label])
+    for idx, (seg, (start, end)) in enumerate(zip(parsed.segments, parsed.spans)):
+        source.segments.append(Segment(idx=idx, start=start, end=end, t_start=seg.t_start,
+                                       t_end=seg.t_end, page=seg.page,
+                                       speaker=speakers.get(seg.speaker)))
+    session.add(source)
+    session.flush()
+    return source
+
+
+def import_files(store, project_id: int, coder_id: int | None, paths: Iterable[str | Path], *,
+                 case: str | None = None, language: str | None = None, encoding: str | None = None,
+                 skip_bad: bool = False,
+                 progress: Callable[[int, int, str], None] | None = None) -> tuple[list[ImportResult], list[WorkbenchError]]:
+    """Import files (or folders) as sources of a project, all in one transaction.
+
+    Every file is parsed before anything is written. A bad file stops the whole import
+    (nothing stored) unless ``skip_bad``; then the good files are stored and the errors
+    returned. A file whose bytes are already in the project is reported, not duplicated.
+    """
+    files = expand_paths(paths)
+    if not files:
+        raise InvalidSource("no files to import (folders are searched for "
+                            f"{', '.join(sorted(TRANSCRIPT_EXTENSIONS))})")
+    parsed: list[tuple[Path, ParsedSource, bytes]] = []
+    errors: list[WorkbenchError] = []
+    for i, f in enumerate(files):
+        if progress:
+            progress(i, len(files), f.name)
+        try:
+            p, data = parse_file(f, encoding=encoding)
+            parsed.append((f, p, data))
+        except WorkbenchError as exc:
+            errors.append(exc)
+    if errors and not skip_bad:
+        raise errors[0] if len(errors) == 1 else InvalidSource(
+            f"{len(errors)} files cannot be imported, nothing was stored:\n" + "\n".join(map(str, errors)))
+    results = []
+    with store.write(f"import {len(parsed)} file(s)", project_id=project_id, coder_id=coder_id) as s:
+        case_id = get_or_create_case(s, project_id, case).id if case else None
+        seen: dict[str, str] = {}
+        for f, p, data in parsed:
+            digest = sha256(data)
+            existing = s.scalar(select(Source).where(Source.project_id == project_id,
+                                                     Source.file_hash == digest))
+            if existing or digest in seen:
+                results.append(ImportResult(str(f), existing.name if existing else seen[digest],
+                                            existing.id if existing else None,
+                                            duplicate_of=existing.name if existing else seen[digest]))
+                continue
+            src = add_parsed_source(s, project_id, p, name=f.stem, file_hash=digest,
+                                    original_filename=f.name, case_id=case_id, language=language)
+            seen[digest] = src.name
+            results.append(ImportResult(str(f), src.name, src.id, created=True,
+                                        segments=len(p.segments), speakers=len(p.speakers)))
+    if progress:
+        progress(len(files), len(files), "")
+    return results, errors
+
+
+# -- reading -------------------------------------------------------------------------------
+
+def get_source(session: Session, project_id: int, ref: str | int) -> Source:
+    """A source by id or by name."""
+    source = None
+    if isinstance(ref, int) or str(ref).isdigit():
+        source = session.get(Source, int(ref))
+        if source is not None and source.project_id != project_id:
+            source = None
+    if source is None:
+        source = session.scalar(select(Source).where(Source.project_id == project_id,
+                                                     Source.name == str(ref)))
+    if source is None:
+        raise NotFound(f"no source {ref!r} in this project")
+    return source
+
+
+def list_sources(session: Session, project_id: int) -> list[dict]:
+    """One row per source: name, case, kind, language, words, segments, speakers, codings."""
+    coding_counts = dict(session.execute(
+        select(Coding.source_id, func.count(Coding.id)).join(Source)
+        .where(Source.project_id == project_id).group_by(Coding.source_id)).all())
+    rows = []
+    for src in session.scalars(select(Source).where(Source.project_id == project_id).order_by(Source.name)):
+        rows.append({"id": src.id, "name": src.name, "case": src.case.name if src.case else "",
+                     "kind": src.kind.value, "format": src.format, "language": src.language or "",
+                     "words": len(src.text.split()), "segments": len(src.segments),
+                     "speakers": ", ".join(f"{sp.label} ({sp.role.value if sp.role else '?'})"
+                                           for sp in src.speakers),
+                     "codings": coding_counts.get(src.id, 0), "status": src.status.value})
+    return rows
+
+
+def assign_case(session: Session, project_id: int, source_ref: str | int, case_name: str | None) -> Source:
+    """Put a source into a case (created when new); ``None`` takes it out of its case."""
+    source = get_source(session, project_id, source_ref)
+    source.case_id = get_or_create_case(session, project_id, case_name).id if case_name else None
+    return source
+
+
+# -- speakers --------------------------------------------------------------------------------
+
+def _speaker(session: Session, source: Source, label: str) -> Speaker:
+    sp = session.scalar(select(Speaker).where(Speaker.source_id == source.id, Speaker.label == label))
+    if sp is None:
+        known = ", ".join(s.label for s in source.speakers) or "none"
+        raise NotFound(f"source {source.name!r} has no speaker {label!r} (speakers: {known})")
+    return sp
+
+
+def rename_speaker(session: Session, project_id: int, source_ref: str | int, old: str, new: str) -> Speaker:
+    """Rename a speaker of one source; turns keep their speaker, codings do not move."""
+    source = get_source(session, project_id, source_ref)
+    new = new.strip()
+    if not new:
+        raise InvalidSource("a speaker needs a name")
+    sp = _speaker(session, source, old)
+    if new != old and any(s.label == new for s in source.speakers):
+        raise AlreadyExists(f"source {source.name!r} already has a speaker {new!r}")
+    sp.label = new
+    return sp
+
+
+def set_speaker_role(session: Session, project_id: int, source_ref: str | int, label: str,
+                     role: str | None) -> Speaker:
+    """Give a speaker the role interviewer, interviewee or other (None clears it)."""
+    source = get_source(session, project_id, source_ref)
+    sp = _speaker(session, source, label)
+    try:
+        sp.role = SpeakerRole(role) if role else None
+    except ValueError as exc:
+        raise InvalidSource(f"unknown role {role!r}; use interviewer, interviewee or other") from exc
+    return sp

@@ -1,0 +1,58 @@
+"""The demo project: six interviews (IT/electronics vs textile), their cases, all codebooks."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+
+from . import cases as cases_mod
+from .codebook import read_codebook, store_codebook
+from .config import Settings
+from .corpus import get_or_create_case, import_files
+from .errors import InvalidSource
+from .models import Project, Source
+from .project import create_project, get_or_create_coder
+
+
+def read_manifest(demo_dir: Path) -> dict:
+    path = demo_dir / "demo.yaml"
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidSource(f"demo manifest missing ({exc.strerror})", file=str(path)) from exc
+
+
+def build_demo(store, settings: Settings, *, coder_name: str | None = None) -> dict:
+    """Create the demo project (once): cases with attributes, six transcripts, every codebook.
+
+    Returns what was done; running it again on a database that has the demo adds nothing.
+    """
+    manifest = read_manifest(settings.demo_dir)
+    name = manifest["project"]
+    with store.write() as s:
+        coder = get_or_create_coder(s, coder_name or settings.coder)
+        coder_id = coder.id
+        project = s.scalar(select(Project).where(Project.name == name))
+        if project is not None and s.scalar(select(Source.id).where(Source.project_id == project.id).limit(1)):
+            return {"project": name, "project_id": project.id, "created": False}
+        if project is None:
+            project = create_project(s, name, manifest.get("description", "").strip())
+        project_id = project.id
+    with store.write("load the demo case table", project_id=project_id, coder_id=coder_id) as s:
+        frame = cases_mod.read_table(settings.demo_dir / manifest["cases"])
+        cases_mod.import_case_table(s, project_id, frame, file=manifest["cases"])
+    sources = []
+    for entry in manifest["sources"]:
+        results, _ = import_files(store, project_id, coder_id, [settings.demo_dir / entry["file"]])
+        sources.extend(results)
+        with store.write(f"assign {entry['file']} to its case", project_id=project_id, coder_id=coder_id) as s:
+            src = s.get(Source, results[0].source_id)
+            src.case_id = get_or_create_case(s, project_id, entry["case"]).id
+    books = []
+    for path in sorted(settings.codebooks_dir.glob("*.yaml")):
+        spec = read_codebook(path)
+        with store.write(f"load codebook {spec.name}", project_id=project_id, coder_id=coder_id) as s:
+            books.append(store_codebook(s, project_id, spec)["name"])
+    return {"project": name, "project_id": project_id, "created": True,
+            "sources": len(sources), "codebooks": books}

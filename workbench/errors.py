@@ -1,0 +1,88 @@
+"""Errors the workbench reports to a person.
+
+Every error a researcher can cause (a bad file, a span outside the text, a database from a
+newer version) is a subclass of :class:`WorkbenchError`. It carries *where* the problem is
+(file, line, offset) so that the CLI and the UI can turn it into one clear message in one
+place (``workbench.cli.main`` and ``workbench.ui.errors``).
+"""
+from __future__ import annotations
+
+
+class WorkbenchError(Exception):
+    """Base class: a message plus an optional location (file, line, offset)."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 offset: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+        self.offset = offset
+
+    @property
+    def where(self) -> str:
+        """``file:line`` / ``file, offset N`` / ``""`` - the location part of the message."""
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.offset is not None:
+            parts.append(f"offset {self.offset}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class InvalidCodebook(WorkbenchError):
+    """A codebook file that cannot be loaded (syntax, schema, duplicate names...).
+
+    ``problems`` holds every problem found when there were several; the message lists all.
+    """
+
+    def __init__(self, message: str, line: int | None = None, *, file: str | None = None,
+                 problems: list[InvalidCodebook] | None = None):
+        super().__init__(message, file=file, line=line)
+        self.problems = problems or [self]
+
+    def __str__(self) -> str:
+        if len(self.problems) > 1:
+            return "\n".join(WorkbenchError.__str__(p) for p in self.problems)
+        return super().__str__()
+
+
+class InvalidSource(WorkbenchError):
+    """A transcript or document that cannot be imported."""
+
+
+class InvalidCaseTable(WorkbenchError):
+    """A case table (CSV/XLSX) with a bad row or value."""
+
+
+class InvalidSpan(WorkbenchError):
+    """A coding span that does not fit the source text."""
+
+
+class NotFound(WorkbenchError):
+    """A project, source, code, coding... that does not exist."""
+
+
+class AlreadyExists(WorkbenchError):
+    """A name or file that is already in the project."""
+
+
+class DatabaseProblem(WorkbenchError):
+    """The database cannot be opened safely (not a database, newer schema, damaged...)."""
+
+
+class DatabaseBusy(WorkbenchError):
+    """Another process held the write lock past the busy timeout."""
+
+
+class NothingToUndo(WorkbenchError):
+    """Undo or redo was asked for with an empty stack."""
+
+
+class UndoConflict(WorkbenchError):
+    """The row an undo would restore was changed since (by another coder)."""

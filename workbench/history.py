@@ -1,0 +1,233 @@
+"""The event log: every row change a person makes, grouped per action, with undo and redo.
+
+A write session that is *tracked* (``Store.write(action=...)``) records, at each flush, one
+``event`` row per inserted, updated or deleted row with its values before and after. Undo
+replays a group backwards, redo forwards. Because the stack lives in the database, it
+survives a restart and is shared by the UI and the CLI. Undo is per coder and project: one
+coder's undo never reverts another coder's work; if another coder changed a row since, the
+undo is refused (:class:`UndoConflict`) rather than overwriting their change.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Date, DateTime, event, insert, select, update
+from sqlalchemy.orm import Session
+
+from .errors import NothingToUndo, UndoConflict
+from .models import MODELS_BY_TABLE, Base, Event, EventState, Job, Suggestion, utcnow
+
+# Rows that are machine bookkeeping, not a person's change.
+UNTRACKED = (Event, Job, Suggestion)
+# Columns that change on every write and would make every undo look like a conflict.
+VOLATILE = {"updated_at"}
+
+
+@dataclass
+class _Tracking:
+    action: str
+    project_id: int | None
+    coder_id: int | None
+    group_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    pending: list[tuple[str, Base, dict | None]] = field(default_factory=list)
+    started: bool = False
+
+
+def track(session: Session, *, action: str, project_id: int | None, coder_id: int | None) -> None:
+    """Record the row changes of ``session`` as one undoable action."""
+    session.info["tracking"] = _Tracking(action, project_id, coder_id)
+
+
+def set_project(session: Session, project_id: int) -> None:
+    """Tell a tracked session its project once it is known (e.g. right after creating it)."""
+    tracking = session.info.get("tracking")
+    if tracking is not None:
+        tracking.project_id = project_id
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        # SQLite hands back naive datetimes, PostgreSQL aware ones: compare in naive UTC.
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(obj: Base) -> dict[str, Any]:
+    """The column values of a row, as JSON-ready values."""
+    mapper = obj.__mapper__
+    return {attr.key: _jsonable(getattr(obj, attr.key)) for attr in mapper.column_attrs}
+
+
+def _snapshot_before(obj: Base) -> dict[str, Any]:
+    from sqlalchemy import inspect as sa_inspect
+    state = sa_inspect(obj)
+    before = {}
+    for attr in obj.__mapper__.column_attrs:
+        hist = state.attrs[attr.key].history
+        if hist.deleted:
+            before[attr.key] = _jsonable(hist.deleted[0])
+        elif hist.unchanged:
+            before[attr.key] = _jsonable(hist.unchanged[0])
+        else:
+            before[attr.key] = _jsonable(getattr(obj, attr.key))
+    return before
+
+
+def restore_values(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+    """Turn a JSON snapshot back into Python values for ``model``'s columns."""
+    out = {}
+    for attr in model.__mapper__.column_attrs:
+        if attr.key not in values:
+            continue
+        value = values[attr.key]
+        col_type = attr.columns[0].type
+        if value is not None and isinstance(col_type, DateTime):
+            value = dt.datetime.fromisoformat(value).replace(tzinfo=dt.timezone.utc)
+        elif value is not None and isinstance(col_type, Date):
+            value = dt.date.fromisoformat(value)
+        elif value is not None and getattr(col_type, "enum_class", None) is not None:
+            value = col_type.enum_class(value)
+        out[attr.key] = value
+    return out
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _ctx, _instances) -> None:
+    tracking: _Tracking | None = session.info.get("tracking")
+    if tracking is None:
+        return
+    for obj in session.deleted:
+        if not isinstance(obj, UNTRACKED):
+            tracking.pending.append(("delete", obj, _snapshot_before(obj)))
+    for obj in session.dirty:
+        if not isinstance(obj, UNTRACKED) and session.is_modified(obj, include_collections=False):
+            tracking.pending.append(("update", obj, _snapshot_before(obj)))
+    for obj in session.new:
+        if not isinstance(obj, UNTRACKED):
+            tracking.pending.append(("insert", obj, None))
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _ctx) -> None:
+    tracking: _Tracking | None = session.info.get("tracking")
+    if tracking is None or not tracking.pending:
+        return
+    rows = []
+    for op, obj, before in tracking.pending:
+        after = None if op == "delete" else snapshot(obj)
+        if op == "update" and {k: v for k, v in before.items() if k not in VOLATILE} == \
+                {k: v for k, v in after.items() if k not in VOLATILE}:
+            continue
+        project_id = tracking.project_id
+        if project_id is None and obj.__tablename__ == "project":
+            project_id = (after or before)["id"]
+        rows.append({"group_id": tracking.group_id, "project_id": project_id,
+                     "coder_id": tracking.coder_id, "action": tracking.action, "op": op,
+                     "entity": obj.__tablename__, "entity_id": (after or before)["id"],
+                     "before": before, "after": after, "state": EventState.done.value,
+                     "created_at": utcnow()})
+    tracking.pending.clear()
+    if not rows:
+        return
+    conn = session.connection()
+    if not tracking.started and tracking.project_id is not None:
+        # A new action makes the undone actions of this coder un-redoable.
+        conn.execute(update(Event).where(
+            Event.project_id == tracking.project_id, Event.coder_id == tracking.coder_id,
+            Event.state == EventState.undone).values(state=EventState.discarded))
+        tracking.started = True
+    conn.execute(insert(Event), rows)
+
+
+def _table_order() -> list[str]:
+    return [t.name for t in Base.metadata.sorted_tables]
+
+
+def _last_group(session: Session, project_id: int, coder_id: int | None, state: EventState) -> str:
+    order = Event.undone_at.desc() if state == EventState.undone else Event.id.desc()
+    group = session.scalar(
+        select(Event.group_id).where(Event.project_id == project_id, Event.coder_id == coder_id,
+                                     Event.state == state).order_by(order, Event.id.desc()).limit(1))
+    if group is None:
+        raise NothingToUndo("nothing to undo" if state == EventState.done else "nothing to redo")
+    return group
+
+
+def _comparable(values: dict | None) -> dict:
+    return {k: v for k, v in (values or {}).items() if k not in VOLATILE}
+
+
+def _replay(session: Session, events: list[Event], forward: bool) -> None:
+    """Apply ``events`` (forward = redo) or their inverse (undo), parents before children."""
+    order = _table_order()
+    inserts, deletes, updates = [], [], []
+    for ev in (events if forward else reversed(events)):
+        model = MODELS_BY_TABLE[ev.entity]
+        op = ev.op if forward else {"insert": "delete", "delete": "insert", "update": "update"}[ev.op]
+        expected = ev.before if forward else ev.after      # what the row must look like now
+        target = ev.after if forward else ev.before        # what it becomes
+        current = session.get(model, ev.entity_id)
+        if op == "insert":
+            if current is not None:
+                raise UndoConflict(f"{ev.entity} {ev.entity_id} exists again; cannot restore it")
+            inserts.append((model, target))
+        else:
+            if current is None or _comparable(snapshot(current)) != _comparable(expected):
+                raise UndoConflict(
+                    f"{ev.entity} {ev.entity_id} was changed since \"{ev.action}\" "
+                    "(by another coder or action); undo it by hand")
+            (deletes if op == "delete" else updates).append((current, target))
+    for current, target in updates:
+        for key, value in restore_values(type(current), target).items():
+            setattr(current, key, value)
+    session.flush()
+    for model, values in sorted(inserts, key=lambda mv: order.index(mv[0].__tablename__)):
+        session.add(model(**restore_values(model, values)))
+        session.flush()
+    for current, _ in sorted(deletes, key=lambda cv: -order.index(cv[0].__tablename__)):
+        session.delete(current)
+        session.flush()
+
+
+@dataclass
+class UndoResult:
+    action: str
+    changes: int
+
+
+def undo(session: Session, project_id: int, coder_id: int | None) -> UndoResult:
+    """Revert the coder's most recent action in the project."""
+    return _step(session, project_id, coder_id, redo=False)
+
+
+def redo(session: Session, project_id: int, coder_id: int | None) -> UndoResult:
+    """Re-apply the coder's most recently undone action."""
+    return _step(session, project_id, coder_id, redo=True)
+
+
+def _step(session: Session, project_id: int, coder_id: int | None, *, redo: bool) -> UndoResult:
+    if session.info.get("tracking") is not None:
+        raise RuntimeError("undo/redo must run in an untracked write session")
+    group = _last_group(session, project_id, coder_id, EventState.undone if redo else EventState.done)
+    events = list(session.scalars(select(Event).where(Event.group_id == group).order_by(Event.id)))
+    _replay(session, events, forward=redo)
+    new_state = EventState.done if redo else EventState.undone
+    session.execute(update(Event).where(Event.group_id == group).values(
+        state=new_state, undone_at=None if redo else utcnow()))
+    return UndoResult(events[0].action, len(events))
+
+
+def recent(session: Session, project_id: int, limit: int = 50) -> list[Event]:
+    """The latest events of a project, newest first (the audit trail)."""
+    return list(session.scalars(select(Event).where(Event.project_id == project_id)
+                                .order_by(Event.id.desc()).limit(limit)))
