@@ -29,8 +29,8 @@ from .project import create_project, get_or_create_coder, list_projects, overvie
 from .sources import seconds_to_clock
 from .store import Store, open_store
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class _Group(TyperGroup):
@@ -93,9 +93,21 @@ def _main(ctx: typer.Context,
     ctx.call_on_close(lambda: ctx.obj._store and ctx.obj._store.dispose())
 
 
-def _table(rows: list[dict], title: str | None = None, columns: list[str] | None = None) -> None:
+EMPTY = {
+    "sources": "No sources yet: import transcripts with `workbench import FILES...` (txt, docx, srt, vtt, html, pdf).",
+    "cases": "No cases yet: import a case table with `workbench cases import cases.csv`.",
+    "codebooks": "No codebooks yet: load one with `workbench codebook load codebooks/<file>.yaml`.",
+    "codes": "No codes yet: load a codebook with `workbench codebook load FILE`.",
+    "codings": "No codings yet: code a span with `workbench code SOURCE START END CODE` (see `workbench show SOURCE` for offsets).",
+    "memos": "No memos yet: write one with `workbench memo add TEXT`.",
+    "projects": "No projects yet: create one with `workbench init NAME` or try `workbench demo`.",
+}
+
+
+def _table(rows: list[dict], title: str | None = None, columns: list[str] | None = None,
+           empty: str | None = None) -> None:
     if not rows:
-        out.print(Text(f"({title or 'nothing'}: none)"))
+        out.print(Text(empty or f"({title or 'nothing'}: none)"))
         return
     table = Table(title=title, show_lines=False)
     cols = columns or list(rows[0])
@@ -140,21 +152,22 @@ def list_(ctx: typer.Context,
     st = _state(ctx)
     with st.store.read() as s:
         if what == "projects":
-            _table([{"id": p.id, "name": p.name, **overview(s, p.id)} for p in list_projects(s)], "projects")
+            _table([{"id": p.id, "name": p.name, **overview(s, p.id)} for p in list_projects(s)], "projects", empty=EMPTY["projects"])
             return
         project = resolve_project(s, st.project_name)
         if what == "overview":
             _table([overview(s, project.id)], project.name)
         elif what == "sources":
-            _table(corpus.list_sources(s, project.id), f"sources of {project.name}")
+            _table(corpus.list_sources(s, project.id), f"sources of {project.name}", empty=EMPTY["sources"])
         elif what == "cases":
             frame = cases_mod.case_table(s, project.id)
-            _table(frame.astype(object).where(frame.notna(), None).to_dict("records"), f"cases of {project.name}")
+            _table(frame.astype(object).where(frame.notna(), None).to_dict("records"), f"cases of {project.name}",
+                   empty=EMPTY["cases"])
         elif what == "codebooks":
             from sqlalchemy import select
             rows = [{"id": cb.id, "name": cb.name, "codes": len(cb.codes), "file": cb.source_file}
                     for cb in s.scalars(select(Codebook).where(Codebook.project_id == project.id).order_by(Codebook.name))]
-            _table(rows, "codebooks")
+            _table(rows, "codebooks", empty=EMPTY["codebooks"])
         elif what == "codes":
             from sqlalchemy import select
             stmt = select(Codebook).where(Codebook.project_id == project.id).order_by(Codebook.name)
@@ -165,14 +178,14 @@ def list_(ctx: typer.Context,
                 counts = codebook_mod.codings_per_code(s, cb.id)
                 rows += [{"id": c.id, "codebook": cb.name, "code": "/".join(codebook_mod.code_path(c)),
                           "codings": counts.get(c.id, 0)} for c in cb.codes]
-            _table(rows, "codes")
+            _table(rows, "codes", empty=EMPTY["codes"])
         elif what == "codings":
             rows = [{"id": c.id, "source": c.source.name, "span": f"[{c.start}, {c.end})",
                      "code": "/".join(codebook_mod.code_path(c.code)), "coder": c.coder.name,
                      "origin": c.origin.value, "text": _clip(c.source.text[c.start:c.end])}
                     for c in coding_mod.list_codings(s, project.id)
                     if not codebook or codebook in (c.code.codebook.name, str(c.code.codebook_id))]
-            _table(rows, "codings")
+            _table(rows, "codings", empty=EMPTY["codings"])
         elif what == "memos":
             _memo_rows(coding_mod.list_memos(s, project.id))
         else:
@@ -473,7 +486,7 @@ def history_(ctx: typer.Context, limit: Annotated[int, typer.Option(help="How ma
 
 def _memo_rows(memos: list[Memo]) -> None:
     _table([{"id": m.id, "on": m.target + (f" {m.source_id or m.code_id or m.coding_id}" if m.target != "project" else ""),
-             "title": m.title, "text": _clip(m.text, 100)} for m in memos], "memos")
+             "title": m.title, "text": _clip(m.text, 100)} for m in memos], "memos", empty=EMPTY["memos"])
 
 
 @memo_app.command("add")

@@ -211,6 +211,23 @@ def _semantic_problems(spec: CodebookSpec, file: str) -> list[InvalidCodebook]:
     return problems
 
 
+_PATTERN_HINTS = {"guid": "is not a GUID (like 0a4e2c1d-5b6f-4c7d-8e9f-0a1b2c3d4e5f)",
+                  "color": "is not a colour like #4e79a7", "name": "must contain text",
+                  "parent": "must contain text"}
+
+
+def _friendly(err: jsonschema.ValidationError, path: tuple) -> str:
+    where = "/".join(map(str, path)) or "top level"
+    last = next((p for p in reversed(path) if isinstance(p, str)), "")
+    if err.validator == "pattern" and last in _PATTERN_HINTS:
+        return f"{where}: {err.instance!r} {_PATTERN_HINTS[last]}"
+    if err.validator == "required":
+        return f"{where}: {err.message.replace('is a required property', 'is missing')}"
+    if err.validator == "const" and last == "workbench_codebook":
+        return f"{where}: format version {err.instance!r} is not supported (this workbench reads version 1)"
+    return f"{where}: {err.message}"
+
+
 def check_text(text: str, file: str = "<codebook>") -> tuple[CodebookSpec | None, list[InvalidCodebook]]:
     """Every problem of a codebook text, and the spec when there is none."""
     data, lines, problems = parse_yaml(text, file)
@@ -220,13 +237,15 @@ def check_text(text: str, file: str = "<codebook>") -> tuple[CodebookSpec | None
         _attach_parents(data, lines, file, problems)
     for err in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(err.absolute_path)
-        where = "/".join(map(str, path)) or "top level"
-        message = err.message
         if err.validator == "additionalProperties":
-            message = f"{message} (allowed: {', '.join(err.schema.get('properties', {}))})"
-        problems.append(InvalidCodebook(f"{where}: {message}", _nearest_line(lines, path), file=file))
+            allowed = ", ".join(err.schema.get("properties", {}))
+            for key in sorted(set(err.instance) - set(err.schema.get("properties", {}))):
+                problems.append(InvalidCodebook(f"unknown field {key!r} (allowed: {allowed})",
+                                                _nearest_line(lines, path + (key,)), file=file))
+            continue
+        problems.append(InvalidCodebook(_friendly(err, path), _nearest_line(lines, path), file=file))
     if problems:
-        return None, problems
+        return None, sorted(problems, key=lambda p: p.line or 0)
     spec = _spec_from(data, lines, file)
     problems = _semantic_problems(spec, file)
     return (None if problems else spec), problems

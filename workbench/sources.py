@@ -160,6 +160,34 @@ def _match_label(line: str):
     return None
 
 
+_PROSE_LEADS = {"note", "nota", "notes", "example", "exemplo", "e.g", "ps", "p.s", "obs", "source",
+                "fonte", "remark", "update", "important", "warning", "tip", "re", "subject", "assunto",
+                "date", "data", "time", "hora", "location", "local", "duration", "duração"}
+
+
+def accept_labels(candidates: list) -> set[str]:
+    """Which label candidates are speakers.
+
+    A label counts when it recurs, is a Q/A-style or interviewer label, or carries a
+    timestamp. Once a text has such speakers, a one-off label that looks like a name
+    (at most four capitalised words, not "Note" or "Date") counts too.
+    """
+    counts: dict[str, int] = {}
+    for c in candidates:
+        if c:
+            counts[c[0]] = counts.get(c[0], 0) + 1
+    accepted = {c[0] for c in candidates if c and (
+        counts[c[0]] >= 2 or c[1] is not None or _SHORT_LABELS.match(c[0]) or guess_role(c[0]))}
+    accepted -= {c[0] for c in candidates if c and c[0].casefold() in _PROSE_LEADS and c[1] is None}
+    if accepted:
+        for c in candidates:
+            if c and c[0] not in accepted and c[0].casefold() not in _PROSE_LEADS:
+                words = c[0].split()
+                if len(words) <= 4 and all(w[0].isupper() for w in words if w[0].isalpha()):
+                    accepted.add(c[0])
+    return accepted
+
+
 def parse_turns(text: str, fmt: str) -> ParsedSource:
     """Split lines into speaker turns: ``Name:``, ``[Name]``, ``Q:``/``A:``, with timestamps.
 
@@ -168,15 +196,10 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
     """
     lines = normalise(text).split("\n")
     candidates = [_match_label(line) for line in lines]
-    counts: dict[str, int] = {}
-    for c in candidates:
-        if c:
-            counts[c[0]] = counts.get(c[0], 0) + 1
+    accepted = accept_labels(candidates)
 
     def is_speaker(c) -> bool:
-        label, ts, _ = c
-        return (counts[label] >= 2 or ts is not None or bool(_SHORT_LABELS.match(label))
-                or guess_role(label) is not None)
+        return c[0] in accepted
 
     segments: list[ParsedSegment] = []
     current: ParsedSegment | None = None
@@ -243,14 +266,11 @@ def _strip_tags(text: str) -> str:
 def _cues_to_source(cues: list[tuple[float, float, str | None, str]], fmt: str) -> ParsedSource:
     """Consecutive cues of one speaker become one turn; cues without speakers stay apart."""
     labels = [_match_label(text.split("\n", 1)[0]) for _, _, _, text in cues]
-    counts: dict[str, int] = {}
-    for lab in labels:
-        if lab:
-            counts[lab[0]] = counts.get(lab[0], 0) + 1
+    accepted = accept_labels(labels)
     segments: list[ParsedSegment] = []
     for (start, end, voice, text), lab in zip(cues, labels):
         speaker = voice
-        if speaker is None and lab and counts[lab[0]] >= 2:
+        if speaker is None and lab and lab[0] in accepted:
             speaker, text = lab[0], lab[2] + text[len(text.split("\n", 1)[0]):]
         text = " ".join(normalise(text).split("\n")).strip()
         if not text:

@@ -1,0 +1,89 @@
+"""Fixtures: a store on SQLite *and* on a real PostgreSQL for every library test."""
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from workbench.config import Settings
+from workbench.project import create_project, get_or_create_coder
+from workbench.store import open_store
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+_counter = itertools.count()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--backend", action="append", choices=["sqlite", "postgresql"],
+                     help="Run library tests on this backend only (default: both).")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        backends = metafunc.config.getoption("backend") or ["sqlite", "postgresql"]
+        metafunc.parametrize("backend", backends)
+
+
+@pytest.fixture(scope="session")
+def pg_template():
+    """Start PostgreSQL once; migrate a template database every test database is copied from."""
+    from pg_server import PostgresServer
+    server = PostgresServer()
+    admin_url = server.start()
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("CREATE DATABASE wb_template"))
+    store = open_store(server.url("wb_template"))
+    store.dispose()
+    yield server, engine
+    engine.dispose()
+    server.stop()
+
+
+@pytest.fixture
+def db_url(backend, tmp_path, request):
+    """A fresh, migrated database URL on the backend under test."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'project.db'}"
+        return
+    server, engine = request.getfixturevalue("pg_template")
+    name = f"wb_test_{os.getpid()}_{next(_counter)}"
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE wb_template"))
+    yield server.url(name)
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture
+def store(db_url):
+    s = open_store(db_url)
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def project(store):
+    """``(project_id, coder_id)`` of an empty project with one coder."""
+    with store.write() as s:
+        coder = get_or_create_coder(s, "ana")
+        p = create_project(s, "Study")
+        return p.id, coder.id
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return Settings(database_url=f"sqlite:///{tmp_path / 'cli.db'}", coder="ana",
+                    exports_dir=tmp_path / "exports", media_dir=tmp_path / "media")
+
+
+@pytest.fixture
+def demo_store(store):
+    """The demo project built in the store under test."""
+    from workbench.demo import build_demo
+    result = build_demo(store, Settings(database_url=store.url, coder="ana"))
+    return store, result["project_id"]

@@ -1,0 +1,127 @@
+"""The CLI through Typer's runner, on a SQLite file per test."""
+from __future__ import annotations
+
+import click
+import pytest
+from typer.testing import CliRunner
+
+from workbench.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def wb(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_DATABASE_URL", f"sqlite:///{tmp_path / 'study.db'}")
+    monkeypatch.setenv("WORKBENCH_CODER", "ana")
+    monkeypatch.setenv("COLUMNS", "250")   # wide tables: no folded cells to match against
+
+    def run(*args, code=0):
+        result = runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code == code, (result.output, result.exception)
+        return result
+    return run
+
+
+def _commands(group: click.Group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield prefix + (name,), cmd
+        if isinstance(cmd, click.Group):
+            yield from _commands(cmd, prefix + (name,))
+
+
+def test_every_command_has_help_text():
+    root = typer_click = __import__("typer").main.get_command(app)
+    missing = [" ".join(path) for path, cmd in _commands(root) if not (cmd.help or "").strip()]
+    assert missing == []
+    for path, cmd in _commands(typer_click):
+        for param in cmd.params:
+            if isinstance(param, click.Option):
+                assert (param.help or "").strip(), f"{' '.join(path)} {param.name} has no help"
+
+
+def test_demo_then_list_shows_six_interviews_in_two_sectors(wb):
+    wb("demo")
+    out = wb("list", "sources").output
+    assert out.count("transcript") == 6 and "interviewee" in out
+    cases = wb("list", "cases").output
+    assert "Textile" in cases and "IT/electronics" in cases
+    assert "already there" in wb("demo").output
+
+
+def test_every_shipped_codebook_validates(wb):
+    from pathlib import Path
+    files = sorted(Path("codebooks").glob("*.yaml"))
+    out = wb("codebook", "validate", *files).output
+    assert out.count(": ok (") == 5
+
+
+def test_code_undo_redo_cycle(wb):
+    wb("demo")
+    out = wb("code", "it-02-nuvemar-software", 0, 20, "Socialization", "Information aggregator").output
+    assert out.count("coded [0, 20)") == 2
+    assert "Information aggregator" in wb("list", "codings").output
+    assert "undone" in wb("undo").output
+    assert "No codings yet" in wb("list", "codings").output
+    wb("redo")
+    assert wb("list", "codings").output.count("[0, 20)") == 2
+
+
+def test_bad_span_exit_code_and_message(wb):
+    wb("demo")
+    result = wb("code", "it-02-nuvemar-software", 30, 10, "Socialization", code=1)
+    assert "error:" in result.output and "end must be greater than start" in result.output
+    assert "No codings yet" in wb("list", "codings").output
+
+
+def test_invalid_codebook_reports_file_and_line(wb, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("workbench_codebook: 1\nname: x\ncodes:\n  - name: A\n    definition: d\n  - name: A\n    definition: d\n")
+    result = wb("codebook", "validate", bad, code=1)
+    assert f"{bad}, line 6: two codes named 'A'" in result.output
+
+
+def test_import_of_a_binary_txt_names_file_and_offset(wb, tmp_path):
+    wb("init", "Study")
+    f = tmp_path / "x.txt"
+    f.write_bytes(b"Interviewer: hi\x00\x00")
+    result = wb("import", f, code=1)
+    assert f"{f}, offset 15: is a binary file" in result.output
+    assert "No sources yet" in wb("list", "sources").output
+
+
+def test_cases_speakers_memo_backup_export(wb, tmp_path):
+    wb("init", "Study")
+    t = tmp_path / "int.txt"
+    t.write_text("Q: Why?\nA: Because.\nQ: Ok.\n", encoding="utf-8")
+    wb("import", t, "--case", "Firm A")
+    csv = tmp_path / "cases.csv"
+    csv.write_text("case,sector,employees\nFirm A,Textile,40\n", encoding="utf-8")
+    assert "employees (number)" in wb("cases", "import", csv).output
+    wb("cases", "export", tmp_path / "out.xlsx")
+    assert (tmp_path / "out.xlsx").exists()
+    wb("speakers", "rename", "int", "A", "Maria")
+    wb("speakers", "role", "int", "Maria", "interviewee")
+    assert "Maria" in wb("speakers", "list", "int").output
+    wb("memo", "add", "First impressions", "--source", "int")
+    assert "First impressions" in wb("memo", "list").output
+    wb("codebook", "load", "codebooks/association-roles.yaml")
+    out = wb("codebook", "export", "Roles of an industrial enterprise association").output
+    assert out.startswith("workbench_codebook: 1")
+    assert "integrity check ok" in wb("backup", tmp_path / "backup.db").output
+    assert "rename speaker" in wb("history").output
+
+
+def test_newer_database_is_refused(wb, tmp_path):
+    import sqlite3
+    wb("init", "Study")
+    with sqlite3.connect(tmp_path / "study.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num='9999'")
+    result = wb("list", code=1)
+    assert "newer version of the workbench" in result.output
+
+
+def test_not_a_database_is_refused(wb, tmp_path):
+    (tmp_path / "study.db").write_text("hello")
+    result = wb("list", code=1)
+    assert "not a workbench project" in result.output

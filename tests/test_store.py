@@ -1,0 +1,112 @@
+"""Storage: connection settings, migrations, refusal of foreign files, backup."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+
+from workbench.errors import DatabaseProblem
+from workbench.models import Project
+from workbench.store import head_revision, open_store
+
+
+def test_sqlite_connection_settings(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'p.db'}")
+    with store.read() as s:
+        conn = s.connection()
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+    store.dispose()
+
+
+def test_write_transactions_begin_immediate(tmp_path):
+    """A write session holds the RESERVED lock from its first statement: a second writer waits."""
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    store = open_store(url)
+    with store.write() as s:
+        s.execute(text("SELECT 1"))   # no write yet, but the lock is already taken
+        other = sqlite3.connect(tmp_path / "p.db", timeout=0)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+    store.dispose()
+
+
+def test_migration_reaches_head_on_both_backends(store):
+    assert store.current_revision() == head_revision()
+    with store.write() as s:
+        s.add(Project(name="x"))
+    with store.read() as s:
+        assert s.query(Project).count() == 1
+
+
+def test_newer_schema_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "p.db"
+    open_store(f"sqlite:///{path}").dispose()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    before = path.read_bytes()
+    with pytest.raises(DatabaseProblem) as exc:
+        open_store(f"sqlite:///{path}")
+    assert "newer version" in str(exc.value) and str(path) in str(exc.value)
+    assert path.read_bytes() == before
+
+
+def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are my interview notes, not a database" * 10)
+    before = path.read_bytes()
+    with pytest.raises(DatabaseProblem, match="not a workbench project"):
+        open_store(f"sqlite:///{path}")
+    assert path.read_bytes() == before
+
+
+def test_a_foreign_sqlite_database_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER)")
+    with pytest.raises(DatabaseProblem, match="not a workbench project"):
+        open_store(f"sqlite:///{path}")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("customers",)]
+
+
+def test_older_schema_is_backed_up_then_migrated(tmp_path, monkeypatch):
+    """Pretend the packaged head moved on: the file is copied before the upgrade runs."""
+    from workbench import store as store_mod
+    path = tmp_path / "p.db"
+    open_store(f"sqlite:///{path}").dispose()
+    upgraded = []
+    monkeypatch.setattr(store_mod, "head_revision", lambda: "0002_pretend")
+    monkeypatch.setattr(store_mod.command, "upgrade", lambda cfg, rev: upgraded.append(rev))
+
+    s = store_mod.Store(f"sqlite:///{path}")
+    backup = s.migrate(backup_dir=tmp_path / "backups")
+    s.dispose()
+    assert upgraded == ["head"]
+    assert backup is not None and backup.exists()
+    with sqlite3.connect(backup) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+
+
+def test_backup_passes_integrity_check_and_holds_the_data(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'p.db'}")
+    with store.write() as s:
+        s.add(Project(name="Backed up"))
+    target = store.backup(tmp_path / "b" / "copy.db")
+    store.dispose()
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT name FROM project").fetchall() == [("Backed up",)]
+    assert not (tmp_path / "b" / "copy.db.partial").exists()
+
+
+def test_backup_of_postgres_is_refused_with_advice(pg_template):
+    server, _ = pg_template
+    store = open_store(server.url("wb_template"), migrate=False)
+    with pytest.raises(DatabaseProblem, match="pg_dump"):
+        store.backup("x.db")
+    store.dispose()

@@ -1,0 +1,37 @@
+"""Overview page: what the project holds, at a glance."""
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import cases as cases_mod
+from .. import corpus
+from ..project import overview
+from .state import Workspace, shows_errors
+
+
+def render(ws: Workspace) -> None:
+    st.title("Overview")
+    if ws.project_id is None:
+        st.info("No project yet. Create one with `workbench init NAME`, or build the demo with "
+                "`workbench demo`.")
+        return
+    with shows_errors(), ws.store.read() as s:
+        counts = overview(s, ws.project_id)
+        sources = corpus.list_sources(s, ws.project_id)
+        case_frame = cases_mod.case_table(s, ws.project_id)
+    st.caption(ws.project_name)
+    cols = st.columns(6)
+    for col, (label, key) in zip(cols, [("Sources", "sources"), ("Cases", "cases"), ("Codebooks", "codebooks"),
+                                        ("Codes", "codes"), ("Codings", "codings"), ("Open jobs", "open_jobs")]):
+        col.metric(label, counts[key])
+    st.subheader("Sources")
+    if sources:
+        st.dataframe(sources, hide_index=True, use_container_width=True,
+                     column_order=["name", "case", "kind", "language", "words", "segments", "speakers", "codings"])
+    else:
+        st.info("No sources yet. Import transcripts with `workbench import FILES...`.")
+    st.subheader("Cases")
+    if len(case_frame):
+        st.dataframe(case_frame, hide_index=True, use_container_width=True)
+    else:
+        st.info("No cases yet. Import a case table with `workbench cases import cases.csv`.")
