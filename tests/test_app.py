@@ -24,7 +24,8 @@ def test_first_run_builds_the_demo_and_shows_the_overview(app_env):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Sources"] == "6" and metrics["Cases"] == "6" and metrics["Codebooks"] == "5"
     assert at.sidebar.selectbox(key="project").value.startswith("Demo")
-    assert len(at.dataframe) == 2
+    assert len(at.dataframe) == 3
+    assert sorted(at.dataframe[2].value["codes"]) == [4, 7, 10, 13, 15]
 
 
 def test_database_problem_is_shown_not_raised(app_env):

@@ -24,8 +24,9 @@ from . import coding as coding_mod
 from . import corpus, history
 from .config import Settings, load_settings
 from .errors import WorkbenchError
-from .models import Codebook, Memo
-from .project import create_project, get_or_create_coder, list_projects, overview, resolve_project
+from .models import Memo
+from .project import (codebook_summary, coder_names, create_project, get_or_create_coder, list_projects,
+                      overview, resolve_project)
 from .sources import seconds_to_clock
 from .store import Store, open_store
 
@@ -164,21 +165,9 @@ def list_(ctx: typer.Context,
             _table(frame.astype(object).where(frame.notna(), None).to_dict("records"), f"cases of {project.name}",
                    empty=EMPTY["cases"])
         elif what == "codebooks":
-            from sqlalchemy import select
-            rows = [{"id": cb.id, "name": cb.name, "codes": len(cb.codes), "file": cb.source_file}
-                    for cb in s.scalars(select(Codebook).where(Codebook.project_id == project.id).order_by(Codebook.name))]
-            _table(rows, "codebooks", empty=EMPTY["codebooks"])
+            _table(codebook_summary(s, project.id), "codebooks", empty=EMPTY["codebooks"])
         elif what == "codes":
-            from sqlalchemy import select
-            stmt = select(Codebook).where(Codebook.project_id == project.id).order_by(Codebook.name)
-            rows = []
-            for cb in s.scalars(stmt):
-                if codebook and codebook not in (cb.name, str(cb.id)):
-                    continue
-                counts = codebook_mod.codings_per_code(s, cb.id)
-                rows += [{"id": c.id, "codebook": cb.name, "code": "/".join(codebook_mod.code_path(c)),
-                          "codings": counts.get(c.id, 0)} for c in cb.codes]
-            _table(rows, "codes", empty=EMPTY["codes"])
+            _table(codebook_mod.list_codes(s, project.id, codebook), "codes", empty=EMPTY["codes"])
         elif what == "codings":
             rows = [{"id": c.id, "source": c.source.name, "span": f"[{c.start}, {c.end})",
                      "code": "/".join(codebook_mod.code_path(c.code)), "coder": c.coder.name,
@@ -475,8 +464,7 @@ def history_(ctx: typer.Context, limit: Annotated[int, typer.Option(help="How ma
     st = _state(ctx)
     with st.store.read() as s:
         project = resolve_project(s, st.project_name)
-        from .models import Coder
-        names = {c.id: c.name for c in s.query(Coder)}
+        names = coder_names(s)
         _table([{"id": e.id, "when": e.created_at.strftime("%Y-%m-%d %H:%M:%S"), "who": names.get(e.coder_id, ""),
                  "action": e.action, "change": f"{e.op} {e.entity} {e.entity_id}", "state": e.state.value}
                 for e in history.recent(s, project.id, limit)], "history")

@@ -436,6 +436,19 @@ def to_yaml(spec: CodebookSpec) -> str:
     return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
+def list_codes(session: Session, project_id: int, codebook: str | None = None) -> list[dict]:
+    """One row per code (id, codebook, path, codings), optionally of one codebook."""
+    stmt = select(Codebook).where(Codebook.project_id == project_id).order_by(Codebook.name)
+    if codebook:
+        stmt = stmt.where(Codebook.id == get_codebook(session, project_id, codebook).id)
+    rows = []
+    for cb in session.scalars(stmt):
+        counts = codings_per_code(session, cb.id)
+        rows += [{"id": c.id, "codebook": cb.name, "code": "/".join(code_path(c)),
+                  "codings": counts.get(c.id, 0)} for c in cb.codes]
+    return rows
+
+
 def codings_per_code(session: Session, codebook_id: int) -> dict[int, int]:
     from sqlalchemy import func
     return dict(session.execute(select(Coding.code_id, func.count(Coding.id)).join(Code)

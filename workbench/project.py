@@ -69,3 +69,21 @@ def overview(session: Session, project_id: int) -> dict[str, int]:
         "open_jobs": count(select(func.count(Job.id)).where(
             Job.project_id == project_id, Job.status.in_([JobStatus.queued, JobStatus.running]))),
     }
+
+
+def codebook_summary(session: Session, project_id: int) -> list[dict]:
+    """One row per codebook: name, number of codes, number of codings, the file it came from."""
+    codes = dict(session.execute(select(Code.codebook_id, func.count(Code.id)).join(Codebook)
+                                 .where(Codebook.project_id == project_id).group_by(Code.codebook_id)).all())
+    codings = dict(session.execute(select(Code.codebook_id, func.count(Coding.id)).join(Coding)
+                                   .join(Codebook).where(Codebook.project_id == project_id)
+                                   .group_by(Code.codebook_id)).all())
+    return [{"codebook": cb.name, "codes": codes.get(cb.id, 0), "codings": codings.get(cb.id, 0),
+             "file": cb.source_file}
+            for cb in session.scalars(select(Codebook).where(Codebook.project_id == project_id)
+                                      .order_by(Codebook.name))]
+
+
+def coder_names(session: Session) -> dict[int, str]:
+    """Coder id -> name, for showing who did what."""
+    return dict(session.execute(select(Coder.id, Coder.name)).all())

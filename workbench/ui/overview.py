@@ -5,7 +5,7 @@ import streamlit as st
 
 from .. import cases as cases_mod
 from .. import corpus
-from ..project import overview
+from ..project import codebook_summary, overview
 from .state import Workspace, shows_errors
 
 
@@ -19,6 +19,7 @@ def render(ws: Workspace) -> None:
         counts = overview(s, ws.project_id)
         sources = corpus.list_sources(s, ws.project_id)
         case_frame = cases_mod.case_table(s, ws.project_id)
+        books = codebook_summary(s, ws.project_id)
     st.caption(ws.project_name)
     cols = st.columns(6)
     for col, (label, key) in zip(cols, [("Sources", "sources"), ("Cases", "cases"), ("Codebooks", "codebooks"),
@@ -26,12 +27,17 @@ def render(ws: Workspace) -> None:
         col.metric(label, counts[key])
     st.subheader("Sources")
     if sources:
-        st.dataframe(sources, hide_index=True, use_container_width=True,
+        st.dataframe(sources, hide_index=True,
                      column_order=["name", "case", "kind", "language", "words", "segments", "speakers", "codings"])
     else:
         st.info("No sources yet. Import transcripts with `workbench import FILES...`.")
     st.subheader("Cases")
     if len(case_frame):
-        st.dataframe(case_frame, hide_index=True, use_container_width=True)
+        st.dataframe(case_frame, hide_index=True)
     else:
         st.info("No cases yet. Import a case table with `workbench cases import cases.csv`.")
+    st.subheader("Codebooks")
+    if books:
+        st.dataframe(books, hide_index=True)
+    else:
+        st.info("No codebooks yet. Load one with `workbench codebook load codebooks/<file>.yaml`.")
