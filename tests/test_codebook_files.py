@@ -77,7 +77,7 @@ def test_alias_bomb_is_refused():
         lines.append(f"a{i}: &a{i} [*{'a' if i == 1 else f'a{i-1}'}, *{'a' if i == 1 else f'a{i-1}'}, "
                      + ", ".join([f"*{'a' if i == 1 else f'a{i-1}'}"] * 8) + "]")
     [p] = problems_of("\n".join(lines))
-    assert "alias" in p.message
+    assert "alias" in p.message and p.line is not None
 
 
 def test_unknown_parent_code_names_its_line():
@@ -174,3 +174,8 @@ def test_read_codebook_raises_all_problems(tmp_path):
         read_codebook(f)
     assert len(exc.value.problems) == 3
     assert str(f) in str(exc.value)
+
+
+def test_deep_nesting_is_refused_with_a_message():
+    [p] = problems_of("codes: " + "[" * 5000 + "]" * 5000)
+    assert "nested more than" in p.message

@@ -277,3 +277,69 @@ def test_demo_project(demo_store):
     assert sorted(frame["sector"].unique()) == ["IT/electronics", "Textile"]
     assert all(r["case"] for r in rows) and all("interviewer" in r["speakers"] for r in rows)
     assert isinstance(frame, pd.DataFrame) and frame["employees"].dtype.name == "Int64"
+
+
+def test_undo_refuses_to_take_another_coders_work_with_it(store, project, interview, codebook_id):
+    """Undoing an import must not cascade-delete the codings someone made on it since."""
+    project_id, ana = project
+    corpus.import_files(store, project_id, ana, [interview])
+    with store.write() as s:
+        bea = get_or_create_coder(s, "bea").id
+    with store.write("bea codes", project_id=project_id, coder_id=bea) as s:
+        src = s.scalar(select(Source))
+        coding_mod.apply_code(s, src, find_code(s, project_id, "Information aggregator").id, s.get(Coder, bea), 0, 5)
+    with store.write() as s, pytest.raises(UndoConflict, match="also delete coding"):
+        history.undo(s, project_id, ana)
+    assert len(_state(store)) == 1
+    with store.write() as s:
+        assert history.skip(s, project_id, ana).action.startswith("import")   # ana drops the step
+    with store.write() as s, pytest.raises(UndoConflict, match="also delete coding"):
+        history.undo(s, project_id, ana)      # next on her stack: loading the codebook bea used
+
+
+def test_redo_of_a_reparenting_update_orders_inserts_first(store, project, codebook_id):
+    project_id, coder_id = project
+    spec = read_codebook("codebooks/association-roles.yaml")
+    from workbench.codebook import CodeSpec
+    moved = spec.codes.pop(0)
+    spec.codes.append(CodeSpec(name="Information roles", definition="Parent", children=[moved]))
+    with store.write("regroup", project_id=project_id, coder_id=coder_id) as s:
+        store_codebook(s, project_id, spec, update=True)
+    with store.write() as s:
+        history.undo(s, project_id, coder_id)
+    with store.write() as s:
+        history.redo(s, project_id, coder_id)
+    with store.read() as s:
+        code = find_code(s, project_id, "Information roles/" + moved.name)
+        assert code.parent.name == "Information roles"
+
+
+def test_a_row_touched_twice_in_one_action_undoes(store, project):
+    project_id, coder_id = project
+    with store.write("two steps", project_id=project_id, coder_id=coder_id) as s:
+        case = corpus.get_or_create_case(s, project_id, "Firm")
+        s.flush()
+        case.description = "edited in the same action"
+    with store.write() as s:
+        history.undo(s, project_id, coder_id)
+    with store.read() as s:
+        assert cases_mod.case_table(s, project_id).empty
+
+
+@pytest.mark.parametrize("cell", ["1,200", "0123", "nan", "inf", "1.200,50"])
+def test_ambiguous_numbers_are_not_numbers(cell):
+    assert cases_mod.infer_type([cell, "12"]).value == "text"
+
+
+def test_semicolon_csv_and_single_column(tmp_path):
+    f = tmp_path / "c.csv"
+    f.write_text("case;sector\nA;Textile\n", encoding="utf-8")
+    assert list(cases_mod.read_table(f).columns) == ["case", "sector"]
+    g = tmp_path / "one.csv"
+    g.write_text("case\nAlpha\nBeta\n", encoding="utf-8")
+    assert list(cases_mod.read_table(g).columns) == ["case"]
+
+
+def test_dates_must_be_whole():
+    with pytest.raises(InvalidCaseTable):
+        cases_mod.parse_value("2023-01-01 approx", cases_mod.AttributeType.date)

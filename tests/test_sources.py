@@ -145,3 +145,46 @@ def test_bad_files(name, data, needle):
 def test_empty_docx_has_no_text():
     with pytest.raises(InvalidSource, match="contains no text"):
         parse_bytes(make_docx(["", "  "]), "blank.docx")
+
+
+def test_stage_directions_and_lists_are_not_speakers():
+    text = ("Interviewer: Where do you sell?\n\n"
+            "Maria: [laughs] Everywhere.\nWe sell to:\nGermany: about 40 percent.\nSpain: maybe 20.\n\n"
+            "[laughs] It was chaos.\n\n"
+            "Interviewer: And then?\n\nMaria: [laughs] Then Sweden.\n\nINTERVIEWER: Thanks.")
+    parsed = parse_turns(text, "txt")
+    assert parsed.speakers == ["Interviewer", "Maria"]
+    assert "Germany: about 40 percent.\nSpain: maybe 20." in parsed.text
+    assert parsed.segments[-1].speaker == "Interviewer"
+
+
+def test_a_time_after_the_label_is_not_swallowed():
+    parsed = parse_turns("Speaker 1  0:05\nHello there.\n\nSpeaker 2  0:09\nHi.\n\nSpeaker 1  0:12\nBye.", "txt")
+    assert all(":" not in (s.speaker or "") for s in parsed.segments)
+    assert not any(seg.text.startswith("05") for seg in parsed.segments)
+
+
+def test_docx_table_transcript():
+    import io
+    import docx
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=2)
+    for row, (who, said) in zip(table.rows, [("Interviewer", "Why Spain?"), ("Rui", "Close by."), ("Interviewer", "Ok.")]):
+        row.cells[0].text, row.cells[1].text = who, said
+    buf = io.BytesIO()
+    document.save(buf)
+    parsed = parse_bytes(buf.getvalue(), "table.docx")
+    assert [(s.speaker, s.text) for s in parsed.segments] == [("Interviewer", "Why Spain?"), ("Rui", "Close by."),
+                                                               ("Interviewer", "Ok.")]
+
+
+def test_noscribe_without_charset_is_utf8():
+    html = "<html><body><p><a name='ts_0_900_S1'>S1: Olá, tudo bem?</a></p></body></html>".encode()
+    assert parse_bytes(html, "x.html").text == "Olá, tudo bem?"
+
+
+def test_nul_characters_are_refused_even_in_utf16():
+    data = "Ana: hi\x00there\nRui: ok\nAna: x".encode("utf-16")
+    with pytest.raises(InvalidSource) as exc:
+        parse_bytes(data, "x.txt")
+    assert exc.value.offset == 7

@@ -1,7 +1,9 @@
 """Cases and their typed attributes; the case table as CSV/XLSX."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import math
 import re
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from .safety import MAX_SOURCE_BYTES, check_zip, read_limited
 
 _TRUE = {"true", "yes", "y", "sim", "s", "1", "x"}
 _FALSE = {"false", "no", "n", "não", "nao", "0", ""}
+_AMBIGUOUS_NUMBER = re.compile(r"^[+-]?\d{1,3}([.,]\d{3})+([.,]\d+)?$|^.*\d[.,]\d.*[.,]")
 _TYPED_HEADER = re.compile(r"^(?P<name>.+?)\s*:\s*(?P<type>text|number|boolean|date)$", re.IGNORECASE)
 
 
@@ -26,7 +29,15 @@ def parse_value(raw, type_: AttributeType, *, where: str = "") -> object:
     text = str(raw).strip()
     try:
         if type_ is AttributeType.number:
-            return float(text.replace(",", ".")) if isinstance(raw, str) else float(raw)
+            if not isinstance(raw, str):
+                value = float(raw)
+            elif _AMBIGUOUS_NUMBER.match(text) or (len(text) > 1 and text[0] == "0" and text[1].isdigit()):
+                raise ValueError(text)   # "1,200" (thousands or decimal?), "0123" (an id): not numbers
+            else:
+                value = float(text.replace(",", "."))
+            if math.isnan(value) or math.isinf(value):
+                raise ValueError(text)
+            return value
         if type_ is AttributeType.boolean:
             if isinstance(raw, bool):
                 return raw
@@ -39,7 +50,8 @@ def parse_value(raw, type_: AttributeType, *, where: str = "") -> object:
         if type_ is AttributeType.date:
             if isinstance(raw, (dt.date, pd.Timestamp)):
                 return pd.Timestamp(raw).date()
-            return dt.date.fromisoformat(text[:10])
+            return dt.date.fromisoformat(text[:10] if re.fullmatch(r"\d{4}-\d{2}-\d{2}([ T]00:00(:00)?)?", text)
+                                         else text)
     except ValueError as exc:
         raise InvalidCaseTable(f"{where}: {text!r} is not a valid {type_.value}", line=None) from exc
     return text
@@ -96,7 +108,12 @@ def get_or_create_attribute(session: Session, project_id: int, name: str,
 def read_table(path: str | Path) -> pd.DataFrame:
     """A CSV or XLSX case table as strings (XLSX keeps its typed cells)."""
     path = Path(path)
-    data = read_limited(path, MAX_SOURCE_BYTES)
+    return read_table_bytes(read_limited(path, MAX_SOURCE_BYTES), str(path))
+
+
+def read_table_bytes(data: bytes, filename: str) -> pd.DataFrame:
+    """A case table from bytes (an upload); the file name decides CSV or XLSX."""
+    path = Path(filename)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             check_zip(data, str(path), InvalidCaseTable)
@@ -105,9 +122,14 @@ def read_table(path: str | Path) -> pd.DataFrame:
         if path.suffix.lower() in (".csv", ".tsv", ".txt"):
             import io
             text = data.decode("utf-8-sig")
-            sep = "\t" if path.suffix.lower() == ".tsv" else None
-            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
-                               engine="python")
+            if path.suffix.lower() == ".tsv":
+                sep = "\t"
+            else:   # comma, or semicolon as European spreadsheets write
+                try:
+                    sep = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
+                except csv.Error:
+                    sep = ","
+            return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
     except UnicodeDecodeError as exc:
         raise InvalidCaseTable(f"is not UTF-8 text (byte offset {exc.start}); save it as CSV UTF-8",
                                file=str(path)) from exc
@@ -197,6 +219,34 @@ def case_table(session: Session, project_id: int) -> pd.DataFrame:
 def attribute_types(session: Session, project_id: int) -> dict[str, str]:
     return {a.name: a.type.value for a in session.scalars(
         select(Attribute).where(Attribute.project_id == project_id).order_by(Attribute.position))}
+
+
+def case_table_bytes(session: Session, project_id: int, fmt: str) -> bytes:
+    """The case table as CSV (UTF-8) or XLSX bytes, for a download button."""
+    import io
+    frame = case_table(session, project_id)
+    if fmt == "csv":
+        return frame.to_csv(index=False).encode("utf-8")
+    buf = io.BytesIO()
+    frame.to_excel(buf, index=False, engine="openpyxl")
+    return buf.getvalue()
+
+
+def save_case_table(session: Session, project_id: int, frame: pd.DataFrame) -> dict:
+    """Make the project's cases match an edited table: update, add, and delete missing cases.
+
+    Deleting a case keeps its sources (they just have no case any more).
+    """
+    result = import_case_table(session, project_id, frame, file="case table") if len(frame) else \
+        {"cases": 0, "created": 0, "attributes": 0}
+    keep = {str(n).strip() for n in frame[frame.columns[0]]} if len(frame) else set()
+    deleted = 0
+    for case in list(session.scalars(select(Case).where(Case.project_id == project_id))):
+        if case.name not in keep:
+            session.delete(case)
+            deleted += 1
+    session.flush()
+    return {**result, "deleted": deleted}
 
 
 def export_case_table(session: Session, project_id: int, path: str | Path) -> Path:

@@ -439,8 +439,16 @@ def adjust(ctx: typer.Context, coding_id: Annotated[int, typer.Argument(help="Co
 
 
 @app.command()
-def undo(ctx: typer.Context):
+def undo(ctx: typer.Context,
+         skip: Annotated[bool, typer.Option("--skip", help="Drop your last change from the undo stack without reverting it (when it can no longer be undone).")] = False):
     """Undo your last change in the project (survives restarts)."""
+    if skip:
+        st = _state(ctx)
+        project_id, coder_id = st.project_and_coder()
+        with st.store.write() as s:
+            result = history.skip(s, project_id, coder_id)
+        out.print(Text(f"skipped: {result.action} (no longer on your undo stack; nothing reverted)"))
+        return
     _step(ctx, redo=False)
 
 

@@ -23,7 +23,7 @@ from .errors import AlreadyExists, InvalidCodebook, NotFound
 from .models import Code, Codebook, Coding, new_guid
 
 MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
-MAX_ALIASES = 100
+MAX_DEPTH = 64
 PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
            "#ff9da7", "#9c755f", "#bab0ac", "#1f77b4", "#2ca02c", "#d62728", "#9467bd"]
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "codebook.schema.json"
@@ -100,14 +100,19 @@ def _mark_line(exc: yaml.YAMLError) -> int | None:
 def parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple, int], list[InvalidCodebook]]:
     """Safely parse YAML text; returns data, a path -> line map and structural problems."""
     try:
-        aliases = 0
+        depth = 0
         for ev in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(ev, yaml.AliasEvent):
-                aliases += 1
-                if aliases > MAX_ALIASES:
-                    raise InvalidCodebook(f"uses more than {MAX_ALIASES} aliases (*anchors); "
-                                          "refused as a possible alias bomb",
+                # Codebooks never need anchors; nested aliases expand geometrically.
+                raise InvalidCodebook("uses a YAML alias (*name); codebooks do not need them and "
+                                      "they are refused (alias bombs)", ev.start_mark.line + 1, file=file)
+            if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise InvalidCodebook(f"is nested more than {MAX_DEPTH} levels deep",
                                           ev.start_mark.line + 1, file=file)
+            elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()

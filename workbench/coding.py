@@ -136,3 +136,25 @@ def list_codings(session: Session, project_id: int, *, source_id: int | None = N
     if coder_id is not None:
         stmt = stmt.where(Coding.coder_id == coder_id)
     return list(session.scalars(stmt.order_by(Source.name, Coding.start, Coding.end, Coding.id)))
+
+
+def update_memo(session: Session, project_id: int, memo_id: int, text: str, title: str | None = None) -> Memo:
+    """Change a memo's text (and title)."""
+    memo = session.get(Memo, memo_id)
+    if memo is None or memo.project_id != project_id:
+        raise NotFound(f"no memo with id {memo_id} in this project")
+    if not text.strip():
+        raise InvalidSpan("a memo needs some text; delete it instead")
+    memo.text = text
+    if title is not None:
+        memo.title = title
+    session.flush()
+    return memo
+
+
+def delete_memo(session: Session, project_id: int, memo_id: int) -> None:
+    memo = session.get(Memo, memo_id)
+    if memo is None or memo.project_id != project_id:
+        raise NotFound(f"no memo with id {memo_id} in this project")
+    session.delete(memo)
+    session.flush()

@@ -78,6 +78,12 @@ def add_parsed_source(session: Session, project_id: int, parsed: ParsedSource, *
     return source
 
 
+def safe_upload_name(name: str) -> str:
+    """The base name of an uploaded file, without NUL bytes or any folder part."""
+    name = name.replace("\x00", "").replace("\\", "/").split("/")[-1].strip()
+    return name.lstrip(".") or "upload"
+
+
 def import_files(store, project_id: int, coder_id: int | None, paths: Iterable[str | Path], *,
                  case: str | None = None, language: str | None = None, encoding: str | None = None,
                  skip_bad: bool = False,
@@ -92,14 +98,45 @@ def import_files(store, project_id: int, coder_id: int | None, paths: Iterable[s
     if not files:
         raise InvalidSource("no files to import (folders are searched for "
                             f"{', '.join(sorted(TRANSCRIPT_EXTENSIONS))})")
-    parsed: list[tuple[Path, ParsedSource, bytes]] = []
-    errors: list[WorkbenchError] = []
-    for i, f in enumerate(files):
+
+    def read(i: int, label: str):
         if progress:
-            progress(i, len(files), f.name)
+            progress(i, len(files), Path(label).name)
+        return parse_file(Path(label), encoding=encoding)
+    return _import(store, project_id, coder_id, [(str(f), f.stem, f.name) for f in files], read,
+                   case=case, language=language, skip_bad=skip_bad, progress=progress)
+
+
+def import_uploads(store, project_id: int, coder_id: int | None, uploads: list[tuple[str, bytes]], *,
+                   case: str | None = None, language: str | None = None, encoding: str | None = None,
+                   skip_bad: bool = False) -> tuple[list[ImportResult], list[WorkbenchError]]:
+    """Import files uploaded in the browser: ``(file name, bytes)`` pairs, same rules as files."""
+    from .safety import MAX_SOURCE_BYTES
+    from .sources import parse_bytes
+    items = []
+    for name, data in uploads:
+        clean = safe_upload_name(name)
+        items.append((clean, Path(clean).stem, clean, data))
+
+    by_label = {label: data for label, _, _, data in items}
+
+    def read(_i: int, clean: str):
+        data = by_label[clean]
+        if len(data) > MAX_SOURCE_BYTES:
+            raise InvalidSource(f"is {len(data) / 1e6:.0f} MB, above the {MAX_SOURCE_BYTES / 1e6:.0f} MB limit",
+                                file=clean)
+        return parse_bytes(data, clean, encoding=encoding), data
+    return _import(store, project_id, coder_id, [(label, stem, orig) for label, stem, orig, _ in items],
+                   read, case=case, language=language, skip_bad=skip_bad, progress=None)
+
+
+def _import(store, project_id, coder_id, entries, read, *, case, language, skip_bad, progress):
+    parsed: list[tuple[tuple[str, str, str], ParsedSource, bytes]] = []
+    errors: list[WorkbenchError] = []
+    for i, entry in enumerate(entries):
         try:
-            p, data = parse_file(f, encoding=encoding)
-            parsed.append((f, p, data))
+            p, data = read(i, entry[0])
+            parsed.append((entry, p, data))
         except WorkbenchError as exc:
             errors.append(exc)
     if errors and not skip_bad:
@@ -109,22 +146,22 @@ def import_files(store, project_id: int, coder_id: int | None, paths: Iterable[s
     with store.write(f"import {len(parsed)} file(s)", project_id=project_id, coder_id=coder_id) as s:
         case_id = get_or_create_case(s, project_id, case).id if case else None
         seen: dict[str, str] = {}
-        for f, p, data in parsed:
+        for (label, stem, original), p, data in parsed:
             digest = sha256(data)
             existing = s.scalar(select(Source).where(Source.project_id == project_id,
                                                      Source.file_hash == digest))
             if existing or digest in seen:
-                results.append(ImportResult(str(f), existing.name if existing else seen[digest],
+                results.append(ImportResult(label, existing.name if existing else seen[digest],
                                             existing.id if existing else None,
                                             duplicate_of=existing.name if existing else seen[digest]))
                 continue
-            src = add_parsed_source(s, project_id, p, name=f.stem, file_hash=digest,
-                                    original_filename=f.name, case_id=case_id, language=language)
+            src = add_parsed_source(s, project_id, p, name=stem, file_hash=digest,
+                                    original_filename=original, case_id=case_id, language=language)
             seen[digest] = src.name
-            results.append(ImportResult(str(f), src.name, src.id, created=True,
+            results.append(ImportResult(label, src.name, src.id, created=True,
                                         segments=len(p.segments), speakers=len(p.speakers)))
     if progress:
-        progress(len(files), len(files), "")
+        progress(len(entries), len(entries), "")
     return results, errors
 
 

@@ -86,3 +86,7 @@ class NothingToUndo(WorkbenchError):
 
 class UndoConflict(WorkbenchError):
     """The row an undo would restore was changed since (by another coder)."""
+
+
+class ConcurrentEdit(WorkbenchError):
+    """Someone else changed the same thing since it was read (optimistic version check)."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Date, DateTime, event, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .errors import NothingToUndo, UndoConflict
@@ -167,36 +168,89 @@ def _comparable(values: dict | None) -> dict:
     return {k: v for k, v in (values or {}).items() if k not in VOLATILE}
 
 
+_COMPOSE = {  # (first op, later op) -> op of the pair, for one row touched twice in a group
+    ("insert", "update"): "insert", ("insert", "delete"): None, ("update", "update"): "update",
+    ("update", "delete"): "delete", ("delete", "insert"): "update"}
+
+
+def _collapse(events: list[Event]) -> list[tuple[str, str, int, dict | None, dict | None, str]]:
+    """One net change per row: a row inserted then edited in one action is one insert."""
+    net: dict[tuple[str, int], list] = {}
+    for ev in events:
+        key = (ev.entity, ev.entity_id)
+        if key not in net:
+            net[key] = [ev.op, ev.before, ev.after, ev.action]
+            continue
+        entry = net[key]
+        entry[0] = _COMPOSE.get((entry[0], ev.op), ev.op) if entry[0] else ev.op
+        entry[2] = ev.after
+    return [(op, entity, eid, before, after, action)
+            for (entity, eid), (op, before, after, action) in net.items() if op]
+
+
+def _referrers(session: Session, table: str, ids: set[int], deleting: dict[str, set[int]]) -> str | None:
+    """A row outside this action that points at one of ``ids`` (and would be lost with them)."""
+    for other in Base.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table.name != table or other.name in ("event",):
+                continue
+            rows = session.execute(select(other.c.id).where(fk.parent.in_(ids))).scalars().all()
+            foreign = set(rows) - deleting.get(other.name, set())
+            if foreign:
+                return f"{other.name} {sorted(foreign)[0]}"
+    return None
+
+
 def _replay(session: Session, events: list[Event], forward: bool) -> None:
-    """Apply ``events`` (forward = redo) or their inverse (undo), parents before children."""
+    """Apply ``events`` (forward = redo) or their inverse (undo).
+
+    Inserts go first (parents before children), then updates, then deletes (children
+    first): that order satisfies every foreign key in both directions. Nothing is
+    changed if a row was changed since by someone else, or if deleting a row would take
+    with it rows made since (a coding added to a source whose import is being undone).
+    """
     order = _table_order()
     inserts, deletes, updates = [], [], []
-    for ev in (events if forward else reversed(events)):
-        model = MODELS_BY_TABLE[ev.entity]
-        op = ev.op if forward else {"insert": "delete", "delete": "insert", "update": "update"}[ev.op]
-        expected = ev.before if forward else ev.after      # what the row must look like now
-        target = ev.after if forward else ev.before        # what it becomes
-        current = session.get(model, ev.entity_id)
+    for op, entity, eid, before, after, action in _collapse(events):
+        model = MODELS_BY_TABLE[entity]
+        if not forward:
+            op = {"insert": "delete", "delete": "insert", "update": "update"}[op]
+        expected = before if forward else after       # what the row must look like now
+        target = after if forward else before         # what it becomes
+        current = session.get(model, eid)
         if op == "insert":
             if current is not None:
-                raise UndoConflict(f"{ev.entity} {ev.entity_id} exists again; cannot restore it")
+                raise UndoConflict(f"{entity} {eid} exists again; cannot restore it")
             inserts.append((model, target))
         else:
             if current is None or _comparable(snapshot(current)) != _comparable(expected):
                 raise UndoConflict(
-                    f"{ev.entity} {ev.entity_id} was changed since \"{ev.action}\" "
-                    "(by another coder or action); undo it by hand")
+                    f"{entity} {eid} was changed since \"{action}\" (by another coder or action); "
+                    "undo it by hand, or skip this step with `workbench undo --skip`")
             (deletes if op == "delete" else updates).append((current, target))
-    for current, target in updates:
-        for key, value in restore_values(type(current), target).items():
-            setattr(current, key, value)
-    session.flush()
-    for model, values in sorted(inserts, key=lambda mv: order.index(mv[0].__tablename__)):
-        session.add(model(**restore_values(model, values)))
+    try:
+        for model, values in sorted(inserts, key=lambda mv: order.index(mv[0].__tablename__)):
+            session.add(model(**restore_values(model, values)))
+            session.flush()
+        for current, target in updates:
+            for key, value in restore_values(type(current), target).items():
+                setattr(current, key, value)
         session.flush()
-    for current, _ in sorted(deletes, key=lambda cv: -order.index(cv[0].__tablename__)):
-        session.delete(current)
-        session.flush()
+        # Checked after the updates: a row this action re-parents no longer points here.
+        # Raising rolls the whole transaction back (Store.write), so nothing is half-done.
+        deleting: dict[str, set[int]] = {}
+        for current, _ in deletes:
+            deleting.setdefault(current.__tablename__, set()).add(current.id)
+        for table, ids in deleting.items():
+            holder = _referrers(session, table, ids, deleting)
+            if holder:
+                raise UndoConflict(f"undoing this would also delete {holder}, made after it; "
+                                   "remove that first, or skip this step with `workbench undo --skip`")
+        for current, _ in sorted(deletes, key=lambda cv: -order.index(cv[0].__tablename__)):
+            session.delete(current)
+            session.flush()
+    except IntegrityError as exc:
+        raise UndoConflict(f"the database refused the change ({exc.orig}); nothing was changed") from exc
 
 
 @dataclass
@@ -225,6 +279,16 @@ def _step(session: Session, project_id: int, coder_id: int | None, *, redo: bool
     session.execute(update(Event).where(Event.group_id == group).values(
         state=new_state, undone_at=None if redo else utcnow()))
     return UndoResult(events[0].action, len(events))
+
+
+def skip(session: Session, project_id: int, coder_id: int | None) -> UndoResult:
+    """Drop the coder's most recent action from the undo stack without reverting it
+    (for a step that can no longer be undone because others built on it)."""
+    group = _last_group(session, project_id, coder_id, EventState.done)
+    first = session.scalar(select(Event).where(Event.group_id == group).order_by(Event.id).limit(1))
+    count = len(session.scalars(select(Event.id).where(Event.group_id == group)).all())
+    session.execute(update(Event).where(Event.group_id == group).values(state=EventState.discarded))
+    return UndoResult(first.action, count)
 
 
 def recent(session: Session, project_id: int, limit: int = 50) -> list[Event]:

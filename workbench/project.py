@@ -8,10 +8,15 @@ from .errors import AlreadyExists, NotFound
 from .models import Case, Code, Codebook, Coder, Coding, Job, JobStatus, Memo, Project, Source
 
 
+def find_coder(session: Session, identity: str) -> Coder | None:
+    """The coder with this identity, if any."""
+    return session.scalar(select(Coder).where(Coder.identity == identity))
+
+
 def get_or_create_coder(session: Session, name: str, identity: str | None = None) -> Coder:
     """The coder with this identity (default ``local:<name>``), created on first use."""
     identity = identity or f"local:{name}"
-    coder = session.scalar(select(Coder).where(Coder.identity == identity))
+    coder = find_coder(session, identity)
     if coder is None:
         coder = Coder(name=name, identity=identity)
         session.add(coder)

@@ -83,6 +83,15 @@ def looks_binary(data: bytes) -> int | None:
 
 
 def decode_text(data: bytes, file: str, encoding: str | None = None) -> str:
+    """Decode, then refuse NUL characters (binary content; PostgreSQL cannot store them)."""
+    text = _decode(data, file, encoding)
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise InvalidSource("holds NUL characters: binary content, not a transcript", file=file, offset=nul)
+    return text
+
+
+def _decode(data: bytes, file: str, encoding: str | None = None) -> str:
     """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, or ``encoding``.
 
     Anything else is refused with the offset of the first bad byte and a suggested
@@ -122,7 +131,7 @@ _TS = r"[\[(]?(?P<{n}>\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:[.,]\d{{1,3}})?)[\])]?"
 _TS1, _TS2 = _TS.format(n="ts1"), _TS.format(n="ts2")
 _BRACKET_LABEL = re.compile(rf"^(?:{_TS1}\s+)?\[(?P<label>[^\]\d:][^\]]{{0,60}})\]\s*:?\s*(?:{_TS2}\s*)?(?P<rest>.*)$")
 _COLON_LABEL = re.compile(
-    rf"^(?:{_TS1}\s+)?(?P<label>[^\W\d_][\w .'’()\-]{{0,60}}?)\s*(?:{_TS2})?\s*:\s*(?:[\[(]?(?P<ts3>\d{{1,2}}:\d{{2}}(?::\d{{2}})?)[\])]?\s*)?(?P<rest>.*)$")
+    rf"^(?:{_TS1}\s+)?(?P<label>[^\W\d_][\w .'’()\-]{{0,60}}?)\s*(?:{_TS2})?\s*:(?!\d{{2}})\s*(?:[\[(]?(?P<ts3>\d{{1,2}}:\d{{2}}(?::\d{{2}})?)[\])]?\s*)?(?P<rest>.*)$")
 _TS_ONLY = re.compile(rf"^{_TS1}\s*(?P<rest>.*)$")
 
 INTERVIEWER_LABELS = re.compile(
@@ -148,11 +157,18 @@ def guess_role(label: str) -> str | None:
     return "interviewer" if INTERVIEWER_LABELS.match(label.strip()) else None
 
 
+_STAGE = {"laughs", "laughter", "laughing", "pause", "inaudible", "crosstalk", "silence", "unclear",
+          "risos", "ri", "pausa", "impercetível", "imperceptível", "inaudível", "silêncio", "interrupção",
+          "overlapping", "cough", "phone rings", "music", "noise"}
+
+
 def _match_label(line: str):
     for pattern in (_BRACKET_LABEL, _COLON_LABEL):
         m = pattern.match(line)
         if m:
             label = m.group("label").strip()
+            if pattern is _BRACKET_LABEL and (label.casefold() in _STAGE or not label[:1].isupper()):
+                continue      # [laughs], [inaudible]: a transcriber's note, not a speaker
             words = label.split()
             if 1 <= len(words) <= 5 and not re.search(r"[.?!,;]$", label) and not label.lower().startswith("http"):
                 ts = m.group("ts1") or m.group("ts2") or m.groupdict().get("ts3")
@@ -165,26 +181,38 @@ _PROSE_LEADS = {"note", "nota", "notes", "example", "exemplo", "e.g", "ps", "p.s
                 "date", "data", "time", "hora", "location", "local", "duration", "duração"}
 
 
-def accept_labels(candidates: list) -> set[str]:
-    """Which label candidates are speakers.
+def accept_labels(candidates: list, starts_paragraph: list[bool] | None = None) -> set[str]:
+    """Which label candidates are speakers (compared case-insensitively).
 
     A label counts when it recurs, is a Q/A-style or interviewer label, or carries a
     timestamp. Once a text has such speakers, a one-off label that looks like a name
-    (at most four capitalised words, not "Note" or "Date") counts too.
+    (at most four capitalised words, not "Note" or "Date") counts too - but only where a
+    turn can begin (after a blank line), so "Germany: 40 percent" inside an answer stays text.
     """
     counts: dict[str, int] = {}
     for c in candidates:
         if c:
-            counts[c[0]] = counts.get(c[0], 0) + 1
-    accepted = {c[0] for c in candidates if c and (
-        counts[c[0]] >= 2 or c[1] is not None or _SHORT_LABELS.match(c[0]) or guess_role(c[0]))}
-    accepted -= {c[0] for c in candidates if c and c[0].casefold() in _PROSE_LEADS and c[1] is None}
+            counts[c[0].casefold()] = counts.get(c[0].casefold(), 0) + 1
+    accepted = {c[0].casefold() for c in candidates if c and (
+        counts[c[0].casefold()] >= 2 or c[1] is not None or _SHORT_LABELS.match(c[0]) or guess_role(c[0]))}
+    accepted -= {c[0].casefold() for c in candidates if c and c[0].casefold() in _PROSE_LEADS and c[1] is None}
+    strong = set(accepted)
+
+    def weak(j: int) -> bool:
+        return 0 <= j < len(candidates) and bool(candidates[j]) and candidates[j][0].casefold() not in strong
+
     if accepted:
-        for c in candidates:
-            if c and c[0] not in accepted and c[0].casefold() not in _PROSE_LEADS:
-                words = c[0].split()
-                if len(words) <= 4 and all(w[0].isupper() for w in words if w[0].isalpha()):
-                    accepted.add(c[0])
+        for i, c in enumerate(candidates):
+            if not c or c[0].casefold() in accepted or c[0].casefold() in _PROSE_LEADS:
+                continue
+            if starts_paragraph is not None:
+                after_turn = starts_paragraph[i] or (i > 0 and bool(candidates[i - 1])
+                                                     and candidates[i - 1][0].casefold() in strong)
+                if not after_turn or weak(i - 1) or weak(i + 1):
+                    continue      # "Germany: 40%" / "Spain: 20%" in a row is a list, not a dialogue
+            words = c[0].split()
+            if len(words) <= 4 and all(w[0].isupper() for w in words if w[0].isalpha()):
+                accepted.add(c[0].casefold())
     return accepted
 
 
@@ -196,10 +224,15 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
     """
     lines = normalise(text).split("\n")
     candidates = [_match_label(line) for line in lines]
-    accepted = accept_labels(candidates)
+    starts = [i == 0 or not lines[i - 1].strip() for i in range(len(lines))]
+    accepted = accept_labels(candidates, starts)
+    spelling: dict[str, str] = {}     # the first spelling of a label names the speaker
+    for c in candidates:
+        if c and c[0].casefold() in accepted:
+            spelling.setdefault(c[0].casefold(), c[0])
 
     def is_speaker(c) -> bool:
-        return c[0] in accepted
+        return c[0].casefold() in accepted
 
     segments: list[ParsedSegment] = []
     current: ParsedSegment | None = None
@@ -219,7 +252,7 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
         if cand and is_speaker(cand):
             close()
             label, ts, rest = cand
-            current = ParsedSegment("", speaker=label, t_start=parse_timestamp(ts))
+            current = ParsedSegment("", speaker=spelling[label.casefold()], t_start=parse_timestamp(ts))
             body = [rest.strip()]
             continue
         ts_only = _TS_ONLY.match(line) if any_speaker else None
@@ -255,7 +288,23 @@ def parse_docx(data: bytes, file: str) -> ParsedSource:
         raise InvalidSource(f"is not a readable Word document ({exc})", file=file) from exc
     except Exception as exc:   # lxml and zipfile raise a zoo of types on damaged files
         raise InvalidSource(f"is a damaged Word document ({type(exc).__name__}: {exc})", file=file) from exc
-    lines = [p.text for p in document.paragraphs]
+    # Body order matters: transcripts are often a table of speaker | text rows.
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+    lines: list[str] = []
+    for child in document.element.body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            lines.append(Paragraph(child, document).text)
+        elif tag == "tbl":
+            for row in Table(child, document).rows:
+                cells = [c.text.strip() for c in row.cells]
+                cells = [c for i, c in enumerate(cells) if c and c not in cells[:i]]   # merged cells repeat
+                if len(cells) >= 2 and len(cells[0].split()) <= 5 and ":" not in cells[0]:
+                    lines.append(f"{cells[0]}: {' '.join(cells[1:])}")
+                elif cells:
+                    lines.append(" ".join(cells))
+                lines.append("")
     return parse_turns("\n".join(lines), "docx")
 
 
@@ -267,11 +316,15 @@ def _cues_to_source(cues: list[tuple[float, float, str | None, str]], fmt: str) 
     """Consecutive cues of one speaker become one turn; cues without speakers stay apart."""
     labels = [_match_label(text.split("\n", 1)[0]) for _, _, _, text in cues]
     accepted = accept_labels(labels)
+    spelling = {}
+    for lab in labels:
+        if lab and lab[0].casefold() in accepted:
+            spelling.setdefault(lab[0].casefold(), lab[0])
     segments: list[ParsedSegment] = []
     for (start, end, voice, text), lab in zip(cues, labels):
         speaker = voice
-        if speaker is None and lab and lab[0] in accepted:
-            speaker, text = lab[0], lab[2] + text[len(text.split("\n", 1)[0]):]
+        if speaker is None and lab and lab[0].casefold() in accepted:
+            speaker, text = spelling[lab[0].casefold()], lab[2] + text[len(text.split("\n", 1)[0]):]
         text = " ".join(normalise(text).split("\n")).strip()
         if not text:
             continue
@@ -321,7 +374,12 @@ def parse_noscribe(data: bytes, file: str) -> ParsedSource:
     import lxml.html
     parser = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True)
     try:
-        root = lxml.html.fromstring(data, parser=parser)
+        # noScribe writes UTF-8; without a <meta charset> lxml would guess Latin-1.
+        try:
+            markup: str | bytes = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            markup = data
+        root = lxml.html.fromstring(markup, parser=parser)
     except Exception as exc:
         raise InvalidSource(f"is not readable HTML ({exc})", file=file) from exc
     segments = []
@@ -349,7 +407,6 @@ def parse_noscribe(data: bytes, file: str) -> ParsedSource:
 def parse_pdf(data: bytes, file: str) -> ParsedSource:
     """The text layer of a PDF, one segment per page (for literature reviews)."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
@@ -357,8 +414,8 @@ def parse_pdf(data: bytes, file: str) -> ParsedSource:
         pages = [page.extract_text() or "" for page in reader.pages]
     except InvalidSource:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise InvalidSource(f"is not a readable PDF ({exc})", file=file) from exc
+    except Exception as exc:   # pypdf raises many types (incl. AttributeError) on damaged files
+        raise InvalidSource(f"is not a readable PDF ({type(exc).__name__}: {exc})", file=file) from exc
     segments = [ParsedSegment(re.sub(r"\n{2,}", "\n", normalise(t)), page=i + 1)
                 for i, t in enumerate(pages) if normalise(t)]
     if not segments:

@@ -3,14 +3,30 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import overview
+from . import codebook_page, coding_page, memos_page, overview, retrieval_page, sources_page
 from .state import shows_errors, workspace
+
+PAGES: dict[str, st.Page] = {}
 
 
 def run() -> None:
     st.set_page_config(page_title="Interview workbench", page_icon=":material/forum:", layout="wide")
     with shows_errors():
         ws = workspace()
-        pages = [st.Page(lambda: overview.render(ws), title="Overview", icon=":material/dashboard:",
-                         url_path="overview", default=True)]
-        st.navigation(pages).run()
+        if ws is None:
+            return
+        specs = [("overview", "Overview", ":material/dashboard:", overview.render),
+                 ("sources", "Sources & cases", ":material/library_books:", sources_page.render),
+                 ("coding", "Coding", ":material/edit_note:", coding_page.render),
+                 ("codebook", "Codebooks", ":material/account_tree:", codebook_page.render),
+                 ("retrieval", "Retrieval", ":material/format_quote:", retrieval_page.render),
+                 ("memos", "Memos", ":material/sticky_note_2:", memos_page.render)]
+        for slug, title, icon, render in specs:
+            PAGES[slug] = st.Page(lambda render=render: _guarded(render, ws), title=title, icon=icon,
+                                  url_path=slug, default=slug == "overview")
+        st.navigation(list(PAGES.values())).run()
+
+
+def _guarded(render, ws) -> None:
+    with shows_errors():
+        render(ws)

@@ -1,0 +1,72 @@
+"""Retrieval: coded quotes with where they come from, filtered by case attributes, role, coder."""
+from __future__ import annotations
+
+from bisect import bisect_right
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from .cases import case_table
+from .codebook import code_path
+from .models import Code, Coding, Source
+from .sources import seconds_to_clock
+
+
+def _segment_at(source: Source, offset: int):
+    starts = [seg.start for seg in source.segments]
+    i = bisect_right(starts, offset) - 1
+    return source.segments[i] if i >= 0 else None
+
+
+def coded_quotes(session: Session, project_id: int, *, code_ids: list[int] | None = None,
+                 attribute_filters: dict[str, list] | None = None, roles: list[str] | None = None,
+                 coder_ids: list[int] | None = None, include_subcodes: bool = True) -> pd.DataFrame:
+    """One row per coding: quote, code path, source, case, speaker, role, time, page, coder.
+
+    ``attribute_filters`` maps an attribute name to the values kept (e.g. sector: [Textile]);
+    ``roles`` keeps codings whose first turn is spoken by one of those roles.
+    """
+    stmt = (select(Coding).join(Source).where(Source.project_id == project_id)
+            .options(selectinload(Coding.source).selectinload(Source.segments),
+                     selectinload(Coding.code), selectinload(Coding.coder)))
+    if code_ids:
+        wanted = set(code_ids)
+        if include_subcodes:
+            children: dict[int | None, list[int]] = {}
+            for cid, pid in session.execute(select(Code.id, Code.parent_id).where(Code.id.isnot(None))):
+                children.setdefault(pid, []).append(cid)
+            stack = list(wanted)
+            while stack:
+                for child in children.get(stack.pop(), []):
+                    if child not in wanted:
+                        wanted.add(child)
+                        stack.append(child)
+        stmt = stmt.where(Coding.code_id.in_(wanted))
+    if coder_ids:
+        stmt = stmt.where(Coding.coder_id.in_(coder_ids))
+    cases = case_table(session, project_id).set_index("case") if attribute_filters else None
+    rows = []
+    for coding in session.scalars(stmt.order_by(Source.name, Coding.start)):
+        src = coding.source
+        case = src.case.name if src.case else ""
+        if attribute_filters:
+            if not case or case not in cases.index:
+                continue
+            if any(cases.at[case, attr] not in values for attr, values in attribute_filters.items() if values):
+                continue
+        seg = _segment_at(src, coding.start)
+        speaker = seg.speaker if seg is not None else None
+        role = speaker.role.value if speaker is not None and speaker.role else ""
+        if roles and role not in roles:
+            continue
+        rows.append({"coding_id": coding.id, "quote": src.text[coding.start:coding.end],
+                     "code": " › ".join(code_path(coding.code)), "code_id": coding.code_id,
+                     "source": src.name, "source_id": src.id, "case": case,
+                     "speaker": speaker.label if speaker else "", "role": role,
+                     "time": seconds_to_clock(seg.t_start) if seg is not None else "",
+                     "turn": seg.idx if seg is not None else None,
+                     "page": seg.page if seg is not None else None,
+                     "coder": coding.coder.name, "start": coding.start, "end": coding.end})
+    return pd.DataFrame(rows, columns=["coding_id", "quote", "code", "code_id", "source", "source_id", "case",
+                                       "speaker", "role", "time", "turn", "page", "coder", "start", "end"])

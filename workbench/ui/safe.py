@@ -1,0 +1,21 @@
+"""Showing people's text literally.
+
+Streamlit's markdown would turn ``:red[x]`` into colour, ``$x$`` into maths and ``**`` into
+bold; transcript text, code names and memos must appear exactly as typed. Every user
+string that goes through markdown passes :func:`md` first; raw HTML is never enabled.
+"""
+from __future__ import annotations
+
+import re
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>:$~=^&])")
+
+
+def md(text: str) -> str:
+    """``text`` with every markdown-significant character backslash-escaped."""
+    return _SPECIAL.sub(r"\\\1", str(text))
+
+
+def quote_md(text: str) -> str:
+    """A block quote of ``text``, escaped, keeping its line breaks."""
+    return "\n".join("> " + md(line) if line.strip() else ">" for line in str(text).split("\n"))

@@ -1,0 +1,172 @@
+"""Sources & cases page: upload transcripts, assign cases, edit the case table, speakers."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import select
+
+from .. import cases as cases_mod
+from .. import corpus
+from ..errors import WorkbenchError
+from ..models import AttributeType, Case, Source, SpeakerRole
+from ..sources import TRANSCRIPT_EXTENSIONS
+from .safe import md
+from .state import Workspace, commit
+
+ROLES = ["", *[r.value for r in SpeakerRole]]
+
+
+def render(ws: Workspace) -> None:
+    st.title("Sources & cases")
+    if ws.project_id is None:
+        st.info("Create or choose a project in the sidebar first.")
+        return
+    tab_sources, tab_cases, tab_speakers = st.tabs(["Sources", "Case table", "Speakers"])
+    with tab_sources:
+        _upload(ws)
+        _source_table(ws)
+    with tab_cases:
+        _case_table(ws)
+    with tab_speakers:
+        _speakers(ws)
+
+
+def _upload(ws: Workspace) -> None:
+    with st.form("upload", clear_on_submit=True):
+        files = st.file_uploader(
+            "Import transcripts and documents", accept_multiple_files=True,
+            type=sorted(e.lstrip(".") for e in TRANSCRIPT_EXTENSIONS),
+            help="Text and Word files with speaker turns (Name:, [Name], Q:/A:, [00:12:03]), SRT/VTT "
+                 "subtitles, noScribe HTML, PDF documents. The same file twice is recognised.")
+        c1, c2, c3 = st.columns(3)
+        case = c1.text_input("Case (optional)", help="All files go into this case; created if new.")
+        language = c2.text_input("Language (optional)", placeholder="guessed, e.g. en or pt")
+        skip_bad = c3.checkbox("Import the readable files even if some are not",
+                               help="By default one unreadable file stops the import and nothing is stored.")
+        submitted = st.form_submit_button("Import", type="primary", icon=":material/upload:")
+    if not (submitted and files):
+        return
+    uploads = [(f.name, f.getvalue()) for f in files]
+    with st.spinner(f"Reading {len(uploads)} file(s)…"):
+        try:
+            results, errors = corpus.import_uploads(ws.store, ws.project_id, ws.coder_id, uploads,
+                                                    case=case.strip() or None, language=language.strip() or None,
+                                                    skip_bad=skip_bad)
+        except WorkbenchError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+    created = [r for r in results if r.created]
+    if created:
+        st.success(f"Imported {len(created)} source(s): " + ", ".join(md(r.name) for r in created))
+    for r in results:
+        if not r.created:
+            st.info(f"{md(r.file)} is already in the project as {md(r.duplicate_of)}; not imported again.")
+    for e in errors:
+        st.warning(f"Not imported: {md(str(e))}")
+
+
+def _source_table(ws: Workspace) -> None:
+    with ws.store.read() as s:
+        rows = corpus.list_sources(s, ws.project_id)
+        case_names = list(s.scalars(select(Case.name).where(Case.project_id == ws.project_id).order_by(Case.name)))
+    if not rows:
+        st.info("No sources yet: upload transcripts above.")
+        return
+    frame = pd.DataFrame(rows)[["id", "name", "case", "language", "kind", "words", "segments", "codings"]]
+    st.caption("Change a source's case or language in the table, then save.")
+    edited = st.data_editor(
+        frame, hide_index=True, key="source_editor", disabled=["id", "name", "kind", "words", "segments", "codings"],
+        column_config={"id": None,
+                       "case": st.column_config.SelectboxColumn("case", options=["", *case_names]),
+                       "language": st.column_config.TextColumn("language", max_chars=10)})
+    changed = edited[(edited["case"] != frame["case"]) | (edited["language"] != frame["language"])]
+    if st.button("Save sources", disabled=changed.empty, type="primary"):
+        def save(s):
+            for _, row in changed.iterrows():
+                src = corpus.assign_case(s, ws.project_id, int(row["id"]), row["case"] or None)
+                src.language = (row["language"] or "").strip() or None
+        ok, _ = commit(ws, f"edit {len(changed)} source(s)", save, toast="Sources saved")
+        if ok:
+            st.rerun()
+
+
+_COLUMN = {AttributeType.number: st.column_config.NumberColumn, AttributeType.boolean: st.column_config.CheckboxColumn,
+           AttributeType.date: st.column_config.DateColumn, AttributeType.text: st.column_config.TextColumn}
+
+
+def _case_table(ws: Workspace) -> None:
+    with ws.store.read() as s:
+        frame = cases_mod.case_table(s, ws.project_id)
+        types = cases_mod.attribute_types(s, ws.project_id)
+        csv_bytes = cases_mod.case_table_bytes(s, ws.project_id, "csv")
+        xlsx_bytes = cases_mod.case_table_bytes(s, ws.project_id, "xlsx")
+    st.caption("One row per case (e.g. a company). Add rows at the bottom; delete rows to remove cases "
+               "(their sources stay, without a case). Column types: " +
+               (", ".join(f"{md(k)} ({v})" for k, v in types.items()) or "none yet"))
+    config = {"case": st.column_config.TextColumn("case", required=True)}
+    for name, type_ in types.items():
+        config[name] = _COLUMN[AttributeType(type_)](name)
+    edited = st.data_editor(frame, num_rows="dynamic", hide_index=True, key="case_editor", column_config=config)
+    c1, c2, c3 = st.columns([1, 1, 1])
+    if c1.button("Save case table", type="primary"):
+        ok, result = commit(ws, "edit case table", lambda s: cases_mod.save_case_table(
+            s, ws.project_id, edited.dropna(subset=["case"])), toast="Case table saved")
+        if ok:
+            st.rerun()
+    c2.download_button("Download CSV", csv_bytes, "cases.csv", "text/csv", icon=":material/download:")
+    c3.download_button("Download XLSX", xlsx_bytes, "cases.xlsx", icon=":material/download:",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    with st.expander("Add an attribute or import a table"):
+        with st.form("add_attribute", clear_on_submit=True, border=False):
+            a1, a2 = st.columns([2, 1])
+            name = a1.text_input("Attribute name", placeholder="e.g. country")
+            type_ = a2.selectbox("Type", [t.value for t in AttributeType])
+            if st.form_submit_button("Add attribute") and name.strip():
+                ok, _ = commit(ws, f"add attribute {name}", lambda s: cases_mod.get_or_create_attribute(
+                    s, ws.project_id, name.strip(), AttributeType(type_)))
+                if ok:
+                    st.rerun()
+        upload = st.file_uploader("Import a case table (CSV or XLSX)", type=["csv", "xlsx"], key="case_upload",
+                                  help="The first column (or one named 'case') names the case; headers like "
+                                       "employees:number fix a column's type.")
+        if upload is not None and st.button("Import case table"):
+            data = upload.getvalue()
+
+            def load(s):
+                return cases_mod.import_case_table(s, ws.project_id, cases_mod.read_table_bytes(data, upload.name),
+                                                   file=upload.name)
+            ok, result = commit(ws, f"import case table {upload.name}", load)
+            if ok:
+                st.toast(f"{result['cases']} cases ({result['created']} new), {result['attributes']} attributes")
+                st.rerun()
+
+
+def _speakers(ws: Workspace) -> None:
+    with ws.store.read() as s:
+        sources = [(src.id, src.name) for src in s.scalars(
+            select(Source).where(Source.project_id == ws.project_id).order_by(Source.name))]
+    if not sources:
+        st.info("No sources yet.")
+        return
+    source_id = st.selectbox("Source", [i for i, _ in sources], format_func=dict(sources).get, key="speaker_source")
+    with ws.store.read() as s:
+        src = s.get(Source, source_id)
+        frame = pd.DataFrame([{"label": sp.label, "new label": sp.label, "role": sp.role.value if sp.role else "",
+                               "turns": sum(1 for seg in src.segments if seg.speaker_id == sp.id)}
+                              for sp in src.speakers], columns=["label", "new label", "role", "turns"])
+    if frame.empty:
+        st.info("This source has no speakers (a document, or a transcript without speaker labels).")
+        return
+    edited = st.data_editor(frame, hide_index=True, key=f"speakers:{source_id}", disabled=["label", "turns"],
+                            column_config={"label": None,
+                                           "role": st.column_config.SelectboxColumn("role", options=ROLES)})
+    if st.button("Save speakers", type="primary"):
+        def save(s):
+            for old, new in zip(frame.to_dict("records"), edited.to_dict("records")):
+                if new["role"] != old["role"]:
+                    corpus.set_speaker_role(s, ws.project_id, source_id, old["label"], new["role"] or None)
+                if (new["new label"] or "").strip() and new["new label"].strip() != old["label"]:
+                    corpus.rename_speaker(s, ws.project_id, source_id, old["label"], new["new label"])
+        ok, _ = commit(ws, "edit speakers", save, toast="Speakers saved")
+        if ok:
+            st.rerun()
