@@ -193,12 +193,14 @@ def create_codebook(session: Session, project_id: int, name: str, description: s
 
 
 def code_choices(session: Session, project_id: int) -> list[tuple[int, str]]:
-    """``(id, "Codebook › Parent › Code")`` for every code, in tree order (for pickers)."""
+    """``(id, "Parent › Code · Codebook")`` for every code, in tree order (for pickers).
+
+    The code comes first: pickers cut long labels, and the code is what people look for."""
     out = []
     for cb in session.scalars(select(Codebook).where(Codebook.project_id == project_id).order_by(Codebook.name)):
         def walk(codes):
             for c in codes:
-                out.append((c.id, f"{cb.name} › {' › '.join(code_path(c))}"))
+                out.append((c.id, f"{' › '.join(code_path(c))}  ·  {cb.name}"))
                 walk(c.children)
         walk([c for c in cb.codes if c.parent_id is None])
     return out

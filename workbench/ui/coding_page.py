@@ -19,6 +19,15 @@ from .safe import md, quote_md
 from .state import Workspace, commit
 
 
+def _rerun_pane() -> None:
+    """Rerun just the coding pane when the click came from it, else the whole page."""
+    from streamlit.errors import StreamlitAPIException
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:      # a full run (first load, tests): no fragment to rerun
+        st.rerun()
+
+
 def render(ws: Workspace) -> None:
     st.title("Coding")
     if ws.project_id is None:
@@ -80,7 +89,9 @@ def coding_pane(ws: Workspace, source_id: int) -> None:
         media = source.media_path
     left, right = st.columns([3, 1.35], gap="large")
     with left:
-        result = span_coder(payload, key=key)
+        # The transcript scrolls inside its own box, so the coding tools stay in view.
+        with st.container(height=720, border=False):
+            result = span_coder(payload, key=key)
     with right:
         _play(media, result)
         selection = _selection(key)
@@ -138,7 +149,7 @@ def _apply_panel(ws: Workspace, source_id: int, selection: dict, key: str, choic
         if ok:
             st.session_state[f"{key}:applied"] = selection.get("n")
             st.toast(f"Coded with {len(picked)} code(s)" + ("" if all(created) else " (some were already there)"))
-            st.rerun(scope="fragment")
+            _rerun_pane()
 
 
 def _codings_panel(ws: Workspace, source_id: int, ids: list[int], key: str, selection: dict | None) -> None:
@@ -150,11 +161,11 @@ def _codings_panel(ws: Workspace, source_id: int, ids: list[int], key: str, sele
                          "when": coding.created_at.strftime("%Y-%m-%d %H:%M"),
                          "quote": coding.source.text[coding.start:coding.end], "start": coding.start,
                          "end": coding.end, "memo": coding.memos[0].text if coding.memos else ""})
-    head = st.columns([4, 1], vertical_alignment="center")
+    head = st.columns([3, 2], vertical_alignment="center")
     head[0].markdown("**Codings here**")
-    if head[1].button("Close", key=f"{key}:close"):
+    if head[1].button("Close", key=f"{key}:close", icon=":material/close:", width="stretch"):
         st.session_state.pop(f"{key}:open", None)
-        st.rerun(scope="fragment")
+        _rerun_pane()
     if not rows:
         st.caption("These codings no longer exist.")
         return
@@ -164,13 +175,13 @@ def _codings_panel(ws: Workspace, source_id: int, ids: list[int], key: str, sele
             st.caption(f"{md(row['coder'])} · {row['origin']} · {row['when']} · characters {row['start']}–{row['end']}")
             memo = st.text_area("Memo", value=row["memo"], key=f"{key}:memo:{row['id']}", height=68)
             c1, c2, c3 = st.columns(3)
-            if c1.button("Save memo", key=f"{key}:savememo:{row['id']}", width="stretch"):
+            if c1.button("Save", key=f"{key}:savememo:{row['id']}", width="stretch", help="Save the memo"):
                 ok, _ = commit(ws, f"memo on coding {row['id']}", lambda s, r=row: coding_mod.set_coding_memo(
                     s, coding_mod.get_coding(s, ws.project_id, r["id"]), memo, s.get(Coder, ws.coder_id)),
                     toast="Memo saved")
                 if ok:
-                    st.rerun(scope="fragment")
-            if c2.button("Fit to selection", key=f"{key}:fit:{row['id']}", disabled=selection is None,
+                    _rerun_pane()
+            if c2.button("Fit", key=f"{key}:fit:{row['id']}", disabled=selection is None,
                          help="Move this coding's boundaries to the text you selected", width="stretch"):
                 _fit(ws, source_id, row["id"], selection, key)
             if c3.button("Remove", key=f"{key}:rm:{row['id']}", type="secondary", width="stretch"):
@@ -179,7 +190,7 @@ def _codings_panel(ws: Workspace, source_id: int, ids: list[int], key: str, sele
                                toast="Coding removed - Undo brings it back")
                 if ok:
                     st.session_state[f"{key}:open"] = [i for i in ids if i != row["id"]]
-                    st.rerun(scope="fragment")
+                    _rerun_pane()
 
 
 def _fit(ws: Workspace, source_id: int, coding_id: int, selection: dict, key: str) -> None:
@@ -189,7 +200,7 @@ def _fit(ws: Workspace, source_id: int, coding_id: int, selection: dict, key: st
     ok, _ = commit(ws, f"adjust coding {coding_id}", adjust, toast="Boundaries moved")
     if ok:
         st.session_state[f"{key}:applied"] = selection.get("n")
-        st.rerun(scope="fragment")
+        _rerun_pane()
 
 
 def _correction_panel(ws: Workspace, source_id: int) -> None:
@@ -212,7 +223,7 @@ def _correction_panel(ws: Workspace, source_id: int) -> None:
                 if result.lost:
                     st.session_state["fix:lost"] = result.lost
                 st.toast(f"Turn corrected; {result.moved} coding(s) moved with their words")
-                st.rerun(scope="fragment")
+                _rerun_pane()
         lost = st.session_state.get("fix:lost")
         if lost:
             st.warning("The text of these codings was deleted, so they were removed. "
@@ -221,4 +232,4 @@ def _correction_panel(ws: Workspace, source_id: int) -> None:
                 st.markdown(f"- **{md(item['code'])}** ({md(item['coder'])}): {md(item['text'])}")
             if st.button("Dismiss", key="fix:dismiss"):
                 st.session_state.pop("fix:lost")
-                st.rerun(scope="fragment")
+                _rerun_pane()

@@ -1,0 +1,209 @@
+"""Every page headless (AppTest): it loads, and its main action works - including the span
+component's state injected as the browser would send it."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from workbench.config import Settings
+from workbench.demo import build_demo
+from workbench.models import Code, Codebook, Coding, Memo, Source
+from workbench.offsets import cp_to_u16
+from workbench.store import open_store
+
+SPAN = "signed in München 👍"
+
+
+def run_page(name: str):
+    import importlib
+
+    from workbench.ui.state import workspace
+    ws = workspace()
+    if ws is not None:
+        importlib.import_module(f"workbench.ui.{name}").render(ws)
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'pages.db'}"
+    monkeypatch.setenv("WORKBENCH_DATABASE_URL", url)
+    monkeypatch.setenv("WORKBENCH_CODER", "ana")
+    store = open_store(url)
+    build_demo(store, Settings(database_url=url, coder="ana"))
+    yield store
+    store.dispose()
+
+
+def page(name: str) -> AppTest:
+    at = AppTest.from_function(run_page, args=(name,), default_timeout=60)
+    return at.run()
+
+
+def count(store, model, *where):
+    with store.read() as s:
+        return s.scalar(select(func.count(model.id)).where(*where))
+
+
+def source_and_selection(store, name="it-02-nuvemar-software"):
+    """The selection the browser sends for SPAN: per-turn UTF-16 offsets."""
+    with store.read() as s:
+        src = s.scalar(select(Source).where(Source.name == name))
+        pos = src.text.index(SPAN)
+        seg = next(g for g in src.segments if g.start <= pos < g.end)
+        turn_text = src.text[seg.start:seg.end]
+        a = cp_to_u16(turn_text, pos - seg.start)
+        b = cp_to_u16(turn_text, pos + len(SPAN) - seg.start)
+        return src.id, {"turn_start": seg.idx, "off_start": a, "turn_end": seg.idx, "off_end": b,
+                        "text": SPAN, "n": 1}
+
+
+def code_id(store, name):
+    with store.read() as s:
+        return s.scalar(select(Code.id).where(Code.name == name))
+
+
+def test_every_page_loads(db):
+    for name in ("overview", "sources_page", "coding_page", "codebook_page", "retrieval_page", "memos_page"):
+        at = page(name)
+        assert not at.exception, (name, at.exception)
+        assert at.title[0].value
+
+
+def test_coding_page_applies_codes_to_the_browser_selection(db):
+    source_id, selection = source_and_selection(db)
+    at = AppTest.from_function(run_page, args=("coding_page",), default_timeout=60)
+    at.session_state["coding_source"] = source_id
+    at.session_state[f"coder-{source_id}"] = {"selection": selection}
+    at.run()
+    assert not at.exception
+    assert any(SPAN in m.value.replace("\\", "") for m in at.markdown)    # the quote as stored, shown escaped
+    picks = [code_id(db, "Information aggregator"), code_id(db, "Socialization")]
+    at.multiselect(key=f"coder-{source_id}:pick").set_value(picks)
+    at.button[[b.label for b in at.button].index("Apply codes")].click().run()
+    assert not at.exception
+    with db.read() as s:
+        rows = [(c.code.name, c.source.text[c.start:c.end]) for c in s.scalars(select(Coding))]
+    assert sorted(rows) == [("Information aggregator", SPAN), ("Socialization", SPAN)]
+
+    # click on the highlight (the panel of its codings), remove one, then undo
+    at.session_state[f"coder-{source_id}:open"] = [c for c in _coding_ids(db)]
+    at.run()
+    at.button(key=f"coder-{source_id}:rm:{_coding_ids(db)[0]}").click().run()
+    assert count(db, Coding) == 1
+    at.button(key="sidebar_undo").click().run()
+    assert count(db, Coding) == 2
+
+
+def _coding_ids(store):
+    with store.read() as s:
+        return sorted(s.scalars(select(Coding.id)))
+
+
+def test_turn_correction_reanchors_and_lists_lost_codings(db):
+    source_id, selection = source_and_selection(db)
+    with db.write("seed", project_id=1, coder_id=1) as s:
+        from workbench.coding import apply_code
+        from workbench.models import Coder
+        src = s.get(Source, source_id)
+        pos = src.text.index(SPAN)
+        coder = s.get(Coder, 1)
+        apply_code(s, src, code_id(db, "Socialization"), coder, pos, pos + len(SPAN))
+        apply_code(s, src, code_id(db, "Combination"), coder, pos + len("signed in "), pos + len("signed in München"))
+    at = AppTest.from_function(run_page, args=("coding_page",), default_timeout=60)
+    at.session_state["coding_source"] = source_id
+    at.run()
+    at.selectbox(key=f"fix:{source_id}:turn").set_value(selection["turn_start"]).run()
+    area = at.text_area(key=f"fix:{source_id}:{selection['turn_start']}")
+    area.set_value(area.value.replace("in München 👍", "👍"))      # inside a form: sent on submit
+    at.button[[b.label for b in at.button].index("Save correction")].click().run()
+    assert not at.exception
+    with db.read() as s:
+        rows = [(c.code.name, c.source.text[c.start:c.end]) for c in s.scalars(select(Coding))]
+    assert rows == [("Socialization", "signed 👍")]
+    assert any("München" in w.value or "were removed" in w.value for w in at.warning)
+
+
+def test_codebook_page_creates_and_edits_a_code(db):
+    at = page("codebook_page")
+    with db.read() as s:
+        book = s.scalar(select(Codebook.id).where(Codebook.name == "Information internalization modes"))
+    at.selectbox(key="cb_book").set_value(book).run()
+    at.text_input[[t.label for t in at.text_input].index("Name")].set_value("Learning by doing")
+    at.button[[b.label for b in at.button].index("Create code")].click().run()
+    assert not at.exception
+    assert code_id(db, "Learning by doing") is not None
+
+
+def test_codebook_page_reports_a_bad_file_with_its_line(db):
+    at = page("codebook_page")
+    bad = b"workbench_codebook: 1\nname: x\ncodes:\n  - name: A\n    definition: d\n    colour: red\n"
+    at.file_uploader(key="cb_upload").set_value(("bad.yaml", bad, "application/x-yaml")).run()
+    at.button[[b.label for b in at.button].index("Load codebook")].click().run()
+    assert "bad.yaml, line 6" in at.error[0].value.replace("\\", "")
+    assert count(db, Codebook) == 5
+
+
+def test_sources_page_uploads_and_assigns_a_case(db):
+    at = page("sources_page")
+    text = "Interviewer: Why Spain?\nMaria: Close by.\nInterviewer: And?\n".encode()
+    uploader = at.file_uploader[0]
+    uploader.set_value([("maria.txt", text, "text/plain")])
+    at.text_input[[t.label for t in at.text_input].index("Case (optional)")].set_value("TX-04 Nova")
+    at.button[[b.label for b in at.button].index("Import")].click().run()
+    assert not at.exception
+    with db.read() as s:
+        src = s.scalar(select(Source).where(Source.name == "maria"))
+        assert src is not None and src.case.name == "TX-04 Nova"
+
+
+def test_sources_page_edits_the_case_table(db):
+    at = AppTest.from_function(run_page, args=("sources_page",), default_timeout=60)
+    at.session_state["case_editor"] = {"edited_rows": {0: {"employees": 47}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    at.button[[b.label for b in at.button].index("Save case table")].click().run()
+    assert not at.exception
+    from workbench.cases import case_table
+    with db.read() as s:
+        assert case_table(s, 1).loc[0, "employees"] == 47
+
+
+def test_retrieval_filters_by_sector_and_jumps_to_the_coding_page(db):
+    source_id, _ = source_and_selection(db)
+    with db.write("seed", project_id=1, coder_id=1) as s:
+        from workbench.coding import apply_code
+        from workbench.models import Coder
+        src = s.get(Source, source_id)
+        pos = src.text.index(SPAN)
+        apply_code(s, src, code_id(db, "Socialization"), s.get(Coder, 1), pos, pos + len(SPAN))
+    at = page("retrieval_page")
+    assert any(SPAN in m.value.replace("\\", "") for m in at.markdown)
+    at.multiselect(key="ret_attr:sector").set_value(["Textile"]).run()
+    assert not any(SPAN in m.value.replace("\\", "") for m in at.markdown)
+    at.multiselect(key="ret_attr:sector").set_value(["IT/electronics"]).run()
+    assert any(SPAN in m.value.replace("\\", "") for m in at.markdown)
+
+
+def test_memos_page_adds_and_searches(db):
+    at = page("memos_page")
+    at.text_area[[t.label for t in at.text_area].index("Text")].set_value("Textile firms lean on the association")
+    at.button[[b.label for b in at.button].index("Save memo")].click().run()
+    assert count(db, Memo) == 1
+    at.text_input(key="memo_search").set_value("association").run()
+    assert any("Textile firms" in m.value for m in at.markdown)
+    at.text_input(key="memo_search").set_value("nothing like this").run()
+    assert "No memos match." in at.info[0].value
+
+
+def test_hostile_names_and_text_are_shown_literally(db):
+    with db.write("hostile", project_id=1, coder_id=1) as s:
+        code = s.scalar(select(Code).where(Code.name == "Socialization"))
+        code.name = "<img src=x onerror=alert(1)> :red[x] $x$"
+    at = page("codebook_page")
+    with db.read() as s:
+        book = s.scalar(select(Codebook.id).where(Codebook.name == "Information internalization modes"))
+    at.selectbox(key="cb_book").set_value(book).run()
+    assert not at.exception
+    from workbench.ui.safe import md
+    rendered = md("<img src=x onerror=alert(1)> :red[x] $x$")
+    assert ":red\\[x\\]" in rendered and "\\$x\\$" in rendered and "\\<img" in rendered
