@@ -207,3 +207,22 @@ def test_hostile_names_and_text_are_shown_literally(db):
     from workbench.ui.safe import md
     rendered = md("<img src=x onerror=alert(1)> :red[x] $x$")
     assert ":red\\[x\\]" in rendered and "\\$x\\$" in rendered and "\\<img" in rendered
+
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x", "client_id": "c",
+        "client_secret": "s", "server_metadata_url": "https://id.example/.well-known/openid-configuration"}
+
+
+def test_with_login_configured_the_coder_is_the_logged_in_user(db):
+    at = AppTest.from_function(run_page, args=("overview",), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.run()
+    assert [b.label for b in at.button if b.label == "Log in"] and not at.metric   # nothing shown before login
+    at = AppTest.from_function(run_page, args=("overview",), default_timeout=60)
+    at.secrets["auth"] = AUTH
+    at.user.update({"is_logged_in": True, "name": "Bea Lima", "iss": "https://id.example", "sub": "42"})
+    at.run()
+    assert not at.exception and at.metric
+    from workbench.models import Coder
+    with db.read() as s:
+        assert s.scalar(select(Coder.name).where(Coder.identity == "https://id.example|42")) == "Bea Lima"

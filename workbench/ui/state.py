@@ -60,7 +60,7 @@ def _identity(default_name: str) -> tuple[str, str] | None:
     person cannot type); otherwise the name typed in the sidebar is the coder.
     """
     if _login_configured():
-        if not st.user.is_logged_in:
+        if not st.user.get("is_logged_in", False):
             st.title("Interview workbench")
             st.write("Log in to code in this project.")
             st.button("Log in", on_click=st.login, type="primary")
