@@ -26,7 +26,6 @@ from . import history
 from .errors import DatabaseBusy, DatabaseProblem
 
 BUSY_TIMEOUT_MS = 15_000
-SQLITE_HEADER = b"SQLite format 3\x00"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -77,17 +76,6 @@ def alembic_config(connection=None) -> Config:
 
 def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
-
-
-def _check_sqlite_file(path: Path) -> None:
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    with path.open("rb") as fh:
-        header = fh.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
-        raise DatabaseProblem(
-            "is not a workbench project (not an SQLite database); the file was left untouched",
-            file=str(path))
 
 
 class Store:
@@ -225,16 +213,21 @@ class Store:
 def open_store(url: str, *, migrate: bool = True) -> Store:
     """Open (and by default create or migrate) the database at ``url``."""
     path = sqlite_path(url)
-    if path is not None:
-        _check_sqlite_file(path)
-        if path.parent and not path.parent.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+    # The file is checked by SQLite itself ("file is not a database"), never by opening it
+    # with Python: close() on any descriptor of the file drops every POSIX lock this process
+    # holds on it, including those of live SQLite connections - and another process writing
+    # at that moment corrupts the database (seen here with a worker and its child).
+    if path is not None and path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
     store = Store(url)
     try:
         if migrate:
             store.migrate()
     except DBAPIError as exc:
         store.dispose()
+        if "not a database" in str(exc.orig):
+            raise DatabaseProblem("is not a workbench project (not an SQLite database); the file was left "
+                                  "untouched", file=str(path or url)) from exc
         raise DatabaseProblem(f"cannot be opened: {exc.orig}", file=str(path or url)) from exc
     except BaseException:
         store.dispose()
