@@ -41,3 +41,56 @@ def make_pdf(pages: list[str]) -> bytes:
         out.write(f"{off:010d} 00000 n \n".encode())
     out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
     return out.getvalue()
+
+
+def transcode(src, dst, codec: str, rate: int = 16000) -> None:
+    """Re-encode audio with PyAV (e.g. to MP3) - no system ffmpeg needed."""
+    import av
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        stream = out.add_stream(codec, rate=rate, layout="mono")
+        resampler = av.AudioResampler(format=stream.format.name if stream.format else "s16p", layout="mono",
+                                      rate=rate)
+        for frame in inp.decode(audio=0):
+            for f in resampler.resample(frame):
+                for packet in stream.encode(f):
+                    out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def make_silence(dst, seconds: int) -> None:
+    """A FLAC file of digital silence (compresses to almost nothing)."""
+    import av
+    import numpy as np
+    rate = 16000
+    with av.open(str(dst), "w") as out:
+        stream = out.add_stream("flac", rate=rate, layout="mono")
+        chunk = np.zeros((1, rate * 10), dtype=np.int16)
+        for _ in range(seconds // 10):
+            frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def make_video_only(dst) -> None:
+    """An MP4 with a few frames of video and no audio stream."""
+    import av
+    import numpy as np
+    with av.open(str(dst), "w") as out:
+        stream = out.add_stream("mpeg4", rate=5)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for _ in range(5):
+            frame = av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), dtype=np.uint8), format="rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def speak(text: str, voice: str, dst) -> None:
+    """Synthetic speech with espeak-ng (installed by scripts/test.sh)."""
+    import subprocess
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(dst), text], check=True)

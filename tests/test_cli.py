@@ -125,3 +125,23 @@ def test_not_a_database_is_refused(wb, tmp_path):
     (tmp_path / "study.db").write_text("hello")
     result = wb("list", code=1)
     assert "not a workbench project" in result.output
+
+
+def test_transcribe_then_export_in_every_format(wb, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_MODEL_CACHE", str(tmp_path / "models"))
+    monkeypatch.setenv("WORKBENCH_MEDIA_DIR", str(tmp_path / "media"))
+    wb("init", "Study")
+    out = wb("transcribe", "tests/fixtures/stereo_diarization.wav", "--case", "Lab").output
+    assert "job 1: done" in out
+    assert "Speaker 1 (left)" in wb("speakers", "list", "stereo_diarization").output
+    from workbench.sources import parse_bytes
+    shown = wb("show", "stereo_diarization").output
+    for fmt in ("txt", "srt", "vtt", "docx"):
+        target = tmp_path / f"t.{fmt}"
+        wb("export-transcript", "stereo_diarization", target)
+        parsed = parse_bytes(target.read_bytes(), target.name)
+        assert parsed.speakers == ["Speaker 2 (right)", "Speaker 1 (left)"], fmt
+        assert all(seg.text in shown for seg in parsed.segments if seg.speaker), fmt
+    assert "No open jobs" in wb("jobs", "list").output
+    assert "done" in wb("jobs", "list", "--all").output
+    assert "base" in wb("models").output

@@ -316,6 +316,9 @@ def _cues_to_source(cues: list[tuple[float, float, str | None, str]], fmt: str) 
     """Consecutive cues of one speaker become one turn; cues without speakers stay apart."""
     labels = [_match_label(text.split("\n", 1)[0]) for _, _, _, text in cues]
     accepted = accept_labels(labels)
+    if sum(1 for lab in labels if lab) * 2 >= len(labels):
+        # Most cues open with "Name:": in subtitles that is the speaker, even when said once.
+        accepted |= {lab[0].casefold() for lab in labels if lab and lab[0].casefold() not in _PROSE_LEADS}
     spelling = {}
     for lab in labels:
         if lab and lab[0].casefold() in accepted:

@@ -1,0 +1,1 @@
+"""Writers of files people take elsewhere (transcripts, reports, tables, REFI-QDA)."""

@@ -1,0 +1,305 @@
+"""Local transcription: Whisper engines behind one interface, audio decoding, speakers by channel.
+
+``faster-whisper`` (CTranslate2) is the default engine: the Whisper models, several times
+faster on a CPU with int8, voice-activity filtering, word timestamps, and audio decoded by
+PyAV (no system ffmpeg). ``openai-whisper`` (the reference implementation) is optional.
+A stereo recording with one speaker per channel is transcribed channel by channel and the
+turns interleaved by time; mono recordings give one turn per segment for the user to label.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import WorkbenchError
+from .sources import ParsedSegment, ParsedSource
+
+SAMPLE_RATE = 16_000
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+class TranscriptionFailed(WorkbenchError):
+    """Audio that cannot be transcribed (unreadable, silent, too long, unknown language...)."""
+
+
+@dataclass
+class Options:
+    """Transcription settings; the defaults are the measured default (see bench/transcription.py)."""
+    model: str = ""                     # "" = the packaged default (multilingual base)
+    engine: str = "faster-whisper"
+    language: str | None = None         # None = detect
+    beam_size: int = 5
+    compute_type: str = "int8"          # int8 / float32 on CPU; float16 on CUDA
+    device: str = "auto"
+    vad_filter: bool = True
+    word_timestamps: bool = True
+    initial_prompt: str | None = None   # glossary: names and jargon the model should expect
+    batch_size: int = 8                 # >1: batched inference (faster on long files); 1: sequential
+    cpu_threads: int = 0                # 0 = all cores
+    split_stereo: bool = True           # stereo with one speaker per channel -> two speakers
+    max_duration: float = 4 * 3600      # seconds; longer recordings are refused
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    word: str
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass
+class Transcript:
+    segments: list[Segment]
+    language: str
+    language_probability: float
+    duration: float
+    engine: str
+    model: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+Progress = Callable[[float, float], None]     # (audio seconds done, total)
+
+
+# -- audio -----------------------------------------------------------------------------------
+
+def probe(path: str | Path) -> tuple[float, int]:
+    """``(duration in seconds, channels)`` of the first audio stream, or TranscriptionFailed."""
+    import av
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            streams = [s for s in container.streams if s.type == "audio"]
+            if not streams:
+                raise TranscriptionFailed("has no audio stream", file=str(path))
+            stream = streams[0]
+            duration = None
+            if stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                duration = container.duration / 1_000_000
+            return (duration or 0.0), (stream.codec_context.channels or 1)
+    except TranscriptionFailed:
+        raise
+    except Exception as exc:        # PyAV raises its own error family for every broken file
+        raise TranscriptionFailed(f"is not a readable audio file ({type(exc).__name__}: {exc})",
+                                  file=str(path)) from exc
+
+
+def decode(path: str | Path, *, split_stereo: bool = False):
+    """16 kHz float32 mono samples (or ``(left, right)`` with ``split_stereo``)."""
+    from faster_whisper.audio import decode_audio
+    try:
+        return decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=split_stereo)
+    except Exception as exc:
+        raise TranscriptionFailed(f"cannot be decoded ({type(exc).__name__}: {exc})", file=str(path)) from exc
+
+
+def channels_are_separate(left: np.ndarray, right: np.ndarray) -> bool:
+    """True when the two channels carry different signals (one speaker per microphone)."""
+    n = min(len(left), len(right))
+    if n < SAMPLE_RATE // 10:
+        return False
+    a, b = left[:n].astype(np.float64), right[:n].astype(np.float64)
+    if a.std() < 1e-6 or b.std() < 1e-6:
+        return (a.std() >= 1e-6) != (b.std() >= 1e-6)   # one silent channel: still one speaker each
+    return abs(float(np.corrcoef(a, b)[0, 1])) < 0.5
+
+
+# -- engines ---------------------------------------------------------------------------------
+
+class Engine:
+    """One interface for Whisper implementations."""
+    name = "engine"
+
+    def transcribe(self, audio: np.ndarray, options: Options, progress: Progress | None = None,
+                   offset: float = 0.0) -> tuple[list[Segment], str, float]:
+        raise NotImplementedError
+
+
+_MODEL_CACHE: dict[tuple, object] = {}
+
+
+class FasterWhisper(Engine):
+    name = "faster-whisper"
+
+    def _model(self, options: Options):
+        from faster_whisper import WhisperModel
+
+        from .whisper_models import default_model, resolve
+        where = resolve(options.model or default_model())
+        device = options.device
+        if device == "auto":
+            try:
+                import ctranslate2
+                device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+            except Exception:
+                device = "cpu"
+        compute = options.compute_type if device == "cpu" or options.compute_type != "int8" else "int8_float16"
+        key = (where, device, compute, options.cpu_threads)
+        if key not in _MODEL_CACHE:
+            try:
+                _MODEL_CACHE[key] = WhisperModel(where, device=device, compute_type=compute,
+                                                 cpu_threads=options.cpu_threads, local_files_only=Path(where).is_dir())
+            except Exception as exc:
+                raise TranscriptionFailed(f"model {options.model or where!r} cannot be loaded ({exc})") from exc
+        return _MODEL_CACHE[key]
+
+    def transcribe(self, audio, options, progress=None, offset=0.0):
+        from faster_whisper import BatchedInferencePipeline
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
+        if options.language and options.language not in _LANGUAGE_CODES:
+            raise TranscriptionFailed(f"unknown language code {options.language!r}; use a Whisper code "
+                                      "such as en, pt, es, de, fr (or leave it empty to detect)")
+        model = self._model(options)
+        kwargs = dict(language=options.language, beam_size=options.beam_size, vad_filter=options.vad_filter,
+                      word_timestamps=options.word_timestamps, initial_prompt=options.initial_prompt or None)
+        if options.batch_size > 1:
+            runner = BatchedInferencePipeline(model=model)
+            segments, info = runner.transcribe(audio, batch_size=options.batch_size, **kwargs)
+        else:
+            segments, info = model.transcribe(audio, **kwargs)
+        total = len(audio) / SAMPLE_RATE
+        out = []
+        for seg in segments:        # a generator: decoding happens while we iterate
+            words = [Word(float(w.start) + offset, float(w.end) + offset, w.word) for w in (seg.words or [])]
+            whole = Segment(float(seg.start) + offset, float(seg.end) + offset, seg.text.strip(), words=words)
+            # Batched inference returns ~30 s chunks; sentences make better turns and citations.
+            out.extend(split_sentences(whole) if options.batch_size > 1 else [whole])
+            if progress:
+                progress(min(float(seg.end), total), total)
+        return out, info.language, float(info.language_probability)
+
+
+def split_sentences(segment: Segment) -> list[Segment]:
+    """Cut a long segment after words that end a sentence, keeping word times."""
+    if not segment.words:
+        return [segment]
+    out, current = [], []
+    for word in segment.words:
+        current.append(word)
+        if word.word.strip().endswith((".", "?", "!", "…")):
+            out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return [Segment(ws[0].start, ws[-1].end, "".join(w.word for w in ws).strip(), segment.speaker, ws)
+            for ws in out if "".join(w.word for w in ws).strip()]
+
+
+class OpenAIWhisper(Engine):
+    """The reference implementation (optional extra: needs torch). Takes a checkpoint file."""
+    name = "openai-whisper"
+
+    def transcribe(self, audio, options, progress=None, offset=0.0):
+        try:
+            import whisper
+        except ImportError as exc:
+            raise TranscriptionFailed("engine openai-whisper is not installed (pip install "
+                                      "'interview-workbench[openai-whisper]')") from exc
+        key = ("openai", options.model)
+        if key not in _MODEL_CACHE:
+            try:
+                _MODEL_CACHE[key] = whisper.load_model(options.model or "base", device="cpu")
+            except Exception as exc:
+                raise TranscriptionFailed(f"openai-whisper cannot load {options.model!r} ({exc})") from exc
+        result = _MODEL_CACHE[key].transcribe(
+            audio, language=options.language, beam_size=options.beam_size, fp16=False,
+            word_timestamps=options.word_timestamps, initial_prompt=options.initial_prompt or None)
+        total = len(audio) / SAMPLE_RATE
+        out = []
+        for seg in result["segments"]:
+            words = [Word(w["start"] + offset, w["end"] + offset, w["word"]) for w in seg.get("words", [])]
+            out.append(Segment(seg["start"] + offset, seg["end"] + offset, seg["text"].strip(), words=words))
+            if progress:
+                progress(min(seg["end"], total), total)
+        return out, result.get("language", options.language or ""), 1.0 if options.language else float("nan")
+
+
+ENGINES: dict[str, type[Engine]] = {"faster-whisper": FasterWhisper, "openai-whisper": OpenAIWhisper}
+
+
+def get_engine(name: str) -> Engine:
+    if name not in ENGINES:
+        raise TranscriptionFailed(f"unknown engine {name!r}; use {' or '.join(ENGINES)}")
+    return ENGINES[name]()
+
+
+# -- the whole file --------------------------------------------------------------------------
+
+def transcribe_file(path: str | Path, options: Options | None = None, progress: Progress | None = None) -> Transcript:
+    """Transcribe one recording; stereo with one speaker per channel gives two speakers."""
+    options = options or Options()
+    duration, channels = probe(path)
+    if duration > options.max_duration:
+        raise TranscriptionFailed(f"is {duration / 60:.0f} minutes long, above the limit of "
+                                  f"{options.max_duration / 60:.0f} minutes", file=str(path))
+    engine = get_engine(options.engine)
+    if channels == 2 and options.split_stereo:
+        left, right = decode(path, split_stereo=True)
+        if channels_are_separate(left, right):
+            total = (len(left) + len(right)) / SAMPLE_RATE
+
+            def part(done_before: float):
+                return (lambda done, _t: progress(done_before + done, total)) if progress else None
+            a, lang, prob = engine.transcribe(left, options, part(0.0))
+            b, lang_b, prob_b = engine.transcribe(right, options, part(len(left) / SAMPLE_RATE))
+            for s in a:
+                s.speaker = "Speaker 1 (left)"
+            for s in b:
+                s.speaker = "Speaker 2 (right)"
+            segments = sorted(a + b, key=lambda s: (s.start, s.end))
+            if prob_b > prob:
+                lang, prob = lang_b, prob_b
+            return _finish(path, segments, lang, prob, len(left) / SAMPLE_RATE, engine, options)
+        audio = (left + right) / 2
+    else:
+        audio = decode(path)
+    _check_not_silent(audio, path)
+    segments, lang, prob = engine.transcribe(audio, options, progress)
+    return _finish(path, segments, lang, prob, len(audio) / SAMPLE_RATE, engine, options)
+
+
+def _check_not_silent(audio: np.ndarray, path) -> None:
+    """Fail fast on a silent recording instead of running the model over an hour of nothing."""
+    if audio.size == 0 or float(np.abs(audio).max()) < 1e-4:
+        raise TranscriptionFailed(f"is silent ({audio.size / SAMPLE_RATE / 60:.1f} minutes without sound)",
+                                  file=str(path))
+
+
+def _finish(path, segments, lang, prob, duration, engine, options) -> Transcript:
+    segments = [s for s in segments if s.text]
+    if not segments:
+        raise TranscriptionFailed(f"has no speech that the model could hear ({duration / 60:.1f} minutes "
+                                  "of audio); is it silent?", file=str(path))
+    return Transcript(segments, lang, prob, duration, engine.name, options.model or "default")
+
+
+def to_parsed_source(transcript: Transcript) -> ParsedSource:
+    """Turns for the database: consecutive segments of one speaker are one turn."""
+    turns: list[ParsedSegment] = []
+    for seg in transcript.segments:
+        if seg.speaker and turns and turns[-1].speaker == seg.speaker:
+            turns[-1].text += " " + seg.text
+            turns[-1].t_end = seg.end
+        else:
+            turns.append(ParsedSegment(seg.text, speaker=seg.speaker, t_start=round(seg.start, 2),
+                                       t_end=round(seg.end, 2)))
+    parsed = ParsedSource("audio", turns)
+    parsed.kind = "transcript"
+    parsed.language = transcript.language
+    return parsed
