@@ -14,6 +14,10 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
   missing+=(chromium)
 fi
+# espeak-ng: synthetic Portuguese speech for the transcription pipeline test.
+if ! command -v espeak-ng >/dev/null 2>&1; then
+  missing+=(espeak-ng)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 def app_env(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_DATABASE_URL", f"sqlite:///{tmp_path / 'app.db'}")
     monkeypatch.setenv("WORKBENCH_CODER", "ana")
+    monkeypatch.setenv("WORKBENCH_LOCAL_WORKER", "0")     # tests run jobs themselves
     monkeypatch.chdir(REPO)
     return tmp_path
 

@@ -29,6 +29,7 @@ def db(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'pages.db'}"
     monkeypatch.setenv("WORKBENCH_DATABASE_URL", url)
     monkeypatch.setenv("WORKBENCH_CODER", "ana")
+    monkeypatch.setenv("WORKBENCH_LOCAL_WORKER", "0")     # tests run jobs themselves
     store = open_store(url)
     build_demo(store, Settings(database_url=url, coder="ana"))
     yield store
@@ -226,3 +227,29 @@ def test_with_login_configured_the_coder_is_the_logged_in_user(db):
     from workbench.models import Coder
     with db.read() as s:
         assert s.scalar(select(Coder.name).where(Coder.identity == "https://id.example|42")) == "Bea Lima"
+
+
+def test_recordings_tab_queues_a_transcription_and_shows_its_progress(db, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from workbench import jobs
+    monkeypatch.setenv("WORKBENCH_MEDIA_DIR", str(tmp_path / "media"))
+    monkeypatch.setenv("WORKBENCH_MODEL_CACHE", str(tmp_path / "models"))
+    at = page("sources_page")
+    wav = (Path(__file__).parent / "fixtures" / "stereo_diarization.wav").read_bytes()
+    uploader = [u for u in at.file_uploader if any("wav" in t for t in u.allowed_type)][0]
+    uploader.set_value([("lab interview.wav", wav, "audio/wav")])
+    at.selectbox[[b.label for b in at.selectbox].index("Language")].set_value("en")
+    at.button[[b.label for b in at.button].index("Queue transcription")].click().run()
+    assert not at.exception
+    with db.read() as s:
+        src = s.scalar(select(Source).where(Source.name == "lab interview"))
+        assert src.status.value == "pending" and Path(src.media_path).name != "lab interview.wav"
+    assert any("waiting for a worker" in (p.proto.text or "") for p in at.get("progress"))
+    jobs.work(db.url, once=True)
+    at.run()
+    assert any("real time" in c.value for c in at.caption), ([c.value for c in at.caption], [e.value for e in at.error])
+    coding = page("coding_page")
+    assert "lab interview" in [coding.selectbox(key="coding_source").format_func(o)
+                               for o in coding.selectbox(key="coding_source").options] or \
+        any("lab interview" in o for o in coding.selectbox(key="coding_source").options)

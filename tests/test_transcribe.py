@@ -266,3 +266,27 @@ def test_workers_on_postgres_share_the_queue(store, project, backend, tmp_path):
     for t in threads:
         t.join()
     assert sorted(claimed) == sorted(set(claimed)) and len(claimed) == 20
+
+
+def test_a_crashing_child_fails_the_job_and_the_worker_goes_on(sqlite_store):
+    import os
+    import signal
+    import subprocess
+    store, project = sqlite_store
+    _, first, _ = _enqueue(store, project, FIXTURES / "jfk.flac")
+    _, second, _ = _enqueue(store, project, FIXTURES / "stereo_diarization.wav")
+    worker = threading.Thread(target=jobs.work, args=(store.url,), kwargs={"once": True})
+    worker.start()
+    deadline = time.monotonic() + 30
+    pid = None
+    while pid is None and time.monotonic() < deadline:
+        found = subprocess.run(["pgrep", "-f", f"workbench.run_job {store.url} {first}$"],
+                               capture_output=True, text=True).stdout.split()
+        pid = int(found[0]) if found else None
+        time.sleep(0.05)
+    assert pid, "the job's child process did not start"
+    os.kill(pid, signal.SIGKILL)              # a hostile file could do this to a decoder
+    worker.join(120)
+    status, error, _, _ = _job(store, first)
+    assert status == JobStatus.failed and "crashed (exit code -9)" in error
+    assert _job(store, second)[0] == JobStatus.done

@@ -11,9 +11,11 @@ queue (or fails it after three attempts), so nothing stays "running" forever.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
 import os
 import socket
+import subprocess
+import sys
+import tempfile
 import time
 import traceback
 import uuid
@@ -276,10 +278,6 @@ def execute(url: str, job_id: int) -> None:
         store.dispose()
 
 
-def _child(url: str, job_id: int) -> None:
-    execute(url, job_id)
-
-
 # -- the worker ------------------------------------------------------------------------------
 
 def work(url: str, *, once: bool = False, job_ids: list[int] | None = None, poll: float = 1.0,
@@ -293,7 +291,6 @@ def work(url: str, *, once: bool = False, job_ids: list[int] | None = None, poll
     store = open_store(url, migrate=False)
     name = f"{socket.gethostname()}:{os.getpid()}"
     timeout = timeout or float(os.environ.get("WORKBENCH_JOB_TIMEOUT", DEFAULT_TIMEOUT))
-    ctx = multiprocessing.get_context("spawn")
     ran = 0
     try:
         while not (should_stop and should_stop()):
@@ -305,11 +302,15 @@ def work(url: str, *, once: bool = False, job_ids: list[int] | None = None, poll
                 time.sleep(poll)
                 continue
             ran += 1
-            child = ctx.Process(target=_child, args=(url, job_id), daemon=True)
-            child.start()
+            log = tempfile.TemporaryFile()
+            child = subprocess.Popen([sys.executable, "-m", "workbench.run_job", url, str(job_id)],
+                                     stdout=subprocess.DEVNULL, stderr=log)
             started = time.monotonic()
-            while child.is_alive():
-                child.join(0.5)
+            while child.poll() is None:
+                try:
+                    child.wait(0.5)
+                except subprocess.TimeoutExpired:
+                    pass
                 with store.write() as s:
                     job = s.get(Job, job_id)
                     cancelled = job.status == JobStatus.cancelled
@@ -319,16 +320,20 @@ def work(url: str, *, once: bool = False, job_ids: list[int] | None = None, poll
                     on_tick(job_id)
                 if cancelled:
                     child.kill()
-                    child.join()
+                    child.wait()
                 elif time.monotonic() - started > timeout:
                     child.kill()
-                    child.join()
+                    child.wait()
                     _fail(store, job_id, f"timed out after {timeout:,.0f} s")
-            if child.exitcode not in (0, None):
+            if child.returncode not in (0, None):
                 with store.read() as s:
                     still = s.get(Job, job_id).status == JobStatus.running
                 if still:
-                    _fail(store, job_id, f"the transcription process crashed (exit code {child.exitcode})")
+                    log.seek(0)
+                    tail = log.read()[-2000:].decode("utf-8", "replace").strip().splitlines()
+                    _fail(store, job_id, f"the transcription process crashed (exit code {child.returncode})"
+                          + (f": {tail[-1]}" if tail else ""))
+            log.close()
             if on_tick:
                 on_tick(job_id)
         return ran

@@ -30,7 +30,8 @@ class AppServer:
         self.db_url = f"sqlite:///{db_path}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "WORKBENCH_DATABASE_URL": self.db_url, "WORKBENCH_CODER": "ana"}
+        env = {**os.environ, "WORKBENCH_DATABASE_URL": self.db_url, "WORKBENCH_CODER": "ana",
+               "WORKBENCH_LOCAL_WORKER": "0", "WORKBENCH_MEDIA_DIR": str(db_path.parent / "media")}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true",

@@ -34,7 +34,8 @@ def render(ws: Workspace) -> None:
         st.info("Create or choose a project in the sidebar first.")
         return
     with ws.store.read() as s:
-        sources = [(r["id"], r["name"], r["case"]) for r in corpus.list_sources(s, ws.project_id)]
+        sources = [(r["id"], r["name"], r["case"]) for r in corpus.list_sources(s, ws.project_id)
+                   if r["status"] == "ready"]
     if not sources:
         st.info("No sources yet. Import transcripts on the **Sources & cases** page, then come back to code them.")
         return

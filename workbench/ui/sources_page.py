@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from .. import cases as cases_mod
 from .. import corpus
+from ..config import load_settings
 from ..errors import WorkbenchError
 from ..models import AttributeType, Case, Source, SpeakerRole
 from ..sources import TRANSCRIPT_EXTENSIONS
@@ -21,10 +22,13 @@ def render(ws: Workspace) -> None:
     if ws.project_id is None:
         st.info("Create or choose a project in the sidebar first.")
         return
-    tab_sources, tab_cases, tab_speakers = st.tabs(["Sources", "Case table", "Speakers"])
+    tab_sources, tab_audio, tab_cases, tab_speakers = st.tabs(["Sources", "Recordings", "Case table", "Speakers"])
     with tab_sources:
         _upload(ws)
         _source_table(ws)
+    with tab_audio:
+        _recordings(ws)
+        job_panel(ws)
     with tab_cases:
         _case_table(ws)
     with tab_speakers:
@@ -170,3 +174,74 @@ def _speakers(ws: Workspace) -> None:
         ok, _ = commit(ws, "edit speakers", save, toast="Speakers saved")
         if ok:
             st.rerun()
+
+
+LANGUAGES = {"": "Detect", "pt": "Portuguese", "en": "English", "es": "Spanish", "fr": "French", "de": "German",
+             "it": "Italian", "nl": "Dutch", "pl": "Polish", "fa": "Persian", "ar": "Arabic", "zh": "Chinese"}
+
+
+def _recordings(ws: Workspace) -> None:
+    from ..jobs import AUDIO_EXTENSIONS, enqueue_audio
+    from ..transcribe import Options
+    from ..whisper_models import default_model, list_models
+    offline = [m["model"] for m in list_models() if m["offline"]]
+    with st.form("audio", clear_on_submit=True):
+        files = st.file_uploader("Recordings to transcribe on this computer", accept_multiple_files=True,
+                                 type=sorted(e.lstrip(".") for e in AUDIO_EXTENSIONS),
+                                 help="Nothing leaves this machine. Stereo recordings with one speaker per "
+                                      "channel come out as two speakers.")
+        c1, c2, c3 = st.columns(3)
+        language = c1.selectbox("Language", list(LANGUAGES), format_func=LANGUAGES.get,
+                                help="Say the language when you know it: detection is unreliable for short or "
+                                     "noisy recordings.")
+        models = offline or [default_model()]
+        model = c2.selectbox("Model", models, index=models.index(default_model()) if default_model() in models else 0,
+                             help="Installed models work offline (see `workbench models`).")
+        case = c3.text_input("Case (optional)")
+        prompt = st.text_input("Names and jargon to expect (optional)", placeholder="e.g. AICEP, Heimtextil, Oeko-Tex",
+                               help="Helps the model spell names, places and technical terms.")
+        submitted = st.form_submit_button("Queue transcription", type="primary", icon=":material/graphic_eq:")
+    if not (submitted and files):
+        return
+    settings = load_settings()
+    options = Options(model=model, language=language or None, initial_prompt=prompt.strip() or None)
+    for f in files:
+        try:
+            _, job_id, created = enqueue_audio(ws.store, ws.project_id, ws.coder_id, f.name, f.getvalue(),
+                                               media_dir=settings.media_dir, options=options,
+                                               case=case.strip() or None)
+        except WorkbenchError as exc:
+            st.error(str(exc), icon=":material/error:")
+            continue
+        if created:
+            st.toast(f"Queued {f.name} (job {job_id})")
+        else:
+            st.info(f"{md(f.name)} is already in the project (job {job_id}).")
+
+
+@st.fragment(run_every=2)
+def job_panel(ws: Workspace) -> None:
+    """Live progress of transcriptions; it reads the job rows, so it survives navigating away."""
+    from .. import jobs as jobs_mod
+    with ws.store.read() as s:
+        rows = jobs_mod.list_jobs(s, ws.project_id, limit=20)
+    if not rows:
+        st.caption("No transcriptions yet.")
+        return
+    for r in rows:
+        with st.container(border=True):
+            head = st.columns([4, 1], vertical_alignment="center")
+            head[0].markdown(f"**{md(r['source'])}** · job {r['id']} · {r['status']}")
+            if r["status"] in ("queued", "running"):
+                st.progress(float(r["progress"] or 0.0), text=r["message"] or "waiting for a worker")
+                if head[1].button("Cancel", key=f"cancel:{r['id']}", width="stretch"):
+                    jobs_mod.cancel(ws.store, ws.project_id, r["id"])
+                    st.rerun()
+            elif r["status"] in ("failed", "cancelled"):
+                if r["error"]:
+                    st.error(r["error"], icon=":material/error:")
+                if head[1].button("Retry", key=f"retry:{r['id']}", width="stretch"):
+                    jobs_mod.retry(ws.store, ws.project_id, r["id"])
+                    st.rerun()
+            else:
+                st.caption(md(r["message"]))

@@ -36,6 +36,24 @@ def shows_errors():
         st.error(str(exc), icon=":material/error:")
 
 
+@st.cache_resource(show_spinner=False)
+def local_worker(url: str):
+    """The embedded default runs its own worker process for queued transcriptions.
+
+    Set WORKBENCH_LOCAL_WORKER=0 when workers run elsewhere (a team's GPU machine).
+    """
+    import atexit
+    import os
+    import subprocess
+    import sys
+    if os.environ.get("WORKBENCH_LOCAL_WORKER", "1") == "0":
+        return None
+    proc = subprocess.Popen([sys.executable, "-m", "workbench", "--db", url, "worker"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    atexit.register(proc.terminate)
+    return proc
+
+
 def first_run(store: Store) -> None:
     """An empty database gets the demo project, so a newcomer sees something to code."""
     with store.read() as s:
@@ -92,6 +110,7 @@ def workspace() -> Workspace | None:
     settings = load_settings()
     store = get_store(settings.database_url)
     first_run(store)
+    local_worker(settings.database_url)
     with store.read() as s:
         projects = [(p.id, p.name) for p in list_projects(s)]
     if "pending_project" in st.session_state:   # a project just created: select it
