@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import pytest
 from sqlalchemy import text
@@ -112,34 +113,36 @@ def test_backup_of_postgres_is_refused_with_advice(pg_template):
     store.dispose()
 
 
-def _write_cases(url: str, n: int) -> None:
-    from workbench.models import Case
-    store = open_store(url, migrate=False)
-    for i in range(40):
-        with store.write() as s:
-            s.add(Case(project_id=1, name=f"child{n}-{i}"))
-    store.dispose()
+WRITE_CASES = """
+import sys
+from workbench.models import Case
+from workbench.store import open_store
+store = open_store(sys.argv[1], migrate=False)
+for i in range(40):
+    with store.write() as s:
+        s.add(Case(project_id=1, name=f"child{sys.argv[2]}-{i}"))
+store.dispose()
+"""
 
 
 def test_two_stores_in_one_process_and_a_writer_elsewhere_keep_the_file_whole(tmp_path):
     """Regression: opening a second store used to read the file's header with Python's open();
     its close() dropped the POSIX locks of the first store's live connection, and a child
     process writing at the same time corrupted the database."""
-    import multiprocessing
+    import subprocess
+    import sys
     url = f"sqlite:///{tmp_path / 'p.db'}"
     first = open_store(url)
     with first.write() as s:
         s.add(Project(name="p"))
     second = open_store(url)
-    ctx = multiprocessing.get_context("spawn")
     for n in range(2):
-        child = ctx.Process(target=_write_cases, args=(url, n))
-        child.start()
-        while child.is_alive():
-            child.join(0.05)
+        child = subprocess.Popen([sys.executable, "-c", WRITE_CASES, url, str(n)])
+        while child.poll() is None:
             with second.write() as s:
                 s.get(Project, 1).description = str(n)
-        assert child.exitcode == 0
+            time.sleep(0.02)
+        assert child.returncode == 0
     first.dispose()
     second.dispose()
     with sqlite3.connect(tmp_path / "p.db") as conn:
