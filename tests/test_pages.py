@@ -253,3 +253,20 @@ def test_recordings_tab_queues_a_transcription_and_shows_its_progress(db, tmp_pa
     assert "lab interview" in [coding.selectbox(key="coding_source").format_func(o)
                                for o in coding.selectbox(key="coding_source").options] or \
         any("lab interview" in o for o in coding.selectbox(key="coding_source").options)
+
+
+def _play_page(media: str | None, t: float):
+    from types import SimpleNamespace
+
+    from workbench.ui.coding_page import _play
+    _play(media, SimpleNamespace(play={"t": t, "n": 1}))
+
+
+def test_clicking_a_turn_time_plays_the_recording_from_there(tmp_path):
+    from pathlib import Path
+    media = str(Path(__file__).parent / "fixtures" / "jfk.flac")
+    at = AppTest.from_function(_play_page, args=(media, 4.6)).run()
+    [audio] = at.get("audio")
+    assert audio.proto.start_time == 4 and audio.proto.autoplay
+    at = AppTest.from_function(_play_page, args=(None, 4.6)).run()
+    assert "no recording attached" in at.caption[0].value
