@@ -145,3 +145,17 @@ def test_transcribe_then_export_in_every_format(wb, tmp_path, monkeypatch):
     assert "No open jobs" in wb("jobs", "list").output
     assert "done" in wb("jobs", "list", "--all").output
     assert "base" in wb("models").output
+
+
+def test_crosstab_and_agreement(wb):
+    wb("demo")
+    wb("code", "it-02-nuvemar-software", 0, 20, "Socialization")
+    wb("code", "tx-01-tecelagem-pinheiro", 0, 20, "Socialization", "Information aggregator")
+    wb("--coder", "bea", "code", "tx-01-tecelagem-pinheiro", 0, 30, "Socialization")
+    out = wb("crosstab", "--by", "sector", "--codebook", "Information internalization modes").output
+    assert "IT/electronics (n=3)" in out and "1 (33%)" in out and "Fisher's exact" in out
+    assert "Externalization" in out                      # codes nobody used yet show as zeros
+    out = wb("agreement", "--coder", "ana", "--coder", "bea", "--disagreements").output
+    assert "all codes (pooled)" in out and "Information aggregator" in out
+    assert "no case attribute 'country'" in wb("crosstab", "--by", "country", code=1).output
+    assert "no coder named 'zoe'" in wb("agreement", "--coder", "ana", "--coder", "zoe", code=1).output

@@ -513,6 +513,88 @@ def memo_list(ctx: typer.Context, search: Annotated[str | None, typer.Option(hel
         _memo_rows(coding_mod.list_memos(s, project.id, search))
 
 
+# -- analysis ---------------------------------------------------------------------------------
+
+@app.command("crosstab")
+def crosstab_(ctx: typer.Context,
+              by: Annotated[str, typer.Option("--by", help="Case attribute to compare, e.g. sector.")],
+              codebook: Annotated[str | None, typer.Option(help="Only the codes of this codebook.")] = None,
+              code: Annotated[str | None, typer.Option(help="Only this code and its sub-codes.")] = None,
+              count: Annotated[str, typer.Option(help="cases (default: each case once), sources or codings.")] = "cases",
+              role: Annotated[list[str] | None, typer.Option(help="Only turns of this speaker role (repeatable).")] = None,
+              coder: Annotated[list[str] | None, typer.Option(help="Only this coder's codings (repeatable).")] = None):
+    """Code x case attribute table with percentages and a test per code (chi-square / Fisher)."""
+    from . import analysis
+    from . import retrieval
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        code_ids = retrieval.codebook_code_ids(s, project.id, codebook)
+        if code:
+            code_ids = [codebook_mod.find_code(s, project.id, code, codebook).id]
+        names = coder_names(s)
+        coder_ids = [i for i, n in names.items() if n in coder] if coder else None
+        quotes = retrieval.coded_quotes(s, project.id, code_ids=code_ids, roles=role or None, coder_ids=coder_ids)
+        cases = cases_mod.case_table(s, project.id)
+        sources = pd_sources(corpus.list_sources(s, project.id))
+        all_codes = [" › ".join(codebook_mod.code_path(c)) for c in
+                     (codebook_mod.get_codebook(s, project.id, codebook).codes if codebook and not code else [])]
+    result = analysis.crosstab(quotes, cases, by, count=count, sources=sources, codes=all_codes or None)
+    rows = []
+    tests = {t.code: t for t in result.tests}
+    for code_name, row in result.table.iterrows():
+        r = {"code": code_name}
+        for group, n in row.items():
+            pct = result.col_percent.loc[code_name, group]
+            r[f"{group} (n={result.group_sizes[group]})"] = f"{n} ({pct:.0f}%)" if pct == pct else str(n)
+        t = tests.get(code_name)
+        if t:
+            r["test"] = t.test
+            r["p"] = f"{t.p_value:.3f}"
+            r["V"] = f"{t.cramers_v:.2f}" if t.cramers_v == t.cramers_v else ""
+        rows.append(r)
+    _table(rows, f"{count} by {by}", empty="No codings match.")
+    for w in result.warnings:
+        err.print(Text("note: " + w, style="yellow"))
+
+
+def pd_sources(rows: list[dict]):
+    import pandas as pd
+    return pd.DataFrame(rows, columns=["id", "case"]).rename(columns={"id": "source_id"}) if rows else \
+        pd.DataFrame(columns=["source_id", "case"])
+
+
+@app.command()
+def agreement(ctx: typer.Context,
+              coders: Annotated[list[str], typer.Option("--coder", help="A coder to compare (give two or more).")],
+              unit: Annotated[str, typer.Option(help="character, turn (default) or source.")] = "turn",
+              codebook: Annotated[str | None, typer.Option(help="Only the codes of this codebook.")] = None,
+              show_disagreements: Annotated[bool, typer.Option("--disagreements", help="List the turns where the coders differ.")] = False):
+    """Inter-coder agreement per code and pooled: percent, Cohen's kappa, Krippendorff's alpha."""
+    from . import agreement as agreement_mod
+    from . import retrieval
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        names = coder_names(s)
+        missing = [c for c in coders if c not in names.values()]
+        if missing:
+            raise WorkbenchError(f"no coder named {', '.join(map(repr, missing))} (coders: {', '.join(names.values())})")
+        quotes = retrieval.coded_quotes(s, project.id, code_ids=retrieval.codebook_code_ids(s, project.id, codebook),
+                                        include_subcodes=False)
+        segments = retrieval.segments_frame(s, project.id)
+        texts = retrieval.source_texts(s, project.id) if show_disagreements else None
+    table = agreement_mod.agreement_table(quotes, segments, coders, unit=unit)
+    fmt = lambda v: "" if v != v else f"{v:.3f}"  # noqa: E731 - NaN prints empty
+    _table([{**r, "percent_agreement": fmt(r["percent_agreement"]), "cohen_kappa": fmt(r["cohen_kappa"]),
+             "krippendorff_alpha": fmt(r["krippendorff_alpha"])} for r in table.to_dict("records")],
+           f"agreement by {unit}")
+    if show_disagreements:
+        d = agreement_mod.disagreements(quotes, segments, coders, texts=texts)
+        _table([{**r, "text": _clip(r.get("text", ""), 100)} for r in d.to_dict("records")], "disagreements",
+               empty="No disagreements.")
+
+
 # -- transcription --------------------------------------------------------------------------
 
 jobs_app = _typer("Queued work (transcriptions): list, cancel, retry.")

@@ -70,3 +70,25 @@ def coded_quotes(session: Session, project_id: int, *, code_ids: list[int] | Non
                      "coder": coding.coder.name, "start": coding.start, "end": coding.end})
     return pd.DataFrame(rows, columns=["coding_id", "quote", "code", "code_id", "source", "source_id", "case",
                                        "speaker", "role", "time", "turn", "page", "coder", "start", "end"])
+
+
+def segments_frame(session: Session, project_id: int) -> pd.DataFrame:
+    """Every turn of the project's sources: source_id, idx, start, end (agreement units)."""
+    from .models import Segment
+    rows = session.execute(select(Segment.source_id, Segment.idx, Segment.start, Segment.end)
+                           .join(Source).where(Source.project_id == project_id)
+                           .order_by(Segment.source_id, Segment.idx)).all()
+    return pd.DataFrame(rows, columns=["source_id", "idx", "start", "end"])
+
+
+def source_texts(session: Session, project_id: int) -> dict[int, str]:
+    return dict(session.execute(select(Source.id, Source.text).where(Source.project_id == project_id)).all())
+
+
+def codebook_code_ids(session: Session, project_id: int, codebook: str | int | None) -> list[int] | None:
+    """Ids of every code of a codebook (None: no filter)."""
+    if codebook is None:
+        return None
+    from .codebook import get_codebook
+    cb = get_codebook(session, project_id, codebook)
+    return [c.id for c in cb.codes]
