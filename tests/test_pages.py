@@ -65,7 +65,8 @@ def code_id(store, name):
 
 
 def test_every_page_loads(db):
-    for name in ("overview", "sources_page", "coding_page", "codebook_page", "retrieval_page", "memos_page"):
+    for name in ("overview", "sources_page", "coding_page", "codebook_page", "retrieval_page", "memos_page",
+                 "analysis_page", "agreement_page"):
         at = page(name)
         assert not at.exception, (name, at.exception)
         assert at.title[0].value
@@ -270,3 +271,46 @@ def test_clicking_a_turn_time_plays_the_recording_from_there(tmp_path):
     assert audio.proto.start_time == 4 and audio.proto.autoplay
     at = AppTest.from_function(_play_page, args=(None, 4.6)).run()
     assert "no recording attached" in at.caption[0].value
+
+
+def _seed_two_coders(store):
+    from workbench.coding import apply_code
+    from workbench.models import Coder
+    from workbench.project import get_or_create_coder
+    with store.write() as s:
+        bea = get_or_create_coder(s, "bea").id
+    for coder_id, names in ((1, ["it-02-nuvemar-software", "tx-01-tecelagem-pinheiro", "tx-02-malhas-sa-araujo"]),
+                            (bea, ["tx-01-tecelagem-pinheiro"])):
+        with store.write("seed", project_id=1, coder_id=coder_id) as s:
+            for name in names:
+                src = s.scalar(select(Source).where(Source.name == name))
+                seg = src.segments[3]
+                apply_code(s, src, code_id(store, "Organiser of joint initiatives and investments (sharing costs and risks)"),
+                           s.get(Coder, coder_id), seg.start, seg.end)
+
+
+def test_analysis_page_shows_the_sector_crosstab_with_statistics(db):
+    _seed_two_coders(db)
+    at = AppTest.from_function(run_page, args=("analysis_page",), default_timeout=60)
+    at.run()
+    with db.read() as s:
+        book = s.scalar(select(Codebook.id).where(Codebook.name == "Roles of an industrial enterprise association"))
+    at.selectbox(key="an_book").set_value(book).run()
+    assert not at.exception
+    assert at.get("plotly_chart")
+    tests = at.dataframe[1].value
+    row = tests[tests["code"].str.startswith("Organiser")].iloc[0]
+    from scipy import stats
+    # ana coded it in one IT and two textile interviews (bea's coding is on a textile one too)
+    assert row["test"] == "Fisher's exact"
+    assert row["p"] == pytest.approx(stats.fisher_exact([[1, 2], [2, 1]])[1], abs=0.001)
+    assert any("expected counts below 5" in w.value for w in at.warning)
+
+
+def test_agreement_page_shows_kappa_and_alpha(db):
+    _seed_two_coders(db)
+    at = page("agreement_page")
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert set(labels) == {"Percent agreement", "Cohen's kappa", "Krippendorff's alpha"}
+    assert labels["Cohen's kappa"] == "1.00"

@@ -202,32 +202,88 @@ def split_sentences(segment: Segment) -> list[Segment]:
 
 
 class OpenAIWhisper(Engine):
-    """The reference implementation (optional extra: needs torch). Takes a checkpoint file."""
+    """The reference implementation (optional: needs torch), run on the same weights as the
+    default engine: the CTranslate2 model is converted once into an openai-whisper checkpoint
+    (``workbench.ct2_to_openai``). Audio arrives already decoded by PyAV, so no ffmpeg is needed.
+    It has no voice-activity filter and no batching: ``vad_filter`` and ``batch_size`` are ignored."""
     name = "openai-whisper"
+
+    def _model(self, options: Options):
+        import whisper
+
+        from .ct2_to_openai import alignment_heads, checkpoint_for
+        from .whisper_models import default_model, resolve
+        name = options.model or default_model()
+        try:
+            checkpoint = checkpoint_for(name)
+        except WorkbenchError:
+            raise
+        except Exception as exc:
+            raise TranscriptionFailed(f"model {name!r} cannot be converted for openai-whisper ({exc})") from exc
+        key = ("openai", str(checkpoint))
+        if key not in _MODEL_CACHE:
+            try:
+                model = whisper.load_model(str(checkpoint), device="cpu")
+            except Exception as exc:
+                raise TranscriptionFailed(f"openai-whisper cannot load {name!r} ({exc})") from exc
+            # load_model only knows the word-timing heads of OpenAI's named downloads; take this
+            # model's own from its config, as faster-whisper does.
+            heads = alignment_heads(resolve(name), model.dims.n_text_layer, model.dims.n_text_head)
+            if heads is not None:
+                model.set_alignment_heads(heads)
+            _MODEL_CACHE[key] = model
+        return _MODEL_CACHE[key]
 
     def transcribe(self, audio, options, progress=None, offset=0.0):
         try:
+            import torch
             import whisper
+            from whisper.tokenizer import LANGUAGES
         except ImportError as exc:
-            raise TranscriptionFailed("engine openai-whisper is not installed (pip install "
-                                      "'interview-workbench[openai-whisper]')") from exc
-        key = ("openai", options.model)
-        if key not in _MODEL_CACHE:
-            try:
-                _MODEL_CACHE[key] = whisper.load_model(options.model or "base", device="cpu")
-            except Exception as exc:
-                raise TranscriptionFailed(f"openai-whisper cannot load {options.model!r} ({exc})") from exc
-        result = _MODEL_CACHE[key].transcribe(
-            audio, language=options.language, beam_size=options.beam_size, fp16=False,
-            word_timestamps=options.word_timestamps, initial_prompt=options.initial_prompt or None)
+            raise TranscriptionFailed("engine openai-whisper is not installed (install the CPU torch wheel, "
+                                      "then numba tiktoken more-itertools tqdm, then openai-whisper with "
+                                      "--no-deps; see scripts/test.sh)") from exc
+        if options.language and options.language not in LANGUAGES:
+            raise TranscriptionFailed(f"unknown language code {options.language!r}; use a Whisper code "
+                                      "such as en, pt, es, de, fr (or leave it empty to detect)")
+        if options.cpu_threads > 0:
+            torch.set_num_threads(options.cpu_threads)
+        model = self._model(options)
+        audio = np.ascontiguousarray(audio, dtype=np.float32)
+        language, probability = options.language, 1.0
+        if language is None:
+            language, probability = _detect_language(model, audio)
+        # Beam 1 means plain greedy decoding: openai-whisper's beam search with one beam is not
+        # the same search, and its temperature fallback would re-sample; both are off here.
+        decoding = dict(beam_size=None, temperature=0.0) if options.beam_size <= 1 else dict(beam_size=options.beam_size)
+        with torch.inference_mode():
+            result = model.transcribe(
+                audio, language=language, fp16=False, verbose=None, word_timestamps=options.word_timestamps,
+                initial_prompt=options.initial_prompt or None, **decoding)
         total = len(audio) / SAMPLE_RATE
         out = []
         for seg in result["segments"]:
-            words = [Word(w["start"] + offset, w["end"] + offset, w["word"]) for w in seg.get("words", [])]
-            out.append(Segment(seg["start"] + offset, seg["end"] + offset, seg["text"].strip(), words=words))
+            words = [Word(float(w["start"]) + offset, float(w["end"]) + offset, w["word"])
+                     for w in seg.get("words", [])]
+            out.append(Segment(float(seg["start"]) + offset, float(seg["end"]) + offset, seg["text"].strip(),
+                               words=words))
             if progress:
-                progress(min(seg["end"], total), total)
-        return out, result.get("language", options.language or ""), 1.0 if options.language else float("nan")
+                progress(min(float(seg["end"]), total), total)
+        return out, result.get("language") or language, probability
+
+
+def _detect_language(model, audio: np.ndarray) -> tuple[str, float]:
+    """``(code, probability)`` from the first 30 seconds, the window openai-whisper itself uses
+    (its ``transcribe`` detects too, but does not return the probability)."""
+    import whisper
+    if not model.is_multilingual:
+        return "en", 1.0
+    mel = whisper.log_mel_spectrogram(audio[:whisper.audio.N_SAMPLES], model.dims.n_mels,
+                                      padding=whisper.audio.N_SAMPLES)
+    mel = whisper.pad_or_trim(mel, whisper.audio.N_FRAMES).to(model.device)
+    _, probs = whisper.detect_language(model, mel)
+    code = max(probs, key=probs.get)
+    return code, float(probs[code])
 
 
 ENGINES: dict[str, type[Engine]] = {"faster-whisper": FasterWhisper, "openai-whisper": OpenAIWhisper}

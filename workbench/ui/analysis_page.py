@@ -1,0 +1,91 @@
+"""Analysis page: compare themes across groups of cases, with a chart and statistics."""
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+from .. import analysis
+from .. import cases as cases_mod
+from .. import corpus, retrieval
+from ..codebook import code_path, get_codebook
+from ..models import Codebook
+from .safe import md
+from .state import Workspace
+
+
+def render(ws: Workspace) -> None:
+    st.title("Analysis")
+    if ws.project_id is None:
+        st.info("Create or choose a project in the sidebar first.")
+        return
+    from sqlalchemy import select
+    with ws.store.read() as s:
+        books = [(cb.id, cb.name) for cb in s.scalars(select(Codebook).where(Codebook.project_id == ws.project_id)
+                                                      .order_by(Codebook.name))]
+        cases = cases_mod.case_table(s, ws.project_id)
+    attributes = [c for c in cases.columns if c != "case"]
+    if not books or not attributes:
+        st.info("A crosstab needs a codebook and a case table with attributes (e.g. sector). "
+                "Load them on the **Codebooks** and **Sources & cases** pages.")
+        return
+    c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+    book = c1.selectbox("Codebook", [b for b, _ in books], format_func=dict(books).get, key="an_book")
+    by = c2.selectbox("Compare by", attributes, index=attributes.index("sector") if "sector" in attributes else 0,
+                      key="an_by")
+    count = c3.selectbox("Count", list(analysis.COUNTS), key="an_count",
+                         format_func={"cases": "cases having the code", "sources": "sources", "codings": "codings"}.get)
+    roles = c4.multiselect("Speaker role", ["interviewee", "interviewer", "other"], key="an_roles",
+                           placeholder="any role")
+    with ws.store.read() as s:
+        cb = get_codebook(s, ws.project_id, book)
+        codes = [" › ".join(code_path(c)) for c in cb.codes]
+        quotes = retrieval.coded_quotes(s, ws.project_id, code_ids=[c.id for c in cb.codes], roles=roles or None,
+                                        include_subcodes=False)
+        sources = corpus.list_sources(s, ws.project_id)
+    import pandas as pd
+    src_frame = pd.DataFrame(sources)[["id", "case"]].rename(columns={"id": "source_id"}) if sources else None
+    try:
+        result = analysis.crosstab(quotes, cases, by, count=count, codes=codes, sources=src_frame)
+    except analysis.AnalysisProblem as exc:
+        st.warning(str(exc))
+        return
+    tab_table, tab_cooc, tab_matrix = st.tabs(["Crosstab", "Co-occurrence", "Code x source"])
+    with tab_table:
+        pct = result.col_percent.fillna(0).round(1)
+        long = pct.reset_index().melt(id_vars="code", var_name=by, value_name="percent")
+        fig = px.bar(long, y="code", x="percent", color=by, barmode="group", orientation="h",
+                     labels={"percent": f"% of {count} in the group"}, height=max(320, 32 * len(pct) * 1.2))
+        fig.update_layout(yaxis={"autorange": "reversed"}, legend_title_text=by, margin={"l": 10, "r": 10})
+        st.plotly_chart(fig, width="stretch")
+        shown = result.table.astype(str) + pct.map(lambda v: f" ({v:.0f}%)")
+        shown.columns = [f"{g} (n={result.group_sizes[g]})" for g in shown.columns]
+        st.dataframe(shown, width="stretch")
+        if result.tests:
+            st.subheader("Does having the code depend on the group?")
+            tests = result.tests_frame().round(3)
+            st.dataframe(tests, hide_index=True, width="stretch")
+            significant = [t.code for t in result.tests if t.p_value < 0.05]
+            st.caption(f"{len(significant)} of {len(result.tests)} codes differ at p < 0.05"
+                       + (f": {md(', '.join(significant))}" if significant else "")
+                       + ". Adjusted residuals above 1.96 (below -1.96) mark groups where the code is more (less) "
+                         "frequent than independence would predict.")
+        for w in result.warnings:
+            st.warning(w)
+    with tab_cooc:
+        unit = st.radio("Together in", ["overlap", "turn"], horizontal=True, key="an_cooc_unit",
+                        format_func={"overlap": "overlapping codings", "turn": "the same speaker turn"}.get)
+        co = analysis.cooccurrence(quotes, unit=unit)
+        if co.empty:
+            st.info("No two codes of this codebook occur together yet.")
+        else:
+            pivot = co.pivot_table(index="code_a", columns="code_b", values="count", fill_value=0)
+            st.plotly_chart(px.imshow(pivot, text_auto=True, aspect="auto", color_continuous_scale="Blues"),
+                            width="stretch")
+            st.dataframe(co.round(3), hide_index=True, width="stretch")
+    with tab_matrix:
+        matrix = analysis.code_source_matrix(quotes)
+        if matrix.empty:
+            st.info("Nothing coded with this codebook yet.")
+        else:
+            st.plotly_chart(px.imshow(matrix, text_auto=True, aspect="auto", color_continuous_scale="Greens"),
+                            width="stretch")
