@@ -98,6 +98,8 @@ def read_ct2(path: str | Path) -> Ct2Model:
     """Parse a CTranslate2 ``model.bin``. Arrays are views of a read-only memory map, so a
     model is not read into memory twice; copy what you keep."""
     path = Path(path)
+    if path.stat().st_size < 12:                 # also: mmap cannot map an empty file
+        raise ConversionError(f"{path} is too short to be a CTranslate2 model", file=str(path))
     with path.open("rb") as fh:
         data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     pos = 0

@@ -9,6 +9,7 @@ from .. import cases as cases_mod
 from .. import corpus, retrieval
 from ..codebook import code_path, get_codebook
 from ..models import Codebook
+from ..project import codebook_summary
 from .safe import md
 from .state import Workspace
 
@@ -22,6 +23,7 @@ def render(ws: Workspace) -> None:
     with ws.store.read() as s:
         books = [(cb.id, cb.name) for cb in s.scalars(select(Codebook).where(Codebook.project_id == ws.project_id)
                                                       .order_by(Codebook.name))]
+        used = {r["codebook"]: r["codings"] for r in codebook_summary(s, ws.project_id)}
         cases = cases_mod.case_table(s, ws.project_id)
     attributes = [c for c in cases.columns if c != "case"]
     if not books or not attributes:
@@ -29,7 +31,8 @@ def render(ws: Workspace) -> None:
                 "Load them on the **Codebooks** and **Sources & cases** pages.")
         return
     c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
-    book = c1.selectbox("Codebook", [b for b, _ in books], format_func=dict(books).get, key="an_book")
+    busiest = max(range(len(books)), key=lambda i: used.get(books[i][1], 0))   # open on what has codings
+    book = c1.selectbox("Codebook", [b for b, _ in books], format_func=dict(books).get, key="an_book", index=busiest)
     by = c2.selectbox("Compare by", attributes, index=attributes.index("sector") if "sector" in attributes else 0,
                       key="an_by")
     count = c3.selectbox("Count", list(analysis.COUNTS), key="an_count",
@@ -48,6 +51,9 @@ def render(ws: Workspace) -> None:
         result = analysis.crosstab(quotes, cases, by, count=count, codes=codes, sources=src_frame)
     except analysis.AnalysisProblem as exc:
         st.warning(str(exc))
+        return
+    if quotes.empty:
+        st.info("Nothing is coded with this codebook yet: code some text on the **Coding** page.")
         return
     tab_table, tab_cooc, tab_matrix = st.tabs(["Crosstab", "Co-occurrence", "Code x source"])
     with tab_table:
