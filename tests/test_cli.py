@@ -159,3 +159,21 @@ def test_crosstab_and_agreement(wb):
     assert "all codes (pooled)" in out and "Information aggregator" in out
     assert "no case attribute 'country'" in wb("crosstab", "--by", "country", code=1).output
     assert "no coder named 'zoe'" in wb("agreement", "--coder", "ana", "--coder", "zoe", code=1).output
+
+
+def test_exports_report_quotes_matrix(wb, tmp_path):
+    wb("demo")
+    wb("code", "tx-01-tecelagem-pinheiro", 0, 40, "Information aggregator", "--memo", "=1+1")
+    out = wb("export", "report", tmp_path / "r.docx", "--codebook", "Roles of an industrial enterprise association",
+             "--by", "sector").output
+    assert "1 quotes" in out
+    import docx
+    texts = [p.text for p in docx.Document(tmp_path / "r.docx").paragraphs]
+    assert "Memo: =1+1" in texts and "Codes by sector (cases)" in texts
+    wb("export", "quotes", tmp_path / "q.csv")
+    assert "'=1+1" not in (tmp_path / "q.csv").read_text(encoding="utf-8-sig")      # memos are not in the quotes table
+    assert "sector" in (tmp_path / "q.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    wb("export", "matrix", tmp_path / "m.xlsx")
+    import pandas as pd
+    m = pd.read_excel(tmp_path / "m.xlsx").set_index("case")
+    assert m.loc["TX-01 Tecelagem Pinheiro", "Information aggregator"] == 1

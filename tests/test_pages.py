@@ -66,7 +66,7 @@ def code_id(store, name):
 
 def test_every_page_loads(db):
     for name in ("overview", "sources_page", "coding_page", "codebook_page", "retrieval_page", "memos_page",
-                 "analysis_page", "agreement_page"):
+                 "analysis_page", "agreement_page", "export_page"):
         at = page(name)
         assert not at.exception, (name, at.exception)
         assert at.title[0].value
@@ -314,3 +314,16 @@ def test_agreement_page_shows_kappa_and_alpha(db):
     labels = {m.label: m.value for m in at.metric}
     assert set(labels) == {"Percent agreement", "Cohen's kappa", "Krippendorff's alpha"}
     assert labels["Cohen's kappa"] == "1.00"
+
+
+def test_export_page_builds_the_report(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_EXPORTS_DIR", str(tmp_path / "exports"))
+    _seed_two_coders(db)
+    at = page("export_page")
+    at.selectbox(key="ex_by").set_value("sector").run()
+    at.button[[b.label for b in at.button].index("Build report")].click().run()
+    assert not at.exception
+    report = tmp_path / "exports" / "report-all.docx"
+    import docx
+    texts = [p.text for p in docx.Document(report).paragraphs]
+    assert "Coded segments" in texts and any(t.startswith("TX-01 Tecelagem Pinheiro · Textile") for t in texts)

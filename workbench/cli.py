@@ -595,6 +595,52 @@ def agreement(ctx: typer.Context,
                empty="No disagreements.")
 
 
+export_app = _typer("Reports and tables: DOCX report, quotes, code presence per case, crosstabs.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("report")
+def export_report(ctx: typer.Context, output: Annotated[Path, typer.Argument(help="Target .docx file.")],
+                  codebook: Annotated[str | None, typer.Option(help="Only this codebook (default: all).")] = None,
+                  by: Annotated[str | None, typer.Option(help="Add a crosstab by this case attribute, e.g. sector.")] = None):
+    """A Word report: codebook with definitions, quotes with citations and memos, optional crosstab."""
+    from .exports import docx_report, gather
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        data = gather.report_input(s, project.id, codebook=codebook, by=by)
+    result = docx_report.write(data, output)
+    note = f"; {result.stripped_characters} characters XML forbids were removed" if result.stripped_characters else ""
+    out.print(Text(f"wrote {output}: {result.quotes} quotes{note}"))
+
+
+@export_app.command("quotes")
+def export_quotes(ctx: typer.Context, output: Annotated[Path, typer.Argument(help="Target .csv or .xlsx file.")],
+                  codebook: Annotated[str | None, typer.Option(help="Only this codebook.")] = None):
+    """One row per coded quote, with the code path and every case attribute."""
+    from .exports import gather, tables
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        quotes, cases = gather.quotes_and_cases(s, project.id, codebook)
+    tables.write({"quotes": tables.quotes_table(quotes, cases)}, output)
+    out.print(Text(f"wrote {output}: {len(quotes)} quotes"))
+
+
+@export_app.command("matrix")
+def export_matrix(ctx: typer.Context, output: Annotated[Path, typer.Argument(help="Target .csv or .xlsx file.")],
+                  codebook: Annotated[str | None, typer.Option(help="Only this codebook.")] = None):
+    """A 0/1 code-presence matrix per case with the case attributes (for mixed methods)."""
+    from . import analysis
+    from .exports import gather, tables
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        quotes, cases = gather.quotes_and_cases(s, project.id, codebook)
+    tables.write({"presence": analysis.presence_matrix(quotes, cases)}, output)
+    out.print(Text(f"wrote {output}"))
+
+
 # -- transcription --------------------------------------------------------------------------
 
 jobs_app = _typer("Queued work (transcriptions): list, cancel, retry.")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import (agreement_page, analysis_page, codebook_page, coding_page, memos_page, overview, retrieval_page,
-               sources_page)
+from . import (agreement_page, analysis_page, codebook_page, coding_page, export_page, memos_page, overview,
+               retrieval_page, sources_page)
 from .state import shows_errors, workspace
 
 PAGES: dict[str, st.Page] = {}
@@ -23,7 +23,8 @@ def run() -> None:
                  ("retrieval", "Retrieval", ":material/format_quote:", retrieval_page.render),
                  ("memos", "Memos", ":material/sticky_note_2:", memos_page.render),
                  ("analysis", "Analysis", ":material/bar_chart:", analysis_page.render),
-                 ("agreement", "Agreement", ":material/group:", agreement_page.render)]
+                 ("agreement", "Agreement", ":material/group:", agreement_page.render),
+                 ("export", "Export", ":material/ios_share:", export_page.render)]
         for slug, title, icon, render in specs:
             PAGES[slug] = st.Page(lambda render=render: _guarded(render, ws), title=title, icon=icon,
                                   url_path=slug, default=slug == "overview")

@@ -1,0 +1,61 @@
+"""What an export needs, read from the database (the writers themselves stay pure)."""
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import analysis, cases as cases_mod, corpus
+from ..codebook import code_path, get_codebook
+from ..models import Code, Codebook, Memo, Project
+from ..retrieval import coded_quotes
+from .docx_report import ReportInput
+
+
+def _codebooks(session: Session, project_id: int, codebook: str | int | None) -> list[Codebook]:
+    if codebook is not None:
+        return [get_codebook(session, project_id, codebook)]
+    return list(session.scalars(select(Codebook).where(Codebook.project_id == project_id).order_by(Codebook.name)))
+
+
+def quotes_and_cases(session: Session, project_id: int, codebook: str | int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Coded quotes (of one codebook, or all) and the case table."""
+    books = _codebooks(session, project_id, codebook)
+    ids = [c.id for cb in books for c in cb.codes]
+    quotes = coded_quotes(session, project_id, code_ids=ids or [-1], include_subcodes=False)
+    return quotes, cases_mod.case_table(session, project_id)
+
+
+def report_input(session: Session, project_id: int, *, codebook: str | int | None = None,
+                 by: str | None = None, cite_with: list[str] | None = None) -> ReportInput:
+    """Everything a DOCX report shows: the codebook, quotes with citations, memos, a crosstab."""
+    project = session.get(Project, project_id)
+    books = _codebooks(session, project_id, codebook)
+    entries = []
+    for cb in books:
+        def walk(codes, depth):
+            for c in codes:
+                entries.append({"path": " › ".join(code_path(c)), "depth": depth, "definition": c.definition,
+                                "when_to_use": c.when_to_use, "when_not_to_use": c.when_not_to_use,
+                                "examples": list(c.examples or [])})
+                walk(c.children, depth + 1)
+        walk([c for c in cb.codes if c.parent_id is None], 0)
+    quotes, cases = quotes_and_cases(session, project_id, codebook)
+    if not cases.empty and len(quotes):
+        quotes = quotes.merge(cases, on="case", how="left")
+    code_ids = [c.id for cb in books for c in cb.codes]
+    code_memos: dict[str, list[str]] = {}
+    for memo in session.scalars(select(Memo).where(Memo.code_id.in_(code_ids or [-1]))):
+        code_memos.setdefault(" › ".join(code_path(session.get(Code, memo.code_id))), []).append(memo.text)
+    coding_memos = {m.coding_id: m.text for m in session.scalars(
+        select(Memo).where(Memo.project_id == project_id, Memo.coding_id.isnot(None)))}
+    crosstabs = []
+    if by:
+        sources = pd.DataFrame(corpus.list_sources(session, project_id))
+        src = sources[["id", "case"]].rename(columns={"id": "source_id"}) if len(sources) else None
+        base_quotes = quotes[[c for c in quotes.columns if c not in cases.columns or c == "case"]]
+        crosstabs.append(analysis.crosstab(base_quotes, cases, by, codes=[e["path"] for e in entries], sources=src))
+    title = project.name + (f": {books[0].name}" if codebook is not None and books else "")
+    return ReportInput(title=title, description=project.description, codebook=entries, quotes=quotes,
+                       code_memos=code_memos, coding_memos=coding_memos, crosstabs=crosstabs,
+                       cite_with=cite_with if cite_with is not None else [a for a in ("sector",) if a in cases.columns])

@@ -1,0 +1,71 @@
+"""Export page: the DOCX report and the tables, written to exports/ and offered as downloads."""
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy import select
+
+from .. import analysis
+from ..config import load_settings
+from ..exports import docx_report, gather, tables
+from ..models import Codebook
+from .state import Workspace
+
+
+def render(ws: Workspace) -> None:
+    st.title("Export")
+    if ws.project_id is None:
+        st.info("Create or choose a project in the sidebar first.")
+        return
+    with ws.store.read() as s:
+        books = [(cb.id, cb.name) for cb in s.scalars(select(Codebook).where(Codebook.project_id == ws.project_id)
+                                                      .order_by(Codebook.name))]
+        quotes, cases = gather.quotes_and_cases(s, ws.project_id)
+    c1, c2 = st.columns(2)
+    book = c1.selectbox("Codebook", [None, *[b for b, _ in books]], key="ex_book",
+                        format_func=lambda b: "All codebooks" if b is None else dict(books)[b])
+    attributes = [c for c in cases.columns if c != "case"]
+    by = c2.selectbox("Crosstab in the report by", [None, *attributes], key="ex_by",
+                      format_func=lambda a: "no crosstab" if a is None else a)
+    folder = load_settings().exports_dir
+    st.caption(f"Files are also saved in {folder}.")
+    slug = "all" if book is None else dict(books)[book].split()[0].lower()
+
+    st.subheader("Report (Word)")
+    st.write("Title page, the codebook with definitions, then per code its quotes with citations (case, "
+             "sector, speaker, time) and memos" + (f", and the crosstab by {by}" if by else "") + ".")
+    if st.button("Build report", type="primary", icon=":material/description:"):
+        with st.spinner("Writing the report…"), ws.store.read() as s:
+            data = gather.report_input(s, ws.project_id, codebook=book, by=by)
+        result = _save(folder / f"report-{slug}.docx", lambda p: docx_report.write(data, p))
+        st.session_state["ex_report"] = result.data
+        if result.stripped_characters:
+            st.warning(f"{result.stripped_characters} characters that Word cannot hold were removed.")
+    if st.session_state.get("ex_report"):
+        st.download_button("Download report.docx", st.session_state["ex_report"], f"report-{slug}.docx",
+                           "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                           icon=":material/download:")
+
+    st.subheader("Tables")
+    if quotes.empty:
+        st.info("Nothing coded yet: the tables need codings.")
+        return
+    with ws.store.read() as s:
+        quotes, cases = gather.quotes_and_cases(s, ws.project_id, book)
+    frames = {"quotes": tables.quotes_table(quotes, cases), "presence": analysis.presence_matrix(quotes, cases)}
+    t1, t2, t3 = st.columns(3)
+    t1.download_button("Quotes (XLSX)", tables.to_bytes({"quotes": frames["quotes"]}, "xlsx"), "quotes.xlsx",
+                       icon=":material/table:", help="One row per coded quote with code path and case attributes")
+    t2.download_button("Quotes (CSV)", tables.to_bytes({"quotes": frames["quotes"]}, "csv"), "quotes.csv",
+                       "text/csv", icon=":material/table:")
+    t3.download_button("Code presence per case (XLSX)", tables.to_bytes({"presence": frames["presence"]}, "xlsx"),
+                       "presence.xlsx", icon=":material/grid_on:", help="0/1 per case and code, for mixed methods")
+    if by:
+        ct = analysis.crosstab(quotes, cases, by)
+        st.download_button(f"Crosstab by {by} (XLSX)", tables.to_bytes(
+            {"counts": ct.table.reset_index(), "column %": ct.col_percent.round(1).reset_index(),
+             "tests": ct.tests_frame()}, "xlsx"), f"crosstab-{by}.xlsx", icon=":material/table_chart:")
+
+
+def _save(path, write):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write(path)
