@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import click
+from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
@@ -177,3 +178,17 @@ def test_exports_report_quotes_matrix(wb, tmp_path):
     import pandas as pd
     m = pd.read_excel(tmp_path / "m.xlsx").set_index("case")
     assert m.loc["TX-01 Tecelagem Pinheiro", "Information aggregator"] == 1
+
+
+def test_refi_export_and_import(wb, tmp_path):
+    wb("demo")
+    wb("code", "tx-01-tecelagem-pinheiro", 0, 40, "Information aggregator")
+    wb("export", "qdpx", tmp_path / "demo.qdpx")
+    out = wb("import-qdpx", tmp_path / "demo.qdpx", "--name", "Copy").output
+    assert "as project 'Copy': 6 sources, 49 codes, 1 codings, 6 cases" in out
+    assert "Information aggregator" in wb("--project", "Copy", "list", "codings").output
+    wb("--project", "Copy", "export", "qdc", "Information internalization modes", tmp_path / "modes.qdc")
+    wb("init", "Fresh")
+    assert "4 codes" in wb("--project", "Fresh", "codebook", "import-qdc", tmp_path / "modes.qdc").output
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "refi-qda" / "atlasti-23-codebook.qdpx"
+    assert "1 sources" not in wb("import-qdpx", shared).output

@@ -327,3 +327,16 @@ def test_export_page_builds_the_report(db, tmp_path, monkeypatch):
     import docx
     texts = [p.text for p in docx.Document(report).paragraphs]
     assert "Coded segments" in texts and any(t.startswith("TX-01 Tecelagem Pinheiro · Textile") for t in texts)
+
+
+def test_export_page_offers_qdpx_and_imports_one(db):
+    at = page("export_page")
+    at.button[[b.label for b in at.button].index("Prepare project .qdpx")].click().run()
+    assert not at.exception
+    from workbench.exports import refi
+    with db.read() as s:
+        data = refi.export_qdpx(s, 1)
+    at.file_uploader(key="ex_qdpx_upload").set_value(("other.qdpx", data, "application/zip")).run()
+    at.button[[b.label for b in at.button].index("Import as a new project")].click().run()
+    assert not at.exception and "Imported as project" in at.success[0].value
+    assert count(db, Source) == 12

@@ -614,6 +614,68 @@ def export_report(ctx: typer.Context, output: Annotated[Path, typer.Argument(hel
     out.print(Text(f"wrote {output}: {result.quotes} quotes{note}"))
 
 
+@export_app.command("qdpx")
+def export_qdpx(ctx: typer.Context, output: Annotated[Path, typer.Argument(help="Target .qdpx file.")]):
+    """The whole project as REFI-QDA (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder, Taguette."""
+    from .exports import refi
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        data = refi.export_qdpx(s, project.id)
+    _write_atomic(output, data)
+    out.print(Text(f"wrote {output}"))
+
+
+@export_app.command("qdc")
+def export_qdc(ctx: typer.Context, codebook: Annotated[str, typer.Argument(help="Codebook name or id.")],
+               output: Annotated[Path, typer.Argument(help="Target .qdc file.")]):
+    """A codebook as REFI-QDA (.qdc)."""
+    from .exports import refi
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        data = refi.codebook_qdc(codebook_mod.get_codebook(s, project.id, codebook))
+    _write_atomic(output, data)
+    out.print(Text(f"wrote {output}"))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".partial")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+@app.command("import-qdpx")
+def import_qdpx(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A .qdpx from NVivo, ATLAS.ti, MAXQDA, QualCoder, Taguette or the workbench.")],
+                name: Annotated[str | None, typer.Option(help="Name of the new project (default: the one in the file).")] = None):
+    """Import a REFI-QDA project as a new project (all or nothing)."""
+    from .exports import refi
+    from .safety import read_limited
+    st = _state(ctx)
+    data = read_limited(file, refi.MAX_QDPX_BYTES)
+    with st.store.write() as s:
+        coder = get_or_create_coder(s, st.settings.coder)
+        report = refi.import_qdpx(s, data, str(file), project_name=name, coder=coder)
+        project_name = resolve_project(s, str(report.project_id)).name
+    out.print(Text(f"imported {file} as project {project_name!r}: {report.sources} sources, {report.codes} codes, "
+                   f"{report.codings} codings, {report.cases} cases, {report.memos} memos"))
+    for line in report.skipped:
+        err.print(Text("skipped: " + line, style="yellow"))
+
+
+@codebook_app.command("import-qdc")
+def codebook_import_qdc(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A REFI-QDA codebook (.qdc).")]):
+    """Import a REFI-QDA codebook into the project."""
+    from .exports import refi
+    from .safety import read_limited
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    data = read_limited(file, 50 * 1024 * 1024)
+    with st.store.write(f"import codebook {file.name}", project_id=project_id, coder_id=coder_id) as s:
+        book = refi.import_qdc(s, project_id, data, str(file))
+        out.print(Text(f"codebook {book.name!r}: {len(book.codes)} codes"))
+
+
 @export_app.command("quotes")
 def export_quotes(ctx: typer.Context, output: Annotated[Path, typer.Argument(help="Target .csv or .xlsx file.")],
                   codebook: Annotated[str | None, typer.Option(help="Only this codebook.")] = None):

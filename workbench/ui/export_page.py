@@ -7,7 +7,7 @@ from sqlalchemy import select
 from .. import analysis
 from ..config import load_settings
 from ..exports import docx_report, gather, tables
-from ..models import Codebook
+from ..models import Codebook, Project
 from .state import Workspace
 
 
@@ -45,6 +45,8 @@ def render(ws: Workspace) -> None:
                            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                            icon=":material/download:")
 
+    _refi(ws, books)
+
     st.subheader("Tables")
     if quotes.empty:
         st.info("Nothing coded yet: the tables need codings.")
@@ -69,3 +71,39 @@ def render(ws: Workspace) -> None:
 def _save(path, write):
     path.parent.mkdir(parents=True, exist_ok=True)
     return write(path)
+
+
+def _refi(ws: Workspace, books) -> None:
+    from ..errors import WorkbenchError
+    from ..exports import refi
+    from ..models import Coder
+    st.subheader("Exchange with other QDA tools (REFI-QDA)")
+    st.write("NVivo, ATLAS.ti, MAXQDA, QualCoder and Taguette read and write `.qdpx` projects and `.qdc` codebooks.")
+    c1, c2 = st.columns(2)
+    if c1.button("Prepare project .qdpx", icon=":material/inventory_2:"):
+        with st.spinner("Packing the project…"), ws.store.read() as s:
+            st.session_state["ex_qdpx"] = refi.export_qdpx(s, ws.project_id)
+    if st.session_state.get("ex_qdpx"):
+        c1.download_button("Download project.qdpx", st.session_state["ex_qdpx"], "project.qdpx",
+                           "application/zip", icon=":material/download:")
+    if books:
+        with ws.store.read() as s:
+            book = c2.selectbox("Codebook as .qdc", [b for b, _ in books], format_func=dict(books).get, key="ex_qdc")
+            qdc = refi.codebook_qdc(s.get(Codebook, book))
+        c2.download_button("Download codebook.qdc", qdc, f"{dict(books)[book]}.qdc", "application/xml",
+                           icon=":material/download:")
+    with st.expander("Import a .qdpx project from another tool", icon=":material/upload_file:"):
+        upload = st.file_uploader("REFI-QDA project", type=["qdpx"], key="ex_qdpx_upload")
+        if upload is not None and st.button("Import as a new project", type="primary"):
+            try:
+                with ws.store.write() as s:
+                    report = refi.import_qdpx(s, upload.getvalue(), upload.name, coder=s.get(Coder, ws.coder_id))
+                    name = s.get(Project, report.project_id).name
+            except WorkbenchError as exc:
+                st.error(str(exc), icon=":material/error:")
+                return
+            st.success(f"Imported as project {name}: {report.sources} sources, {report.codes} codes, "
+                       f"{report.codings} codings, {report.cases} cases, {report.memos} memos. "
+                       "Choose it in the sidebar.")
+            for line in report.skipped:
+                st.warning(f"Skipped: {line}")
