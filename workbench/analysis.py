@@ -134,10 +134,13 @@ def crosstab(quotes: pd.DataFrame, cases: pd.DataFrame, by: str, *, count: str =
         warnings.append(f"{len(dropped)} codings are in sources without a case or without a value for {by!r}; "
                         "they are not counted")
     codes = codes or sorted(q["code"].unique())
-    unit = {"cases": "case", "sources": "source_id", "codings": "coding_id"}[count]
-    table = (q.groupby(["code", "group"])[unit].nunique().unstack(fill_value=0)
-             .reindex(index=codes, columns=values, fill_value=0)) if len(q) else \
-        pd.DataFrame(0, index=codes, columns=values)
+    if len(q) and count == "codings":
+        # a frame of counts (code, source, n) from the database, or one row per coding
+        counted = q.groupby(["code", "group"])["n"].sum() if "n" in q.columns else q.groupby(["code", "group"]).size()
+    elif len(q):
+        counted = q.groupby(["code", "group"])["case" if count == "cases" else "source_id"].nunique()
+    table = (counted.unstack(fill_value=0).reindex(index=codes, columns=values, fill_value=0).astype(int)
+             if len(q) else pd.DataFrame(0, index=codes, columns=values))
     table.index.name, table.columns.name = "code", by
     if count == "cases":
         bases = groups_of.astype(str).value_counts().reindex(values, fill_value=0)
@@ -206,9 +209,11 @@ def cooccurrence(quotes: pd.DataFrame, *, unit: str = "overlap") -> pd.DataFrame
 
 
 def code_source_matrix(quotes: pd.DataFrame) -> pd.DataFrame:
-    """Codes x sources, codings per cell."""
+    """Codes x sources, codings per cell (from coded quotes, or from counts with an ``n`` column)."""
     if quotes.empty:
         return pd.DataFrame()
+    if "n" in quotes.columns:
+        return quotes.pivot_table(index="code", columns="source", values="n", aggfunc="sum", fill_value=0)
     return quotes.pivot_table(index="code", columns="source", values="coding_id", aggfunc="count", fill_value=0)
 
 

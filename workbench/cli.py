@@ -531,10 +531,14 @@ def crosstab_(ctx: typer.Context,
         project = resolve_project(s, st.project_name)
         code_ids = retrieval.codebook_code_ids(s, project.id, codebook)
         if code:
-            code_ids = [codebook_mod.find_code(s, project.id, code, codebook).id]
+            code_ids = sorted(retrieval.expand_subcodes(s, [codebook_mod.find_code(s, project.id, code, codebook).id]))
         names = coder_names(s)
         coder_ids = [i for i, n in names.items() if n in coder] if coder else None
-        quotes = retrieval.coded_quotes(s, project.id, code_ids=code_ids, roles=role or None, coder_ids=coder_ids)
+        if role:     # roles need each coding's turn
+            quotes = retrieval.coded_quotes(s, project.id, code_ids=code_ids, roles=role, coder_ids=coder_ids,
+                                            include_subcodes=False)
+        else:        # counted in the database: fast on a million codings
+            quotes = retrieval.coding_counts(s, project.id, code_ids=code_ids, coder_ids=coder_ids)
         cases = cases_mod.case_table(s, project.id)
         sources = pd_sources(corpus.list_sources(s, project.id))
         all_codes = [" › ".join(codebook_mod.code_path(c)) for c in

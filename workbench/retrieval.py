@@ -19,6 +19,21 @@ def _segment_at(source: Source, offset: int):
     return source.segments[i] if i >= 0 else None
 
 
+def expand_subcodes(session: Session, code_ids: list[int]) -> set[int]:
+    """The codes and all their descendants."""
+    wanted = set(code_ids)
+    children: dict[int | None, list[int]] = {}
+    for cid, pid in session.execute(select(Code.id, Code.parent_id)):
+        children.setdefault(pid, []).append(cid)
+    stack = list(wanted)
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in wanted:
+                wanted.add(child)
+                stack.append(child)
+    return wanted
+
+
 def coded_quotes(session: Session, project_id: int, *, code_ids: list[int] | None = None,
                  attribute_filters: dict[str, list] | None = None, roles: list[str] | None = None,
                  coder_ids: list[int] | None = None, include_subcodes: bool = True) -> pd.DataFrame:
@@ -31,17 +46,7 @@ def coded_quotes(session: Session, project_id: int, *, code_ids: list[int] | Non
             .options(selectinload(Coding.source).selectinload(Source.segments),
                      selectinload(Coding.code), selectinload(Coding.coder)))
     if code_ids:
-        wanted = set(code_ids)
-        if include_subcodes:
-            children: dict[int | None, list[int]] = {}
-            for cid, pid in session.execute(select(Code.id, Code.parent_id).where(Code.id.isnot(None))):
-                children.setdefault(pid, []).append(cid)
-            stack = list(wanted)
-            while stack:
-                for child in children.get(stack.pop(), []):
-                    if child not in wanted:
-                        wanted.add(child)
-                        stack.append(child)
+        wanted = expand_subcodes(session, code_ids) if include_subcodes else set(code_ids)
         stmt = stmt.where(Coding.code_id.in_(wanted))
     if coder_ids:
         stmt = stmt.where(Coding.coder_id.in_(coder_ids))
@@ -92,3 +97,26 @@ def codebook_code_ids(session: Session, project_id: int, codebook: str | int | N
     from .codebook import get_codebook
     cb = get_codebook(session, project_id, codebook)
     return [c.id for c in cb.codes]
+
+
+def coding_counts(session: Session, project_id: int, *, code_ids: list[int] | None = None,
+                  coder_ids: list[int] | None = None) -> pd.DataFrame:
+    """Codings per code and source, counted in the database: code, source_id, case, n.
+
+    What crosstabs need without loading a million codings (no speaker-role filter: that needs
+    the turns, see :func:`coded_quotes`).
+    """
+    from sqlalchemy import func
+    from .models import Case
+    stmt = (select(Coding.code_id, Coding.source_id, Case.name, func.count(Coding.id))
+            .join(Source, Source.id == Coding.source_id).outerjoin(Case, Case.id == Source.case_id)
+            .where(Source.project_id == project_id).group_by(Coding.code_id, Coding.source_id, Case.name))
+    if code_ids:
+        stmt = stmt.where(Coding.code_id.in_(code_ids))
+    if coder_ids:
+        stmt = stmt.where(Coding.coder_id.in_(coder_ids))
+    rows = session.execute(stmt).all()
+    paths = {c.id: " › ".join(code_path(c)) for c in session.scalars(select(Code).where(
+        Code.id.in_({r[0] for r in rows} or {-1})))}
+    return pd.DataFrame([(paths[code], src, case or "", n) for code, src, case, n in rows],
+                        columns=["code", "source_id", "case", "n"])

@@ -42,8 +42,9 @@ def render(ws: Workspace) -> None:
     with ws.store.read() as s:
         cb = get_codebook(s, ws.project_id, book)
         codes = [" › ".join(code_path(c)) for c in cb.codes]
-        quotes = retrieval.coded_quotes(s, ws.project_id, code_ids=[c.id for c in cb.codes], roles=roles or None,
-                                        include_subcodes=False)
+        ids = [c.id for c in cb.codes]
+        quotes = (retrieval.coded_quotes(s, ws.project_id, code_ids=ids, roles=roles, include_subcodes=False) if roles
+                  else retrieval.coding_counts(s, ws.project_id, code_ids=ids))
         sources = corpus.list_sources(s, ws.project_id)
     import pandas as pd
     src_frame = pd.DataFrame(sources)[["id", "case"]].rename(columns={"id": "source_id"}) if sources else None
@@ -80,7 +81,9 @@ def render(ws: Workspace) -> None:
     with tab_cooc:
         unit = st.radio("Together in", ["overlap", "turn"], horizontal=True, key="an_cooc_unit",
                         format_func={"overlap": "overlapping codings", "turn": "the same speaker turn"}.get)
-        co = analysis.cooccurrence(quotes, unit=unit)
+        with ws.store.read() as s:      # spans are needed here: load the codings themselves
+            spans = retrieval.coded_quotes(s, ws.project_id, code_ids=ids, roles=roles or None, include_subcodes=False)
+        co = analysis.cooccurrence(spans, unit=unit)
         if co.empty:
             st.info("No two codes of this codebook occur together yet.")
         else:
@@ -89,7 +92,8 @@ def render(ws: Workspace) -> None:
                             width="stretch")
             st.dataframe(co.round(3), hide_index=True, width="stretch")
     with tab_matrix:
-        matrix = analysis.code_source_matrix(quotes)
+        names = {r["id"]: r["name"] for r in sources}
+        matrix = analysis.code_source_matrix(quotes.assign(source=quotes["source_id"].map(names)))
         if matrix.empty:
             st.info("Nothing coded with this codebook yet.")
         else:
