@@ -98,43 +98,113 @@ def codebook_qdc(codebook: Codebook) -> bytes:
 
 def export_qdpx(session: Session, project_id: int) -> bytes:
     """The whole project as a ``.qdpx`` archive (bytes)."""
+    buf = io.BytesIO()
+    write_qdpx(session, project_id, buf)
+    return buf.getvalue()
+
+
+def write_qdpx(session: Session, project_id: int, target) -> None:
+    """Stream the project into a ``.qdpx`` (a path or a binary file object).
+
+    Codings are read as plain rows in text order and written straight into the zip member,
+    so a project with a million codings never holds them all as objects or one string.
+    """
     project = session.get(Project, project_id)
     sources = list(session.scalars(select(Source).where(Source.project_id == project_id).order_by(Source.id)))
     books = list(session.scalars(select(Codebook).where(Codebook.project_id == project_id).order_by(Codebook.id)))
-    codings = list(session.scalars(select(Coding).join(Source).where(Source.project_id == project_id)
-                                   .order_by(Coding.source_id, Coding.start, Coding.id)))
     memos = list(session.scalars(select(Memo).where(Memo.project_id == project_id).order_by(Memo.id)))
-    coder_ids = {c.coder_id for c in codings} | {m.coder_id for m in memos if m.coder_id}
+    coding_rows = (select(Coding.id, Coding.guid, Coding.source_id, Coding.start, Coding.end, Coding.coder_id,
+                          Coding.created_at, Code.guid).join(Code, Code.id == Coding.code_id)
+                   .join(Source, Source.id == Coding.source_id).where(Source.project_id == project_id)
+                   .order_by(Coding.source_id, Coding.start, Coding.id))
+    coder_ids = set(session.scalars(select(Coding.coder_id).join(Source).where(Source.project_id == project_id)
+                                    .distinct())) | {m.coder_id for m in memos if m.coder_id}
     coders = list(session.scalars(select(Coder).where(Coder.id.in_(coder_ids or [-1]))))
     coder_guid = {c.id: _guid(c.guid) for c in coders}
     memo_guid = {m.id: _guid(m.guid) for m in memos}
     refs: dict[str, dict[int, list[str]]] = {"code": {}, "source": {}, "coding": {}}
     project_notes = []
     for m in memos:
-        target = m.target
-        if target == "project":
+        kind = m.target
+        if kind == "project":
             project_notes.append(memo_guid[m.id])
         else:
-            key = {"code": m.code_id, "source": m.source_id, "coding": m.coding_id}[target]
-            refs[target].setdefault(key, []).append(memo_guid[m.id])
+            key = {"code": m.code_id, "source": m.source_id, "coding": m.coding_id}[kind]
+            refs[kind].setdefault(key, []).append(memo_guid[m.id])
 
-    out = ['<?xml version="1.0" encoding="utf-8"?>',
-           f'<Project xmlns="{NS}" name="{_attr(project.name)}" origin="{ORIGIN}" '
-           f'creationDateTime="{_when(project.created_at)}">']
-    if coders:
-        out.append("  <Users>")
-        out += [f'    <User guid="{coder_guid[c.id]}" name="{_attr(c.name)}"/>' for c in coders]
-        out.append("  </Users>")
-    if books:
-        out += ["  <CodeBook>", "    <Codes>"]
-        for cb in books:
-            # One top-level code per codebook keeps several codebooks apart in one tree.
-            out.append(f'      <Code guid="{_guid(cb.guid)}" name="{_attr(cb.name)}" isCodable="false">')
-            if cb.description:
-                out.append(f"        <Description>{_text(cb.description)}</Description>")
-            _codes_xml([c for c in cb.codes if c.parent_id is None], refs["code"], out, "        ")
-            out.append("      </Code>")
-        out += ["    </Codes>", "  </CodeBook>"]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for src in sources:
+            archive.writestr(f"sources/{_guid(src.guid)}.txt", src.text.encode("utf-8"))
+        with archive.open("project.qde", "w", force_zip64=True) as raw:
+            qde = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+
+            def emit(lines: list[str]) -> None:
+                qde.write("\n".join(lines) + "\n")
+            emit(['<?xml version="1.0" encoding="utf-8"?>',
+                  f'<Project xmlns="{NS}" name="{_attr(project.name)}" origin="{ORIGIN}" '
+                  f'creationDateTime="{_when(project.created_at)}">'])
+            out: list[str] = []
+            if coders:
+                out.append("  <Users>")
+                out += [f'    <User guid="{coder_guid[c.id]}" name="{_attr(c.name)}"/>' for c in coders]
+                out.append("  </Users>")
+            if books:
+                out += ["  <CodeBook>", "    <Codes>"]
+                for cb in books:
+                    # One top-level code per codebook keeps several codebooks apart in one tree.
+                    out.append(f'      <Code guid="{_guid(cb.guid)}" name="{_attr(cb.name)}" isCodable="false">')
+                    if cb.description:
+                        out.append(f"        <Description>{_text(cb.description)}</Description>")
+                    _codes_xml([c for c in cb.codes if c.parent_id is None], refs["code"], out, "        ")
+                    out.append("      </Code>")
+                out += ["    </Codes>", "  </CodeBook>"]
+            out += _variables_and_cases(session, project_id, sources)
+            emit(out)
+            if sources:
+                emit(["  <Sources>"])
+                rows = session.execute(coding_rows).yield_per(20_000)
+                pending = next(rows, None)
+                for src in sources:
+                    lines = [f'    <TextSource guid="{_guid(src.guid)}" name="{_attr(src.name)}" '
+                             f'plainTextPath="internal://{_guid(src.guid)}.txt" creationDateTime="{_when(src.created_at)}">']
+                    while pending is not None and pending[2] == src.id:
+                        cid, cguid, _sid, start, end, coder_id, created, code_guid = pending
+                        who, when = coder_guid[coder_id], _when(created)
+                        selection = str(uuid.uuid5(uuid.UUID(cguid), "selection")).upper()
+                        lines.append(f'      <PlainTextSelection guid="{selection}" startPosition="{start}" '
+                                     f'endPosition="{end}" creatingUser="{who}" creationDateTime="{when}">')
+                        lines.append(f'        <Coding guid="{_guid(cguid)}" creatingUser="{who}" creationDateTime="{when}">'
+                                     f'<CodeRef targetGUID="{_guid(code_guid)}"/></Coding>')
+                        lines += [f'        <NoteRef targetGUID="{g}"/>' for g in refs["coding"].get(cid, [])]
+                        lines.append("      </PlainTextSelection>")
+                        if len(lines) > 5000:
+                            emit(lines)
+                            lines = []
+                        pending = next(rows, None)
+                    lines += [f'      <NoteRef targetGUID="{g}"/>' for g in refs["source"].get(src.id, [])]
+                    lines.append("    </TextSource>")
+                    emit(lines)
+                emit(["  </Sources>"])
+            out = []
+            if memos:
+                out.append("  <Notes>")
+                for m in memos:
+                    creator = f' creatingUser="{coder_guid[m.coder_id]}"' if m.coder_id in coder_guid else ""
+                    out.append(f'    <Note guid="{memo_guid[m.id]}" name="{_attr(m.title or "Memo")}"{creator} '
+                               f'creationDateTime="{_when(m.created_at)}"><PlainTextContent>{_text(m.text)}'
+                               "</PlainTextContent></Note>")
+                out.append("  </Notes>")
+            if project.description:
+                out.append(f"  <Description>{_text(project.description)}</Description>")
+            out += [f'  <NoteRef targetGUID="{g}"/>' for g in project_notes]
+            out.append("</Project>")
+            emit(out)
+            qde.flush()
+            qde.detach()
+
+
+def _variables_and_cases(session: Session, project_id: int, sources: list[Source]) -> list[str]:
+    out = []
     attributes = list(session.scalars(select(Attribute).where(Attribute.project_id == project_id)
                                       .order_by(Attribute.position, Attribute.id)))
     if attributes:
@@ -163,47 +233,7 @@ def export_qdpx(session: Session, project_id: int) -> bytes:
                     out.append(f'      <SourceRef targetGUID="{_guid(src.guid)}"/>')
             out.append("    </Case>")
         out.append("  </Cases>")
-    files: dict[str, bytes] = {}
-    if sources:
-        out.append("  <Sources>")
-        by_source: dict[int, list[Coding]] = {}
-        for c in codings:
-            by_source.setdefault(c.source_id, []).append(c)
-        for src in sources:
-            name = f"{_guid(src.guid)}.txt"
-            files[f"sources/{name}"] = src.text.encode("utf-8")
-            out.append(f'    <TextSource guid="{_guid(src.guid)}" name="{_attr(src.name)}" '
-                       f'plainTextPath="internal://{name}" creationDateTime="{_when(src.created_at)}">')
-            for c in by_source.get(src.id, []):
-                selection = str(uuid.uuid5(uuid.UUID(c.guid), "selection")).upper()
-                out.append(f'      <PlainTextSelection guid="{selection}" startPosition="{c.start}" '
-                           f'endPosition="{c.end}" creatingUser="{coder_guid[c.coder_id]}" '
-                           f'creationDateTime="{_when(c.created_at)}">')
-                out.append(f'        <Coding guid="{_guid(c.guid)}" creatingUser="{coder_guid[c.coder_id]}" '
-                           f'creationDateTime="{_when(c.created_at)}"><CodeRef targetGUID="{_guid(c.code.guid)}"/>'
-                           "</Coding>")
-                out += [f'        <NoteRef targetGUID="{g}"/>' for g in refs["coding"].get(c.id, [])]
-                out.append("      </PlainTextSelection>")
-            out += [f'      <NoteRef targetGUID="{g}"/>' for g in refs["source"].get(src.id, [])]
-            out.append("    </TextSource>")
-        out.append("  </Sources>")
-    if memos:
-        out.append("  <Notes>")
-        for m in memos:
-            creator = f' creatingUser="{coder_guid[m.coder_id]}"' if m.coder_id in coder_guid else ""
-            out.append(f'    <Note guid="{memo_guid[m.id]}" name="{_attr(m.title or "Memo")}"{creator} '
-                       f'creationDateTime="{_when(m.created_at)}"><PlainTextContent>{_text(m.text)}</PlainTextContent></Note>')
-        out.append("  </Notes>")
-    if project.description:
-        out.append(f"  <Description>{_text(project.description)}</Description>")
-    out += [f'  <NoteRef targetGUID="{g}"/>' for g in project_notes]
-    out.append("</Project>")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("project.qde", "\n".join(out).encode("utf-8"))
-        for path, data in files.items():
-            archive.writestr(path, data)
-    return buf.getvalue()
+    return out
 
 
 # -- reading safely ----------------------------------------------------------------------------
@@ -466,6 +496,11 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
             note_refs(el, code_id=codes[_guid(el.get("guid"))].id)
     sources_el = _child(root, "Sources")
     source_rows: dict[str, Source] = {}
+    pending: list[dict] = []
+    seen: set[tuple] = set()
+    coder_ids: dict[str | None, int] = {}
+    note_to_coding: dict[str, str] = {}
+    now = dt.datetime.now(dt.timezone.utc)
     for el in (list(sources_el) if sources_el is not None else []):
         kind = _local(el)
         src_name = el.get("name") or el.get("guid")
@@ -513,18 +548,28 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
                     raise InvalidExchangeFile(f"a coding in source {src_name!r} refers to code {target or '(none)'}, "
                                               "which the codebook does not have; nothing was imported",
                                               file=file, line=coding_el.sourceline)
-                who = _coder(session, coding_el.get("creatingUser") or sel.get("creatingUser"), users, coder)
-                exists = session.scalar(select(Coding.id).where(
-                    Coding.source_id == src.id, Coding.code_id == codes[target].id, Coding.coder_id == who.id,
-                    Coding.start == span[0], Coding.end == span[1]))
-                if exists:
+                user = coding_el.get("creatingUser") or sel.get("creatingUser")
+                if user not in coder_ids:
+                    coder_ids[user] = _coder(session, user, users, coder).id
+                key = (src.id, codes[target].id, coder_ids[user], span[0], span[1])
+                if key in seen:              # one coder, one code, one span: one coding
                     continue
-                row = Coding(source_id=src.id, code_id=codes[target].id, coder_id=who.id, start=span[0], end=span[1],
-                             origin=CodingOrigin.imported, guid=_fresh(session, Coding, coding_el.get("guid")))
-                session.add(row)
-                session.flush()
-                report.codings += 1
-                note_refs(sel, coding_id=row.id)
+                seen.add(key)
+                guid = _guid(coding_el.get("guid") or new_guid()).lower()
+                pending.append({"source_id": src.id, "code_id": codes[target].id, "coder_id": coder_ids[user],
+                                "start": span[0], "end": span[1], "origin": CodingOrigin.imported, "guid": guid,
+                                "created_at": now, "updated_at": now})
+                for ref_el in _children(sel, "NoteRef"):
+                    note_to_coding[_guid(ref_el.get("targetGUID", ""))] = guid
+    report.codings = _insert_codings(session, pending)
+    by_guid = {}
+    if note_to_coding:
+        wanted = list(set(note_to_coding.values()))
+        for i in range(0, len(wanted), 500):
+            by_guid.update(session.execute(select(Coding.guid, Coding.id).where(Coding.guid.in_(wanted[i:i + 500]))).all())
+    for note, guid in note_to_coding.items():
+        if guid in by_guid:
+            memo_targets[note] = {"coding_id": by_guid[guid]}
     for el in _walk(root, "Case"):
         case = Case(project_id=project.id, name=el.get("name") or el.get("guid"), guid=_fresh(session, Case, el.get("guid")))
         session.add(case)
@@ -563,6 +608,21 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
         report.memos += 1
     session.flush()
     return report
+
+
+def _insert_codings(session: Session, rows: list[dict]) -> int:
+    """Insert codings in large batches; GUIDs this database already uses get new ones."""
+    from sqlalchemy import insert
+    guids = [r["guid"] for r in rows]
+    taken: set[str] = set()
+    for i in range(0, len(guids), 500):
+        taken.update(session.scalars(select(Coding.guid).where(Coding.guid.in_(guids[i:i + 500]))))
+    for r in rows:
+        if r["guid"] in taken:
+            r["guid"] = new_guid()
+    for i in range(0, len(rows), 10_000):
+        session.execute(insert(Coding), rows[i:i + 10_000])
+    return len(rows)
 
 
 def import_qdc(session: Session, project_id: int, data: bytes, file: str) -> Codebook:
