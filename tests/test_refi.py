@@ -203,3 +203,17 @@ def test_codebook_qdc_round_trip(demo, store):
         book = refi.import_qdc(s, project.id, data, "barriers.qdc")
         got = sorted((c.name, c.parent.name if c.parent else None) for c in book.codes)
     assert got == expected
+
+
+def test_two_sources_with_the_same_text_import(store):
+    buf = io.BytesIO()
+    qde = """<Project xmlns="urn:QDA-XML:project:1.0" name="Twins" origin="QualCoder 3.5">
+  <Sources>
+    <TextSource guid="50000000-0000-0000-0000-000000000001" name="A" plainTextPath="internal://S.txt"/>
+    <TextSource guid="50000000-0000-0000-0000-000000000002" name="B" plainTextPath="internal://S.txt"/>
+  </Sources></Project>"""
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("project.qde", qde)
+        z.writestr("sources/S.txt", "Same words in both.")
+    report, _, _ = _import(store, buf.getvalue())
+    assert report.sources == 2

@@ -517,7 +517,9 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
         text, convert = selection_mapper(raw, origin)
         src = Source(project_id=project.id, name=src_name, guid=_fresh(session, Source, el.get("guid")),
                      kind=SourceKind.document,
-                     format="refi", original_filename=el.get("plainTextPath", ""), file_hash=sha256(raw.encode("utf-8")),
+                     format="refi", original_filename=el.get("plainTextPath", ""),
+                     # two sources of a project may hold the same text: the GUID keeps their hashes apart
+                     file_hash=sha256(f"refi:{el.get('guid')}:".encode() + raw.encode("utf-8")),
                      text=text, text_hash=sha256(text.encode("utf-8")))
         session.add(src)
         session.flush()
