@@ -340,3 +340,26 @@ def test_export_page_offers_qdpx_and_imports_one(db):
     at.button[[b.label for b in at.button].index("Import as a new project")].click().run()
     assert not at.exception and "Imported as project" in at.success[0].value
     assert count(db, Source) == 12
+
+
+def test_blind_coding_hides_other_coders(db):
+    _seed_two_coders(db)          # ana and bea both coded turn 4 of tx-01
+    with db.read() as s:
+        source_id = s.scalar(select(Source.id).where(Source.name == "tx-01-tecelagem-pinheiro"))
+    at = AppTest.from_function(run_page, args=("coding_page",), default_timeout=60)
+    at.session_state["coding_source"] = source_id
+    at.session_state["coder_name"] = "bea"
+    at.session_state["blind"] = True
+    at.run()
+    assert not at.exception
+    from workbench.models import Coder
+    from workbench.transcript_view import build_view
+    with db.read() as s:
+        bea = s.scalar(select(Coder.id).where(Coder.name == "bea"))
+        shown = build_view(s, s.get(Source, source_id), coder_ids=[bea])
+    assert all("· bea" in c["label"] for c in shown["codings"].values()) and len(shown["codings"]) == 1
+    assert "Blind coding: only your codings are shown." in [c.value for c in at.caption]
+    agreement = AppTest.from_function(run_page, args=("agreement_page",), default_timeout=60)
+    agreement.session_state["blind"] = True
+    agreement.run()
+    assert "Blind coding is on" in agreement.info[0].value and not agreement.metric

@@ -13,6 +13,10 @@ def render(ws: Workspace) -> None:
     if ws.project_id is None:
         st.info("Create or choose a project in the sidebar first.")
         return
+    if ws.blind:
+        st.info("Blind coding is on: agreement would show your colleagues' codings. Turn it off in the sidebar "
+                "when everyone has finished coding.")
+        return
     with ws.store.read() as s:
         quotes = retrieval.coded_quotes(s, ws.project_id, include_subcodes=False)
         segments = retrieval.segments_frame(s, ws.project_id)

@@ -43,8 +43,10 @@ def render(ws: Workspace) -> None:
         cb = get_codebook(s, ws.project_id, book)
         codes = [" › ".join(code_path(c)) for c in cb.codes]
         ids = [c.id for c in cb.codes]
-        quotes = (retrieval.coded_quotes(s, ws.project_id, code_ids=ids, roles=roles, include_subcodes=False) if roles
-                  else retrieval.coding_counts(s, ws.project_id, code_ids=ids))
+        mine = [ws.coder_id] if ws.blind else None
+        quotes = (retrieval.coded_quotes(s, ws.project_id, code_ids=ids, roles=roles, include_subcodes=False,
+                                         coder_ids=mine) if roles
+                  else retrieval.coding_counts(s, ws.project_id, code_ids=ids, coder_ids=mine))
         sources = corpus.list_sources(s, ws.project_id)
     import pandas as pd
     src_frame = pd.DataFrame(sources)[["id", "case"]].rename(columns={"id": "source_id"}) if sources else None
@@ -82,7 +84,8 @@ def render(ws: Workspace) -> None:
         unit = st.radio("Together in", ["overlap", "turn"], horizontal=True, key="an_cooc_unit",
                         format_func={"overlap": "overlapping codings", "turn": "the same speaker turn"}.get)
         with ws.store.read() as s:      # spans are needed here: load the codings themselves
-            spans = retrieval.coded_quotes(s, ws.project_id, code_ids=ids, roles=roles or None, include_subcodes=False)
+            spans = retrieval.coded_quotes(s, ws.project_id, code_ids=ids, roles=roles or None, include_subcodes=False,
+                                           coder_ids=mine)
         co = analysis.cooccurrence(spans, unit=unit)
         if co.empty:
             st.info("No two codes of this codebook occur together yet.")

@@ -77,8 +77,12 @@ def coding_pane(ws: Workspace, source_id: int) -> None:
     top = st.columns([1, 2, 2], vertical_alignment="bottom")
     page = top[0].number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="coding_page",
                                help=f"{PAGE_TURNS} turns per page") if pages > 1 else 1
-    show_coders = top[1].multiselect("Show coders", coders_here, format_func=lambda i: names.get(i, "?"),
-                                     placeholder="All coders", key=f"{key}:coders")
+    if ws.blind:
+        top[1].caption("Blind coding: only your codings are shown.")
+        show_coders = [ws.coder_id]
+    else:
+        show_coders = top[1].multiselect("Show coders", coders_here, format_func=lambda i: names.get(i, "?"),
+                                         placeholder="All coders", key=f"{key}:coders")
     choice_label = dict(choices)
     show_codes = top[2].multiselect("Show codes", list(choice_label), format_func=choice_label.get,
                                     placeholder="All codes", key=f"{key}:codes")
@@ -156,7 +160,10 @@ def _apply_panel(ws: Workspace, source_id: int, selection: dict, key: str, choic
 def _codings_panel(ws: Workspace, source_id: int, ids: list[int], key: str, selection: dict | None) -> None:
     with ws.store.read() as s:
         rows = []
-        for coding in s.scalars(select(Coding).where(Coding.id.in_(ids), Coding.source_id == source_id)):
+        stmt = select(Coding).where(Coding.id.in_(ids), Coding.source_id == source_id)
+        if ws.blind:
+            stmt = stmt.where(Coding.coder_id == ws.coder_id)
+        for coding in s.scalars(stmt):
             rows.append({"id": coding.id, "code": " › ".join(code_path(coding.code)), "color": coding.code.color,
                          "coder": coding.coder.name, "origin": coding.origin.value,
                          "when": coding.created_at.strftime("%Y-%m-%d %H:%M"),

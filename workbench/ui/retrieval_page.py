@@ -39,7 +39,12 @@ def render(ws: Workspace) -> None:
         c1, c2 = st.columns(2)
         roles = c1.multiselect("Speaker role", ["interviewee", "interviewer", "other"], key="ret_roles",
                                placeholder="any role")
-        coders = c2.multiselect("Coder", list(names), format_func=names.get, key="ret_coders", placeholder="any coder")
+        if ws.blind:
+            c2.caption("Blind coding: only your codings.")
+            coders = [ws.coder_id]
+        else:
+            coders = c2.multiselect("Coder", list(names), format_func=names.get, key="ret_coders",
+                                    placeholder="any coder")
     with ws.store.read() as s:
         quotes = coded_quotes(s, ws.project_id, code_ids=code_ids or None, attribute_filters=filters or None,
                               roles=roles or None, coder_ids=coders or None)

@@ -25,6 +25,7 @@ class Workspace:
     project_name: str | None
     coder_id: int
     coder_name: str
+    blind: bool = False        # show only this coder's codings (independent coding for agreement)
 
 
 @contextlib.contextmanager
@@ -139,7 +140,11 @@ def workspace() -> Workspace | None:
     coder_name, identity = who
     coder_id = _coder_id(store, coder_name, identity)
     project_id = next((pid for pid, name in projects if name == choice), None)
-    ws = Workspace(store, project_id, choice, coder_id, coder_name)
+    with st.sidebar:
+        blind = st.toggle("Blind coding", key="blind",
+                          help="Show only your own codings, so that you code without seeing your colleagues' "
+                               "work; turn it off to compare.")
+    ws = Workspace(store, project_id, choice, coder_id, coder_name, blind)
     if project_id is not None:
         _undo_buttons(ws)
     return ws
