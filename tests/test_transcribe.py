@@ -17,7 +17,7 @@ from helpers import make_silence, make_video_only, speak, transcode
 from workbench import jobs
 from workbench.errors import InvalidSource
 from workbench.models import Job, JobStatus, Source, SourceStatus
-from workbench.transcribe import Options, TranscriptionFailed, to_parsed_source, transcribe_file
+from workbench.transcribe import Options, to_parsed_source, transcribe_file
 from workbench.whisper_models import ModelNotFound, packaged_models, resolve
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

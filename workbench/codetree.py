@@ -207,3 +207,16 @@ def code_choices(session: Session, project_id: int) -> list[tuple[int, str]]:
 
 
 __all__ = ["create_code", "update_code", "move_code", "merge_codes", "delete_code", "code_choices", "find_code"]
+
+
+def code_detail(session: Session, code_id: int) -> dict | None:
+    """A code's editable fields, its path and version, and the other codes of its codebook."""
+    code = session.get(Code, code_id)
+    if code is None:
+        return None
+    data = {k: getattr(code, k) for k in ("name", "definition", "when_to_use", "when_not_to_use", "color", "version")}
+    data["examples"] = list(code.examples or [])
+    data["path"] = " › ".join(code_path(code))
+    data["others"] = [(c.id, " › ".join(code_path(c))) for c in session.scalars(
+        select(Code).where(Code.codebook_id == code.codebook_id)) if c.id != code_id]
+    return data

@@ -158,3 +158,15 @@ def delete_memo(session: Session, project_id: int, memo_id: int) -> None:
         raise NotFound(f"no memo with id {memo_id} in this project")
     session.delete(memo)
     session.flush()
+
+
+def codings_detail(session: Session, source_id: int, ids: list[int], *, only_coder: int | None = None) -> list[dict]:
+    """What the coding page shows about codings someone clicked: code path, coder, memo, span."""
+    from .codebook import code_path
+    stmt = select(Coding).where(Coding.id.in_(ids), Coding.source_id == source_id)
+    if only_coder is not None:
+        stmt = stmt.where(Coding.coder_id == only_coder)
+    return [{"id": c.id, "code": " › ".join(code_path(c.code)), "color": c.code.color, "coder": c.coder.name,
+             "origin": c.origin.value, "when": c.created_at.strftime("%Y-%m-%d %H:%M"),
+             "quote": c.source.text[c.start:c.end], "start": c.start, "end": c.end,
+             "memo": c.memos[0].text if c.memos else ""} for c in session.scalars(stmt)]

@@ -23,13 +23,13 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from .corpus import get_or_create_case
 from .errors import InvalidSource, NotFound, WorkbenchError
 from .models import Job, JobStatus, Segment, Source, SourceKind, SourceStatus, Speaker, utcnow
 from .sources import sha256
-from .transcribe import Options, TranscriptionFailed
+from .transcribe import Options
 
 TRANSCRIBE = "transcribe"
 AUDIO_EXTENSIONS = {".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus", ".webm", ".mp4", ".aac", ".wma", ".mkv", ".mov"}

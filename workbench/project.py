@@ -92,3 +92,24 @@ def codebook_summary(session: Session, project_id: int) -> list[dict]:
 def coder_names(session: Session) -> dict[int, str]:
     """Coder id -> name, for showing who did what."""
     return dict(session.execute(select(Coder.id, Coder.name)).all())
+
+
+def codebook_choices(session: Session, project_id: int) -> list[tuple[int, str]]:
+    """``(id, name)`` of the project's codebooks, by name."""
+    return [tuple(r) for r in session.execute(select(Codebook.id, Codebook.name)
+                                              .where(Codebook.project_id == project_id).order_by(Codebook.name))]
+
+
+def source_choices(session: Session, project_id: int) -> list[tuple[int, str]]:
+    """``(id, name)`` of the project's sources, by name."""
+    return [tuple(r) for r in session.execute(select(Source.id, Source.name)
+                                              .where(Source.project_id == project_id).order_by(Source.name))]
+
+
+def case_names(session: Session, project_id: int) -> list[str]:
+    return list(session.scalars(select(Case.name).where(Case.project_id == project_id).order_by(Case.name)))
+
+
+def coders_of_source(session: Session, source_id: int) -> list[int]:
+    """Ids of the coders who coded in a source."""
+    return sorted(set(session.scalars(select(Coding.coder_id).where(Coding.source_id == source_id))))

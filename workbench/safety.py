@@ -35,7 +35,8 @@ def read_limited(path: Path, limit: int) -> bytes:
         return fh.read(limit + 1)
 
 
-def check_zip(data: bytes, file: str, error: type[WorkbenchError] = InvalidSource) -> zipfile.ZipFile:
+def check_zip(data: bytes, file: str, error: type[WorkbenchError] = InvalidSource,
+              max_total: int = MAX_ZIP_UNCOMPRESSED) -> zipfile.ZipFile:
     """Open zip bytes after checking member count, total size and compression ratio."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -45,9 +46,8 @@ def check_zip(data: bytes, file: str, error: type[WorkbenchError] = InvalidSourc
     if len(members) > MAX_ZIP_MEMBERS:
         raise error(f"holds {len(members)} files, more than {MAX_ZIP_MEMBERS}", file=file)
     total = sum(m.file_size for m in members)
-    if total > MAX_ZIP_UNCOMPRESSED:
-        raise error(f"would unpack to {total / 1e6:.0f} MB, above the "
-                    f"{MAX_ZIP_UNCOMPRESSED / 1e6:.0f} MB limit", file=file)
+    if total > max_total:
+        raise error(f"would unpack to {total / 1e6:.0f} MB, above the {max_total / 1e6:.0f} MB limit", file=file)
     for m in members:
         if m.compress_size and m.file_size / m.compress_size > MAX_ZIP_RATIO and m.file_size > 1_000_000:
             raise error(f"member {m.filename!r} is compressed {m.file_size // m.compress_size}:1 "

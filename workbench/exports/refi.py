@@ -36,7 +36,9 @@ from ..sources import sha256
 NS = "urn:QDA-XML:project:1.0"
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
 MAX_QDPX_BYTES = 1024 ** 3
-MAX_MEMBER_BYTES = 200 * 1024 * 1024
+MAX_MEMBER_BYTES = 200 * 1024 * 1024        # one source text
+MAX_PROJECT_XML_BYTES = 3 * 1024 ** 3       # project.qde: a million codings is ~0.5 GB of XML
+MAX_UNPACKED_BYTES = 6 * 1024 ** 3
 ORIGIN = "Interview workbench"
 _TYPES = {AttributeType.text: "Text", AttributeType.number: "Float", AttributeType.boolean: "Boolean",
           AttributeType.date: "Date"}
@@ -274,7 +276,7 @@ class _Archive:
 
     def __init__(self, data: bytes, file: str):
         self.file = file
-        self.zip = check_zip(data, file, InvalidExchangeFile)
+        self.zip = check_zip(data, file, InvalidExchangeFile, max_total=MAX_UNPACKED_BYTES)
         self.members = {}
         for info in self.zip.infolist():
             name = info.filename
@@ -283,17 +285,17 @@ class _Archive:
                 raise InvalidExchangeFile(f"holds a member with an unsafe path {name!r}; refused", file=file)
             self.members[str(pure).lower()] = info
 
-    def read(self, name: str) -> bytes | None:
+    def read(self, name: str, limit: int = MAX_MEMBER_BYTES) -> bytes | None:
         info = self.members.get(name.lower())
         if info is None:
             return None
-        if info.file_size > MAX_MEMBER_BYTES:
-            raise InvalidExchangeFile(f"member {info.filename!r} is larger than {MAX_MEMBER_BYTES // 2**20} MB", file=self.file)
+        if info.file_size > limit:
+            raise InvalidExchangeFile(f"member {info.filename!r} is larger than {limit // 2**20} MB", file=self.file)
         return self.zip.read(info)
 
     def project_xml(self) -> bytes:
         for name in ("project.qde",):
-            data = self.read(name)
+            data = self.read(name, MAX_PROJECT_XML_BYTES)
             if data is not None:
                 return data
         raise InvalidExchangeFile("has no project.qde", file=self.file)

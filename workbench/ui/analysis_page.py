@@ -8,8 +8,7 @@ from .. import analysis
 from .. import cases as cases_mod
 from .. import corpus, retrieval
 from ..codebook import code_path, get_codebook
-from ..models import Codebook
-from ..project import codebook_summary
+from ..project import codebook_choices, codebook_summary
 from .safe import md
 from .state import Workspace
 
@@ -19,10 +18,8 @@ def render(ws: Workspace) -> None:
     if ws.project_id is None:
         st.info("Create or choose a project in the sidebar first.")
         return
-    from sqlalchemy import select
     with ws.store.read() as s:
-        books = [(cb.id, cb.name) for cb in s.scalars(select(Codebook).where(Codebook.project_id == ws.project_id)
-                                                      .order_by(Codebook.name))]
+        books = codebook_choices(s, ws.project_id)
         used = {r["codebook"]: r["codings"] for r in codebook_summary(s, ws.project_id)}
         cases = cases_mod.case_table(s, ws.project_id)
     attributes = [c for c in cases.columns if c != "case"]

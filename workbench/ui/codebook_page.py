@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import select
 
 from .. import codetree
-from ..codebook import check_text, code_path, codings_per_code, spec_from_db, store_codebook, to_yaml
-from ..models import Code, Codebook
+from ..codebook import check_text, codings_per_code, spec_from_db, store_codebook, to_yaml
+from ..models import Codebook
+from ..project import codebook_choices
 from .safe import md
 from .state import Workspace, commit
 
@@ -18,8 +18,7 @@ def render(ws: Workspace) -> None:
         st.info("Create or choose a project in the sidebar first.")
         return
     with ws.store.read() as s:
-        books = [(cb.id, cb.name) for cb in s.scalars(
-            select(Codebook).where(Codebook.project_id == ws.project_id).order_by(Codebook.name))]
+        books = codebook_choices(s, ws.project_id)
     left, right = st.columns([1, 1])
     with right:
         _load_file(ws)
@@ -63,15 +62,11 @@ def render(ws: Workspace) -> None:
 
 def _code_detail(ws: Workspace, book_id: int, code_id: int) -> None:
     with ws.store.read() as s:
-        code = s.get(Code, code_id)
-        if code is None:
-            st.info("That code was deleted.")
-            return
-        path = " › ".join(code_path(code))
-        data = {k: getattr(code, k) for k in ("name", "definition", "when_to_use", "when_not_to_use", "color", "version")}
-        data["examples"] = list(code.examples or [])
-        others = [(c.id, " › ".join(code_path(c))) for c in s.scalars(select(Code).where(Code.codebook_id == book_id))
-                  if c.id != code_id]
+        data = codetree.code_detail(s, code_id)
+    if data is None:
+        st.info("That code was deleted.")
+        return
+    path, others = data["path"], data["others"]
     st.subheader(path)
     with st.form(f"edit:{code_id}"):
         name = st.text_input("Name", data["name"])

@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy import select
 
 from .. import coding as coding_mod
 from .. import corpus
-from ..codebook import code_path
 from ..codetree import code_choices
 from ..correction import correct_segment
 from ..errors import WorkbenchError
-from ..models import Coder, Coding, Source
-from ..project import coder_names
+from ..models import Coder, Source
+from ..project import coder_names, coders_of_source
 from ..sources import seconds_to_clock
 from ..transcript_view import PAGE_TURNS, build_view, page_count, page_of_offset, span_from_selection
 from .components.span_coder import span_coder
@@ -66,8 +64,7 @@ def coding_pane(ws: Workspace, source_id: int) -> None:
         source = s.get(Source, source_id)
         choices = code_choices(s, ws.project_id)
         names = coder_names(s)
-        coders_here = sorted({c for c in s.scalars(select(Coding.coder_id).where(Coding.source_id == source_id))}
-                             | {ws.coder_id})
+        coders_here = sorted(set(coders_of_source(s, source_id)) | {ws.coder_id})
         pages = page_count(source)
         focus = st.session_state.get("coding_focus")
         focus = focus[1:] if focus and focus[0] == source_id else None
@@ -159,16 +156,7 @@ def _apply_panel(ws: Workspace, source_id: int, selection: dict, key: str, choic
 
 def _codings_panel(ws: Workspace, source_id: int, ids: list[int], key: str, selection: dict | None) -> None:
     with ws.store.read() as s:
-        rows = []
-        stmt = select(Coding).where(Coding.id.in_(ids), Coding.source_id == source_id)
-        if ws.blind:
-            stmt = stmt.where(Coding.coder_id == ws.coder_id)
-        for coding in s.scalars(stmt):
-            rows.append({"id": coding.id, "code": " › ".join(code_path(coding.code)), "color": coding.code.color,
-                         "coder": coding.coder.name, "origin": coding.origin.value,
-                         "when": coding.created_at.strftime("%Y-%m-%d %H:%M"),
-                         "quote": coding.source.text[coding.start:coding.end], "start": coding.start,
-                         "end": coding.end, "memo": coding.memos[0].text if coding.memos else ""})
+        rows = coding_mod.codings_detail(s, source_id, ids, only_coder=ws.coder_id if ws.blind else None)
     head = st.columns([3, 2], vertical_alignment="center")
     head[0].markdown("**Codings here**")
     if head[1].button("Close", key=f"{key}:close", icon=":material/close:", width="stretch"):

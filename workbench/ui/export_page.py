@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy import select
 
 from .. import analysis
 from ..config import load_settings
 from ..exports import docx_report, gather, tables
 from ..models import Codebook, Project
+from ..project import codebook_choices
 from .state import Workspace
 
 
@@ -17,8 +17,7 @@ def render(ws: Workspace) -> None:
         st.info("Create or choose a project in the sidebar first.")
         return
     with ws.store.read() as s:
-        books = [(cb.id, cb.name) for cb in s.scalars(select(Codebook).where(Codebook.project_id == ws.project_id)
-                                                      .order_by(Codebook.name))]
+        books = codebook_choices(s, ws.project_id)
         quotes, cases = gather.quotes_and_cases(s, ws.project_id)
     c1, c2 = st.columns(2)
     book = c1.selectbox("Codebook", [None, *[b for b, _ in books]], key="ex_book",

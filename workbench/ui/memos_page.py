@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy import select
 
 from .. import coding as coding_mod
 from ..codebook import code_path
 from ..models import Code, Coding, Source
-from ..project import coder_names
+from ..project import coder_names, source_choices
 from .safe import md, quote_md
 from .state import Workspace, commit
 
@@ -60,8 +59,7 @@ def render(ws: Workspace) -> None:
 
 def _new_memo(ws: Workspace) -> None:
     with ws.store.read() as s:
-        sources = {src.id: src.name for src in s.scalars(select(Source).where(Source.project_id == ws.project_id)
-                                                         .order_by(Source.name))}
+        sources = dict(source_choices(s, ws.project_id))
     with st.expander("New memo", icon=":material/add:"):
         with st.form("new_memo", clear_on_submit=True, border=False):
             title = st.text_input("Title")

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import select
 
 from .. import cases as cases_mod
 from .. import corpus
 from ..config import load_settings
 from ..errors import WorkbenchError
-from ..models import AttributeType, Case, Source, SpeakerRole
+from ..models import AttributeType, Source, SpeakerRole
+from ..project import case_names, source_choices
 from ..sources import TRANSCRIPT_EXTENSIONS
 from .safe import md
 from .state import Workspace, commit
@@ -72,7 +72,7 @@ def _upload(ws: Workspace) -> None:
 def _source_table(ws: Workspace) -> None:
     with ws.store.read() as s:
         rows = corpus.list_sources(s, ws.project_id)
-        case_names = list(s.scalars(select(Case.name).where(Case.project_id == ws.project_id).order_by(Case.name)))
+        cases_known = case_names(s, ws.project_id)
     if not rows:
         st.info("No sources yet: upload transcripts above.")
         return
@@ -81,7 +81,7 @@ def _source_table(ws: Workspace) -> None:
     edited = st.data_editor(
         frame, hide_index=True, key="source_editor", disabled=["id", "name", "kind", "words", "segments", "codings"],
         column_config={"id": None,
-                       "case": st.column_config.SelectboxColumn("case", options=["", *case_names]),
+                       "case": st.column_config.SelectboxColumn("case", options=["", *cases_known]),
                        "language": st.column_config.TextColumn("language", max_chars=10)})
     changed = edited[(edited["case"] != frame["case"]) | (edited["language"] != frame["language"])]
     if st.button("Save sources", disabled=changed.empty, type="primary"):
@@ -147,8 +147,7 @@ def _case_table(ws: Workspace) -> None:
 
 def _speakers(ws: Workspace) -> None:
     with ws.store.read() as s:
-        sources = [(src.id, src.name) for src in s.scalars(
-            select(Source).where(Source.project_id == ws.project_id).order_by(Source.name))]
+        sources = source_choices(s, ws.project_id)
     if not sources:
         st.info("No sources yet.")
         return
