@@ -21,6 +21,7 @@ def wb(tmp_path, monkeypatch):
         result = runner.invoke(app, [str(a) for a in args])
         assert result.exit_code == code, (result.output, result.exception)
         return result
+    run.tmp = tmp_path
     return run
 
 
@@ -159,6 +160,10 @@ def test_crosstab_and_agreement(wb):
     out = wb("agreement", "--coder", "ana", "--coder", "bea", "--disagreements").output
     assert "all codes (pooled)" in out and "Information aggregator" in out
     assert "no case attribute 'country'" in wb("crosstab", "--by", "country", code=1).output
+    assert "Socialization" in wb("frequencies").output
+    wb("export", "crosstab", "--by", "sector", wb.tmp / "ct.xlsx")
+    import pandas as pd
+    assert "p_chi_square" in pd.read_excel(wb.tmp / "ct.xlsx", sheet_name="tests").columns
     assert "no coder named 'zoe'" in wb("agreement", "--coder", "ana", "--coder", "zoe", code=1).output
 
 

@@ -48,6 +48,7 @@ class CodeTest:
     expected_min: float
     small_expected: bool
     residuals: dict[str, float]       # adjusted standardised residual of "has the code" per group
+    p_chi_square: float | None = None # for 2x2 tables: the chi-square p beside Fisher's exact p
 
 
 @dataclass
@@ -62,7 +63,9 @@ class Crosstab:
     warnings: list[str] = field(default_factory=list)
 
     def tests_frame(self) -> pd.DataFrame:
-        rows = [{"code": t.code, "test": t.test, "statistic": t.statistic, "dof": t.dof, "p": t.p_value,
+        rows = [{"code": t.code, "test": t.test, "chi_square": t.statistic, "dof": t.dof, "p": t.p_value,
+                 "p_chi_square": t.p_chi_square if t.p_chi_square is not None else (
+                     t.p_value if t.test == "chi-square" else None),
                  "cramers_v": t.cramers_v, "min_expected": t.expected_min,
                  **{f"residual {g}": r for g, r in t.residuals.items()}} for t in self.tests]
         return pd.DataFrame(rows)
@@ -100,9 +103,12 @@ def presence_test(code: str, has: np.ndarray, totals: np.ndarray, groups: list[s
         return CodeTest(code, "none (no variation)", None, 1.0, None, 0.0, float(expected.min(initial=0)), False,
                         dict(zip(groups, map(float, residuals))))
     if table.shape == (2, 2):
+        # Fisher's exact p is the one to read with few cases; the chi-square is reported beside it.
         _, p = stats.fisher_exact(table)
-        return CodeTest(code, "Fisher's exact", None, float(p), None, cramers_v(table), float(expected.min()),
-                        bool(expected.min() < SMALL_EXPECTED), dict(zip(groups, map(float, residuals))))
+        chi2, p_chi, dof, _ = stats.chi2_contingency(table, correction=False)
+        return CodeTest(code, "Fisher's exact", float(chi2), float(p), int(dof), cramers_v(table),
+                        float(expected.min()), bool(expected.min() < SMALL_EXPECTED),
+                        dict(zip(groups, map(float, residuals))), float(p_chi))
     chi2, p, dof, _ = stats.chi2_contingency(table, correction=False)
     return CodeTest(code, "chi-square", float(chi2), float(p), int(dof), cramers_v(table), float(expected.min()),
                     bool(expected.min() < SMALL_EXPECTED), dict(zip(groups, map(float, residuals))))

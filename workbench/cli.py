@@ -569,6 +569,20 @@ def pd_sources(rows: list[dict]):
 
 
 @app.command()
+def frequencies(ctx: typer.Context,
+                codebook: Annotated[str | None, typer.Option(help="Only the codes of this codebook.")] = None):
+    """Per code: codings, sources, cases and coded words."""
+    from . import analysis
+    from . import retrieval
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        quotes = retrieval.coded_quotes(s, project.id, code_ids=retrieval.codebook_code_ids(s, project.id, codebook),
+                                        include_subcodes=False)
+    _table(analysis.frequencies(quotes).to_dict("records"), "frequencies", empty=EMPTY["codings"])
+
+
+@app.command()
 def agreement(ctx: typer.Context,
               coders: Annotated[list[str], typer.Option("--coder", help="A coder to compare (give two or more).")],
               unit: Annotated[str, typer.Option(help="character, turn (default) or source.")] = "turn",
@@ -678,6 +692,26 @@ def codebook_import_qdc(ctx: typer.Context, file: Annotated[Path, typer.Argument
     with st.store.write(f"import codebook {file.name}", project_id=project_id, coder_id=coder_id) as s:
         book = refi.import_qdc(s, project_id, data, str(file))
         out.print(Text(f"codebook {book.name!r}: {len(book.codes)} codes"))
+
+
+@export_app.command("crosstab")
+def export_crosstab(ctx: typer.Context, output: Annotated[Path, typer.Argument(help="Target .xlsx (or .csv: counts only).")],
+                    by: Annotated[str, typer.Option("--by", help="Case attribute, e.g. sector.")],
+                    codebook: Annotated[str | None, typer.Option(help="Only this codebook.")] = None,
+                    count: Annotated[str, typer.Option(help="cases, sources or codings.")] = "cases"):
+    """A crosstab with its percentages and tests as a spreadsheet."""
+    from . import analysis, retrieval
+    from .exports import tables
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        counts = retrieval.coding_counts(s, project.id, code_ids=retrieval.codebook_code_ids(s, project.id, codebook))
+        cases = cases_mod.case_table(s, project.id)
+        sources = pd_sources(corpus.list_sources(s, project.id))
+    ct = analysis.crosstab(counts, cases, by, count=count, sources=sources)
+    tables.write({"counts": ct.table.reset_index(), "column %": ct.col_percent.round(1).reset_index(),
+                  "row %": ct.row_percent.round(1).reset_index(), "tests": ct.tests_frame()}, output)
+    out.print(Text(f"wrote {output}"))
 
 
 @export_app.command("quotes")

@@ -55,7 +55,15 @@ def render(ws: Workspace) -> None:
     if quotes.empty:
         st.info("Nothing is coded with this codebook yet: code some text on the **Coding** page.")
         return
-    tab_table, tab_cooc, tab_matrix = st.tabs(["Crosstab", "Co-occurrence", "Code x source"])
+    tab_table, tab_freq, tab_cooc, tab_matrix = st.tabs(["Crosstab", "Frequencies", "Co-occurrence", "Code x source"])
+    with tab_freq:
+        with ws.store.read() as s:
+            freq = analysis.frequencies(retrieval.coded_quotes(s, ws.project_id, code_ids=ids, roles=roles or None,
+                                                               include_subcodes=False, coder_ids=mine))
+        st.plotly_chart(px.bar(freq, x="cases", y="code", orientation="h", hover_data=["codings", "sources", "coded_words"],
+                               height=max(300, 30 * len(freq))).update_layout(yaxis={"autorange": "reversed"}),
+                        width="stretch")
+        st.dataframe(freq, hide_index=True, width="stretch")
     with tab_table:
         pct = result.col_percent.fillna(0).round(1)
         long = pct.reset_index().melt(id_vars="code", var_name=by, value_name="percent")
