@@ -41,6 +41,7 @@ class CodeSpec:
     rules: list[dict[str, Any]] = field(default_factory=list)
     children: list[CodeSpec] = field(default_factory=list)
     line: int | None = None
+    rule_lines: list[int | None] = field(default_factory=list, compare=False)
 
     def walk(self, path: tuple[str, ...] = ()):
         """Yield ``(path, code)`` for this code and its descendants, depth first."""
@@ -147,7 +148,8 @@ def _spec_from(data: dict, lines: dict[tuple, int], file: str) -> CodebookSpec:
                         when_not_to_use=d.get("when_not_to_use", "").strip(),
                         examples=list(d.get("examples", [])), rules=list(d.get("rules", [])),
                         children=[code(c, path + ("children", i)) for i, c in enumerate(d.get("children", []))],
-                        line=lines.get(path))
+                        line=lines.get(path),
+                        rule_lines=[lines.get(path + ("rules", i)) for i in range(len(d.get("rules", [])))])
     return CodebookSpec(name=data["name"].strip(), guid=data.get("guid"),
                         description=data.get("description", "").strip(),
                         reference=data.get("reference", "").strip(),
@@ -213,6 +215,19 @@ def _semantic_problems(spec: CodebookSpec, file: str) -> list[InvalidCodebook]:
                 guids[g] = c.line
             siblings(c.children, f"under {c.name!r}")
     siblings(spec.codes, "at the top level")
+    from .autocode_rules import RuleProblem, parse_rule
+    for path, c in spec.walk():
+        ids = set()
+        for i, raw in enumerate(c.rules):
+            line = c.rule_lines[i] if i < len(c.rule_lines) else c.line
+            try:
+                rule = parse_rule(raw, code=c.name, index=i, default_languages=spec.languages)
+            except RuleProblem as exc:
+                problems.append(InvalidCodebook(f"code {c.name!r}, rule {i + 1}: {exc}", line, file=file))
+                continue
+            if rule.id in ids:
+                problems.append(InvalidCodebook(f"code {c.name!r}: two rules with id {rule.id!r}", line, file=file))
+            ids.add(rule.id)
     return problems
 
 

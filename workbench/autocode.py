@@ -1,0 +1,305 @@
+"""Deductive autocoding: a codebook's rules propose codings; a person accepts or rejects them.
+
+A run streams the turns of the chosen sources through one spaCy pipeline per language
+(``nlp.pipe``), matches phrases (on lemmas or lower-case forms), token patterns and regexes,
+expands each match to its unit (sentence, turn or the words), applies the restrictions
+(speaker role, "only inside code X", exclusion phrases) and stores *suggestions* with the rule
+that fired. Autocoding never writes codings; accepting a suggestion does.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+import regex
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from .autocode_rules import REGEX_TIMEOUT, Rule, RuleProblem, has_lemmas, parse_rule, pipeline
+from .codebook import code_path, find_code
+from .errors import InvalidCodebook, NotFound
+from .models import (Code, Codebook, Coder, Coding, CodingOrigin, Job, JobStatus, Segment, Source, Suggestion,
+                     SuggestionStatus, utcnow)
+
+AUTOCODE = "autocode"
+
+
+@dataclass
+class Turn:
+    """What matching needs of one speaker turn."""
+    source_id: int
+    start: int
+    text: str
+    role: str | None
+    language: str
+
+
+@dataclass
+class Proposal:
+    source_id: int
+    code_id: int
+    start: int
+    end: int
+    rule: str
+    matched: str
+
+
+@dataclass
+class CompiledLanguage:
+    nlp: object
+    lemma_matcher: object
+    lower_matcher: object
+    token_matcher: object
+    rules: dict[str, Rule]
+    regexes: list[tuple[Rule, regex.Pattern]] = field(default_factory=list)
+
+
+def rules_of(session: Session, project_id: int, codebook_ids: list[int] | None = None,
+             code_ids: list[int] | None = None) -> list[Rule]:
+    """Every rule of the chosen codebooks (or codes), parsed, with its code id."""
+    stmt = select(Code).join(Codebook).where(Codebook.project_id == project_id)
+    if codebook_ids:
+        stmt = stmt.where(Code.codebook_id.in_(codebook_ids))
+    if code_ids:
+        stmt = stmt.where(Code.id.in_(code_ids))
+    rules = []
+    for code in session.scalars(stmt.order_by(Code.codebook_id, Code.id)):
+        for i, raw in enumerate(code.rules or []):
+            try:
+                rule = parse_rule(raw, code=" › ".join(code_path(code)), index=i,
+                                  default_languages=code.codebook.languages or [])
+            except RuleProblem as exc:
+                raise InvalidCodebook(f"code {code.name!r}, rule {i + 1}: {exc}", file=code.codebook.source_file) from exc
+            rule.code_id = code.id
+            if rule.within:
+                rule.within = str(find_code(session, project_id, rule.within, str(code.codebook_id)).id)
+            rules.append(rule)
+    return rules
+
+
+def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
+    """Matchers for the rules that apply to ``language``."""
+    from spacy.matcher import Matcher, PhraseMatcher
+    nlp = pipeline(language)
+    lemmas = has_lemmas(language)
+    lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA") if lemmas else None
+    lower_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+    token_matcher = Matcher(nlp.vocab, validate=True)
+    by_id: dict[str, Rule] = {}
+    regexes = []
+    for rule in rules:
+        if rule.languages and language not in rule.languages:
+            continue
+        by_id[rule.id] = rule
+        if rule.phrases:
+            if rule.match_on == "lemma" and lemmas:
+                lemma_matcher.add(rule.id, list(nlp.pipe(rule.phrases)))
+            else:
+                lower_matcher.add(rule.id, [nlp.make_doc(p) for p in rule.phrases])
+        if rule.patterns:
+            try:
+                token_matcher.add(rule.id, rule.patterns)
+            except Exception as exc:
+                raise InvalidCodebook(f"rule {rule.id!r} of {rule.code!r}: {exc}") from exc
+        for r in rule.regexes:
+            regexes.append((rule, regex.compile(r, regex.IGNORECASE | regex.V1)))
+    return CompiledLanguage(nlp, lemma_matcher, lower_matcher, token_matcher, by_id, regexes)
+
+
+def _unit(doc, rule: Rule, start_char: int, end_char: int) -> tuple[int, int]:
+    if rule.unit == "turn":
+        return 0, len(doc.text)
+    if rule.unit == "match":
+        return start_char, end_char
+    for sent in doc.sents:
+        if sent.start_char <= start_char < sent.end_char:
+            return sent.start_char, max(sent.end_char, end_char)
+    return start_char, end_char
+
+
+def _vetoed(doc, rule: Rule, a: int, b: int) -> bool:
+    if not rule.exclude:
+        return False
+    text = doc.text[a:b].lower()
+    lemmas = " ".join(t.lemma_.lower() or t.lower_ for t in doc if t.idx >= a and t.idx + len(t) <= b)
+    return any(x.lower() in text or x.lower() in lemmas for x in rule.exclude)
+
+
+def match_turns(turns: Iterable[Turn], compiled: CompiledLanguage, *, batch_size: int = 256) -> Iterator[Proposal]:
+    """Proposals for a stream of turns of one language (nlp.pipe keeps memory flat)."""
+    turns = list(turns) if not isinstance(turns, list) else turns
+    docs = compiled.nlp.pipe((t.text for t in turns), batch_size=batch_size)
+    for turn, doc in zip(turns, docs):
+        hits: list[tuple[str, int, int]] = []
+        for matcher in (compiled.lemma_matcher, compiled.lower_matcher, compiled.token_matcher):
+            if matcher is None or len(matcher) == 0:
+                continue
+            for match_id, s, e in matcher(doc):
+                span = doc[s:e]
+                hits.append((compiled.nlp.vocab.strings[match_id], span.start_char, span.end_char))
+        for rule, pattern in compiled.regexes:
+            try:
+                for m in pattern.finditer(doc.text, timeout=REGEX_TIMEOUT):
+                    hits.append((rule.id, m.start(), m.end()))
+            except TimeoutError:
+                continue                              # a pathological regex on this turn: no match, no hang
+        seen = set()
+        for rule_id, s, e in sorted(hits, key=lambda h: (h[1], h[0])):
+            rule = compiled.rules[rule_id]
+            if rule.roles and turn.role not in rule.roles:
+                continue
+            a, b = _unit(doc, rule, s, e)
+            if (rule.code_id, a, b) in seen or _vetoed(doc, rule, a, b):
+                continue
+            seen.add((rule.code_id, a, b))
+            yield Proposal(turn.source_id, rule.code_id, turn.start + a, turn.start + b, rule.id, doc.text[s:e])
+
+
+def turns_of(session: Session, source_ids: list[int]) -> Iterator[Turn]:
+    """Turns of sources (speaker role and language included), source by source."""
+    for source in session.scalars(select(Source).where(Source.id.in_(source_ids)).order_by(Source.id)):
+        lang = (source.language or "en").split("-")[0]
+        for seg in source.segments:
+            yield Turn(source.id, seg.start, source.text[seg.start:seg.end],
+                       seg.speaker.role.value if seg.speaker and seg.speaker.role else None, lang)
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    suggestions: int
+    skipped_known: int
+    turns: int
+
+
+def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None = None,
+        code_ids: list[int] | None = None, source_ids: list[int] | None = None,
+        progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run the rules over the sources and store suggestions (never codings), as one run."""
+    with store.read() as s:
+        rules = rules_of(s, project_id, codebook_ids, code_ids)
+        if not rules:
+            raise NotFound("the chosen codes have no autocoding rules (see docs/autocoding-rules.md)")
+        if source_ids is None:
+            source_ids = list(s.scalars(select(Source.id).where(Source.project_id == project_id)))
+        turns = list(turns_of(s, source_ids))
+        within = {int(r.within) for r in rules if r.within}
+        inside = {}
+        for code_id in within:
+            inside[code_id] = [(c.source_id, c.start, c.end) for c in s.scalars(
+                select(Coding).where(Coding.code_id == code_id, Coding.source_id.in_(source_ids)))]
+        known = set(s.execute(select(Suggestion.source_id, Suggestion.code_id, Suggestion.start, Suggestion.end)
+                              .where(Suggestion.source_id.in_(source_ids))).all())
+        known |= set(s.execute(select(Coding.source_id, Coding.code_id, Coding.start, Coding.end)
+                               .where(Coding.source_id.in_(source_ids))).all())
+    proposals: list[Proposal] = []
+    by_lang: dict[str, list[Turn]] = {}
+    for t in turns:
+        by_lang.setdefault(t.language, []).append(t)
+    done = 0
+    for lang, group in by_lang.items():
+        compiled = compile_rules(rules, lang)
+        if not compiled.rules:
+            done += len(group)
+            continue
+        for i in range(0, len(group), 500):
+            chunk = group[i:i + 500]
+            proposals.extend(match_turns(chunk, compiled))
+            done += len(chunk)
+            if progress:
+                progress(done, len(turns))
+    rule_within = {r.id: int(r.within) for r in rules if r.within}
+    keep, skipped = [], 0
+    for p in proposals:
+        code_within = rule_within.get(p.rule)
+        if code_within is not None and not any(src == p.source_id and a < p.end and p.start < b
+                                               for src, a, b in inside.get(code_within, [])):
+            continue
+        key = (p.source_id, p.code_id, p.start, p.end)
+        if key in known:
+            skipped += 1
+            continue
+        known.add(key)
+        keep.append(p)
+    with store.write() as s:
+        job = Job(project_id=project_id, kind=AUTOCODE, coder_id=coder_id, status=JobStatus.done, progress=1.0,
+                  params={"codebook_ids": codebook_ids, "code_ids": code_ids, "source_ids": source_ids,
+                          "rules": len(rules)},
+                  started_at=utcnow(), finished_at=utcnow())
+        s.add(job)
+        s.flush()
+        for i in range(0, len(keep), 5000):
+            s.add_all([Suggestion(run_id=job.id, source_id=p.source_id, code_id=p.code_id, start=p.start, end=p.end,
+                                  rule=p.rule, matched=p.matched[:500]) for p in keep[i:i + 5000]])
+            s.flush()
+        job.result = {"suggestions": len(keep), "skipped_known": skipped, "turns": len(turns)}
+        job.message = f"{len(keep)} suggestions from {len(rules)} rules over {len(turns)} turns"
+        return RunResult(job.id, len(keep), skipped, len(turns))
+
+
+# -- review ----------------------------------------------------------------------------------
+
+def review(session: Session, project_id: int, suggestion_ids: list[int], *, accept: bool, coder: Coder) -> int:
+    """Accept (make codings from) or reject pending suggestions; returns how many changed."""
+    changed = 0
+    for sug in session.scalars(select(Suggestion).join(Source).where(
+            Suggestion.id.in_(suggestion_ids), Source.project_id == project_id,
+            Suggestion.status == SuggestionStatus.pending)):
+        if accept:
+            existing = session.scalar(select(Coding).where(
+                Coding.source_id == sug.source_id, Coding.code_id == sug.code_id, Coding.coder_id == coder.id,
+                Coding.start == sug.start, Coding.end == sug.end))
+            if existing is None:
+                existing = Coding(source_id=sug.source_id, code_id=sug.code_id, coder_id=coder.id, start=sug.start,
+                                  end=sug.end, origin=CodingOrigin.autocode, run_id=sug.run_id)
+                session.add(existing)
+                session.flush()
+            sug.coding_id = existing.id
+        sug.status = SuggestionStatus.accepted if accept else SuggestionStatus.rejected
+        changed += 1
+    session.flush()
+    return changed
+
+
+def pending(session: Session, project_id: int, *, run_id: int | None = None, rule: str | None = None,
+            code_id: int | None = None, source_id: int | None = None, status: str = "pending") -> list[dict]:
+    """The review queue: suggestions with their context, code and rule."""
+    stmt = (select(Suggestion).join(Source).where(Source.project_id == project_id,
+                                                  Suggestion.status == SuggestionStatus(status)))
+    for col, value in ((Suggestion.run_id, run_id), (Suggestion.rule, rule), (Suggestion.code_id, code_id),
+                       (Suggestion.source_id, source_id)):
+        if value is not None:
+            stmt = stmt.where(col == value)
+    rows = []
+    codes: dict[int, str] = {}
+    for sug in session.scalars(stmt.order_by(Suggestion.source_id, Suggestion.start)):
+        if sug.code_id not in codes:
+            codes[sug.code_id] = " › ".join(code_path(session.get(Code, sug.code_id)))
+        src = session.get(Source, sug.source_id)
+        rows.append({"id": sug.id, "run": sug.run_id, "source": src.name, "source_id": src.id,
+                     "code": codes[sug.code_id], "code_id": sug.code_id, "rule": sug.rule, "matched": sug.matched,
+                     "text": src.text[sug.start:sug.end], "start": sug.start, "end": sug.end,
+                     "status": sug.status.value})
+    return rows
+
+
+def undo_run(session: Session, project_id: int, run_id: int) -> dict:
+    """Remove a run entirely: its suggestions and the codings accepted from it."""
+    job = session.get(Job, run_id)
+    if job is None or job.project_id != project_id or job.kind != AUTOCODE:
+        raise NotFound(f"no autocoding run {run_id} in this project")
+    codings = session.execute(delete(Coding).where(Coding.run_id == run_id)).rowcount
+    suggestions = session.execute(delete(Suggestion).where(Suggestion.run_id == run_id)).rowcount
+    session.execute(update(Job).where(Job.id == run_id).values(status=JobStatus.cancelled, message="undone"))
+    return {"codings": codings, "suggestions": suggestions}
+
+
+def runs(session: Session, project_id: int) -> list[dict]:
+    return [{"id": j.id, "when": j.created_at.strftime("%Y-%m-%d %H:%M"), "status": j.status.value,
+             "message": j.message} for j in session.scalars(
+        select(Job).where(Job.project_id == project_id, Job.kind == AUTOCODE).order_by(Job.id.desc()))]
+
+
+def segments_of(session: Session, source_ids: list[int]) -> list[tuple[int, int, int, int]]:
+    return [tuple(r) for r in session.execute(select(Segment.source_id, Segment.idx, Segment.start, Segment.end)
+                                              .where(Segment.source_id.in_(source_ids)))]
