@@ -197,3 +197,23 @@ def test_refi_export_and_import(wb, tmp_path):
     assert "4 codes" in wb("--project", "Fresh", "codebook", "import-qdc", tmp_path / "modes.qdc").output
     shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "refi-qda" / "atlasti-23-codebook.qdpx"
     assert "1 sources" not in wb("import-qdpx", shared).output
+
+
+def test_autocode_run_review_evaluate_undo(wb, tmp_path):
+    from test_autocode import CODEBOOK, INTERVIEW_EN
+    wb("init", "Study")
+    (tmp_path / "fairs.yaml").write_text(CODEBOOK, encoding="utf-8")
+    (tmp_path / "en.txt").write_text(INTERVIEW_EN, encoding="utf-8")
+    wb("codebook", "load", tmp_path / "fairs.yaml")
+    wb("import", tmp_path / "en.txt", "--language", "en")
+    assert "run 1: 2 suggestions" in wb("autocode", "run").output
+    queue = wb("autocode", "review", "--rule", "fairs-en").output
+    assert "Yes, every trade fair in Paris." in queue
+    assert "1 suggestion(s) decided" in wb("autocode", "review", "--rule", "fairs-en", "--accept-all").output
+    text = (tmp_path / "en.txt").read_text()
+    wb("code", "en", 0, 10, "Shared costs")               # a human coding that the rule missed
+    out = wb("autocode", "evaluate", "1").output
+    assert "all codes" in out and "misses (1)" in out
+    assert "2 suggestions and 1 codings removed" in wb("autocode", "undo", "1").output
+    assert "No pending suggestions" in wb("autocode", "review").output
+    assert text

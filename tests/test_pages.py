@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from workbench.config import Settings
 from workbench.demo import build_demo
-from workbench.models import Code, Codebook, Coding, Memo, Source
+from workbench.models import Code, Codebook, Coding, Memo, Source, Suggestion
 from workbench.offsets import cp_to_u16
 from workbench.store import open_store
 
@@ -66,7 +66,7 @@ def code_id(store, name):
 
 def test_every_page_loads(db):
     for name in ("overview", "sources_page", "coding_page", "codebook_page", "retrieval_page", "memos_page",
-                 "analysis_page", "agreement_page", "export_page"):
+                 "analysis_page", "agreement_page", "export_page", "autocode_page"):
         at = page(name)
         assert not at.exception, (name, at.exception)
         assert at.title[0].value
@@ -363,3 +363,21 @@ def test_blind_coding_hides_other_coders(db):
     agreement.session_state["blind"] = True
     agreement.run()
     assert "Blind coding is on" in agreement.info[0].value and not agreement.metric
+
+
+def test_autocode_page_runs_reviews_and_undoes(db, tmp_path):
+    from test_autocode import CODEBOOK
+    from workbench.codebook import check_text, store_codebook
+    spec, _ = check_text(CODEBOOK.replace("Fairs and costs", "Fair rules"), "fairs.yaml")
+    with db.write("cb", project_id=1, coder_id=1) as s:
+        store_codebook(s, 1, spec)
+    at = page("autocode_page")
+    at.button[[b.label for b in at.button].index("Run the rules")].click().run()
+    assert not at.exception and "suggestions over" in at.success[0].value
+    n = count(db, Suggestion)
+    assert n > 0
+    accept = [b for b in at.button if b.label == "Accept"][0]
+    accept.click().run()
+    assert count(db, Coding) == 1
+    at.button(key=[b.key for b in at.button if b.label == "Undo run"][0]).click().run()
+    assert count(db, Coding) == 0 and count(db, Suggestion) == 0

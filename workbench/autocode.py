@@ -303,3 +303,34 @@ def runs(session: Session, project_id: int) -> list[dict]:
 def segments_of(session: Session, source_ids: list[int]) -> list[tuple[int, int, int, int]]:
     return [tuple(r) for r in session.execute(select(Segment.source_id, Segment.idx, Segment.start, Segment.end)
                                               .where(Segment.source_id.in_(source_ids)))]
+
+
+def evaluation_inputs(session: Session, project_id: int, run_id: int, gold_coder_ids: list[int] | None = None,
+                      source_ids: list[int] | None = None):
+    """(predicted, gold, segments, texts) for :func:`autocode_eval.evaluate`.
+
+    Predicted: every suggestion of the run. Gold: manual codings (of the given coders) of the
+    same sources and the codes that have rules in the run.
+    """
+    import pandas as pd
+    job = session.get(Job, run_id)
+    if job is None or job.project_id != project_id or job.kind != AUTOCODE:
+        raise NotFound(f"no autocoding run {run_id} in this project")
+    sources = source_ids or job.params.get("source_ids") or []
+    rules = rules_of(session, project_id, job.params.get("codebook_ids"), job.params.get("code_ids"))
+    codes = {r.code_id for r in rules}
+    names = {c.id: " › ".join(code_path(c)) for c in session.scalars(select(Code).where(Code.id.in_(codes)))}
+    pred = session.execute(select(Suggestion.source_id, Suggestion.code_id, Suggestion.start, Suggestion.end)
+                           .where(Suggestion.run_id == run_id, Suggestion.source_id.in_(sources))).all()
+    stmt = select(Coding.source_id, Coding.code_id, Coding.start, Coding.end).where(
+        Coding.source_id.in_(sources), Coding.code_id.in_(codes), Coding.origin == CodingOrigin.manual)
+    if gold_coder_ids:
+        stmt = stmt.where(Coding.coder_id.in_(gold_coder_ids))
+    gold = session.execute(stmt).all()
+
+    def frame(rows):
+        return pd.DataFrame([(src, names[code], a, b) for src, code, a, b in rows],
+                            columns=["source_id", "code", "start", "end"])
+    segments = pd.DataFrame(segments_of(session, sources), columns=["source_id", "idx", "start", "end"])
+    texts = dict(session.execute(select(Source.id, Source.text).where(Source.id.in_(sources))).all())
+    return frame(pred), frame(gold), segments, texts

@@ -741,6 +741,107 @@ def export_matrix(ctx: typer.Context, output: Annotated[Path, typer.Argument(hel
     out.print(Text(f"wrote {output}"))
 
 
+# -- autocoding ----------------------------------------------------------------------------
+
+autocode_app = _typer("Deductive autocoding: codebook rules propose codings; you accept or reject them.")
+app.add_typer(autocode_app, name="autocode")
+
+
+@autocode_app.command("run")
+def autocode_run(ctx: typer.Context,
+                 codebook: Annotated[list[str] | None, typer.Option(help="Codebook(s) whose rules run (default: all).")] = None,
+                 source: Annotated[list[str] | None, typer.Option(help="Only these sources (default: all).")] = None):
+    """Run the rules over the sources; store suggestions with the rule that fired."""
+    from . import autocode
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.read() as s:
+        books = [codebook_mod.get_codebook(s, project_id, c).id for c in codebook] if codebook else None
+        sources = [corpus.get_source(s, project_id, x).id for x in source] if source else None
+    with Progress(TextColumn("matching"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("turns", total=None)
+        result = autocode.run(st.store, project_id, coder_id, codebook_ids=books, source_ids=sources,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    out.print(Text(f"run {result.run_id}: {result.suggestions} suggestions over {result.turns} turns "
+                   f"({result.skipped_known} already decided or coded, not proposed again)"))
+
+
+@autocode_app.command("review")
+def autocode_review(ctx: typer.Context,
+                    run: Annotated[int | None, typer.Option(help="Only this run.")] = None,
+                    rule: Annotated[str | None, typer.Option(help="Only suggestions of this rule.")] = None,
+                    accept: Annotated[list[int] | None, typer.Option(help="Accept these suggestion ids.")] = None,
+                    reject: Annotated[list[int] | None, typer.Option(help="Reject these suggestion ids.")] = None,
+                    accept_all: Annotated[bool, typer.Option("--accept-all", help="Accept every listed suggestion.")] = False,
+                    reject_all: Annotated[bool, typer.Option("--reject-all", help="Reject every listed suggestion.")] = False):
+    """The review queue: list pending suggestions, accept or reject them (one by one, by rule, all)."""
+    from . import autocode
+    from .models import Coder
+    st = _state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.read() as s:
+        queue = autocode.pending(s, project_id, run_id=run, rule=rule)
+    decisions = [(True, accept or []), (False, reject or [])]
+    if accept_all or reject_all:
+        decisions.append((accept_all, [r["id"] for r in queue]))
+    changed = 0
+    with st.store.write("review suggestions", project_id=project_id, coder_id=coder_id) as s:
+        for yes, ids in decisions:
+            if ids:
+                changed += autocode.review(s, project_id, ids, accept=yes, coder=s.get(Coder, coder_id))
+    if changed:
+        out.print(Text(f"{changed} suggestion(s) decided"))
+        return
+    _table([{"id": r["id"], "source": r["source"], "code": r["code"], "rule": r["rule"],
+             "text": _clip(r["text"], 90)} for r in queue], "pending suggestions",
+           empty="No pending suggestions: run `workbench autocode run`.")
+
+
+@autocode_app.command("evaluate")
+def autocode_evaluate(ctx: typer.Context, run: Annotated[int, typer.Argument(help="Run id.")],
+                      gold: Annotated[list[str] | None, typer.Option(help="Coder(s) whose manual codings are the truth (default: all manual codings).")] = None,
+                      show: Annotated[int, typer.Option(help="How many false positives and misses to list.")] = 10):
+    """Precision, recall and F1 of a run against human codings, per code and overall."""
+    from . import autocode
+    from .autocode_eval import evaluate
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        names = coder_names(s)
+        gold_ids = [i for i, n in names.items() if n in gold] if gold else None
+        pred, truth, segments, texts = autocode.evaluation_inputs(s, project.id, run, gold_ids)
+        source_names = dict((r["id"], r["name"]) for r in corpus.list_sources(s, project.id))
+    scores, fps, misses = evaluate(pred, truth, segments, texts)
+    fmt = lambda v: "" if v != v else f"{v:.2f}"  # noqa: E731
+    _table([{k: (fmt(v) if isinstance(v, float) else v) for k, v in r.items()} for r in scores.to_dict("records")],
+           f"run {run} against {', '.join(gold) if gold else 'manual codings'}")
+    for title, frame in (("false positives", fps), ("misses", misses)):
+        _table([{"source": source_names.get(r["source_id"], r["source_id"]), "turn": r["turn"] + 1, "code": r["code"],
+                 "text": _clip(r["text"], 90)} for r in frame.head(show).to_dict("records")],
+               f"{title} ({len(frame)})", empty=f"No {title}.")
+
+
+@autocode_app.command("undo")
+def autocode_undo(ctx: typer.Context, run: Annotated[int, typer.Argument(help="Run id.")]):
+    """Remove a run in one step: its suggestions and the codings accepted from it."""
+    from . import autocode
+    st = _state(ctx)
+    project_id, _ = st.project_and_coder()
+    with st.store.write() as s:
+        result = autocode.undo_run(s, project_id, run)
+    out.print(Text(f"run {run} undone: {result['suggestions']} suggestions and {result['codings']} codings removed"))
+
+
+@autocode_app.command("runs")
+def autocode_runs(ctx: typer.Context):
+    """Autocoding runs of the project."""
+    from . import autocode
+    st = _state(ctx)
+    with st.store.read() as s:
+        project = resolve_project(s, st.project_name)
+        _table(autocode.runs(s, project.id), "autocoding runs", empty="No runs yet: `workbench autocode run`.")
+
+
 # -- transcription --------------------------------------------------------------------------
 
 jobs_app = _typer("Queued work (transcriptions): list, cancel, retry.")

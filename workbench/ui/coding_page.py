@@ -109,6 +109,9 @@ def coding_pane(ws: Workspace, source_id: int) -> None:
         if open_ids:
             _codings_panel(ws, source_id, open_ids, key, selection)
         _correction_panel(ws, source_id)
+        with st.expander("Autocoding suggestions here", icon=":material/auto_fix_high:"):
+            from .autocode_page import review_queue
+            review_queue(ws, [], source_id=source_id)
 
 
 def _play(media: str | None, result) -> None:

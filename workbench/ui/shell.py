@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import (agreement_page, analysis_page, codebook_page, coding_page, export_page, memos_page, overview,
-               retrieval_page, sources_page)
+from . import (agreement_page, analysis_page, autocode_page, codebook_page, coding_page, export_page, memos_page,
+               overview, retrieval_page, sources_page)
 from .state import shows_errors, workspace
 
 PAGES: dict[str, st.Page] = {}
@@ -20,6 +20,7 @@ def run() -> None:
                  ("sources", "Sources & cases", ":material/library_books:", sources_page.render),
                  ("coding", "Coding", ":material/edit_note:", coding_page.render),
                  ("codebook", "Codebooks", ":material/account_tree:", codebook_page.render),
+                 ("autocode", "Autocoding", ":material/auto_fix_high:", autocode_page.render),
                  ("retrieval", "Retrieval", ":material/format_quote:", retrieval_page.render),
                  ("memos", "Memos", ":material/sticky_note_2:", memos_page.render),
                  ("analysis", "Analysis", ":material/bar_chart:", analysis_page.render),

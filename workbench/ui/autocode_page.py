@@ -1,0 +1,146 @@
+"""Autocoding page: run a codebook's rules, review the suggestions, undo a run, measure accuracy."""
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import autocode
+from ..autocode_eval import evaluate
+from ..errors import WorkbenchError
+from ..models import Coder
+from ..project import codebook_choices, coder_names, source_choices
+from .safe import md
+from .state import Workspace, commit
+
+PAGE = 25
+
+
+def render(ws: Workspace) -> None:
+    st.title("Autocoding")
+    if ws.project_id is None:
+        st.info("Create or choose a project in the sidebar first.")
+        return
+    st.caption("Rules in a codebook propose codings; nothing is coded until you accept a suggestion. "
+               "The rule language is in docs/autocoding-rules.md.")
+    with ws.store.read() as s:
+        books = codebook_choices(s, ws.project_id)
+        sources = source_choices(s, ws.project_id)
+        runs = autocode.runs(s, ws.project_id)
+    tab_run, tab_review, tab_eval = st.tabs(["Run", "Review queue", "Accuracy"])
+    with tab_run:
+        _run(ws, books, sources, runs)
+    with tab_review:
+        review_queue(ws, runs)
+    with tab_eval:
+        _accuracy(ws, runs)
+
+
+def _run(ws: Workspace, books, sources, runs) -> None:
+    with st.form("autocode_run"):
+        chosen = st.multiselect("Codebooks", [b for b, _ in books], format_func=dict(books).get,
+                                placeholder="All codebooks with rules")
+        picked = st.multiselect("Sources", [x for x, _ in sources], format_func=dict(sources).get,
+                                placeholder="All sources")
+        go = st.form_submit_button("Run the rules", type="primary", icon=":material/auto_fix_high:")
+    if go:
+        bar = st.progress(0.0, text="matching…")
+        try:
+            result = autocode.run(ws.store, ws.project_id, ws.coder_id, codebook_ids=chosen or None,
+                                  source_ids=picked or None,
+                                  progress=lambda done, total: bar.progress(done / max(total, 1),
+                                                                             text=f"{done} of {total} turns"))
+        except WorkbenchError as exc:
+            bar.empty()
+            st.error(str(exc), icon=":material/error:")
+            return
+        bar.empty()
+        st.success(f"Run {result.run_id}: {result.suggestions} suggestions over {result.turns} turns "
+                   f"({result.skipped_known} already decided or coded were not proposed again). "
+                   "Review them in the next tab.")
+    if runs:
+        st.subheader("Runs")
+        for r in runs:
+            c1, c2 = st.columns([5, 1], vertical_alignment="center")
+            c1.write(f"Run {r['id']} · {r['when']} · {r['status']} · {md(r['message'] or '')}")
+            if r["status"] != "cancelled" and c2.button("Undo run", key=f"undo_run:{r['id']}",
+                                                        help="Remove its suggestions and the codings accepted from it"):
+                ok, res = commit(ws, f"undo autocoding run {r['id']}",
+                                 lambda s, r=r: autocode.undo_run(s, ws.project_id, r["id"]))
+                if ok:
+                    st.toast(f"Run {r['id']} undone: {res['suggestions']} suggestions, {res['codings']} codings removed")
+                    st.rerun()
+
+
+@st.fragment
+def review_queue(ws: Workspace, runs, *, source_id: int | None = None) -> None:
+    """Pending suggestions in context, with accept/reject one by one, by rule, or all shown."""
+    with ws.store.read() as s:
+        rows = autocode.pending(s, ws.project_id, source_id=source_id)
+    if not rows:
+        st.info("No suggestions waiting. Run the rules first." if source_id is None else
+                "No suggestions waiting for this source.")
+        return
+    rules = sorted({r["rule"] for r in rows})
+    codes = sorted({r["code"] for r in rows})
+    key = f"rq{source_id or ''}"
+    c1, c2, c3 = st.columns(3)
+    rule = c1.selectbox("Rule", [None, *rules], format_func=lambda x: "All rules" if x is None else x, key=f"{key}:rule")
+    code = c2.selectbox("Code", [None, *codes], format_func=lambda x: "All codes" if x is None else x, key=f"{key}:code")
+    run_ids = sorted({r["run"] for r in rows}, reverse=True)
+    run = c3.selectbox("Run", [None, *run_ids], format_func=lambda x: "All runs" if x is None else f"Run {x}",
+                       key=f"{key}:run")
+    shown = [r for r in rows if (rule is None or r["rule"] == rule) and (code is None or r["code"] == code)
+             and (run is None or r["run"] == run)]
+    b1, b2, b3 = st.columns([2, 1, 1], vertical_alignment="center")
+    b1.write(f"**{len(shown)}** suggestion(s) shown")
+    if b2.button("Accept all shown", key=f"{key}:acc_all", icon=":material/done_all:"):
+        _decide(ws, [r["id"] for r in shown], True)
+    if b3.button("Reject all shown", key=f"{key}:rej_all", icon=":material/block:"):
+        _decide(ws, [r["id"] for r in shown], False)
+    for r in shown[:PAGE]:
+        with st.container(border=True):
+            head = st.columns([4, 1, 1], vertical_alignment="center")
+            head[0].markdown(f"**{md(r['code'])}** · {md(r['source'])} · rule `{md(r['rule'])}` · matched "
+                             f"*{md(r['matched'])}*")
+            if head[1].button("Accept", key=f"{key}:acc:{r['id']}", type="primary", width="stretch"):
+                _decide(ws, [r["id"]], True)
+            if head[2].button("Reject", key=f"{key}:rej:{r['id']}", width="stretch"):
+                _decide(ws, [r["id"]], False)
+            st.markdown("> " + md(r["text"]).replace("\n", "\n> "))
+    if len(shown) > PAGE:
+        st.caption(f"Showing {PAGE} of {len(shown)}; decide these, or narrow by rule or code.")
+
+
+def _decide(ws: Workspace, ids: list[int], accept: bool) -> None:
+    ok, n = commit(ws, f"{'accept' if accept else 'reject'} {len(ids)} suggestion(s)",
+                   lambda s: autocode.review(s, ws.project_id, ids, accept=accept, coder=s.get(Coder, ws.coder_id)))
+    if ok:
+        st.toast(f"{n} suggestion(s) {'accepted' if accept else 'rejected'}")
+        st.rerun()
+
+
+def _accuracy(ws: Workspace, runs) -> None:
+    if not runs:
+        st.info("Run the rules first; then compare a run with human codings of the same sources.")
+        return
+    with ws.store.read() as s:
+        names = coder_names(s)
+    c1, c2 = st.columns(2)
+    run = c1.selectbox("Run", [r["id"] for r in runs], format_func=lambda x: f"Run {x}", key="ev_run")
+    gold = c2.multiselect("Human coders (the truth)", list(names), format_func=names.get, key="ev_gold",
+                          placeholder="All manual codings")
+    try:
+        with ws.store.read() as s:
+            pred, truth, segments, texts = autocode.evaluation_inputs(s, ws.project_id, run, gold or None)
+    except WorkbenchError as exc:
+        st.warning(str(exc))
+        return
+    if truth.empty:
+        st.info("Nobody has coded these sources by hand with these codes yet, so there is nothing to compare with.")
+        return
+    scores, fps, misses = evaluate(pred, truth, segments, texts)
+    st.dataframe(scores.round(2), hide_index=True, width="stretch")
+    c1, c2 = st.columns(2)
+    c1.markdown(f"**False positives** ({len(fps)})")
+    c1.dataframe(fps.drop(columns=["source_id"]), hide_index=True, width="stretch")
+    c2.markdown(f"**Misses** ({len(misses)})")
+    c2.dataframe(misses.drop(columns=["source_id"]), hide_index=True, width="stretch")
