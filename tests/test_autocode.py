@@ -182,3 +182,21 @@ def test_evaluation_per_code_at_turn_and_character_level():
     assert (a["turn_precision"], a["turn_recall"]) == (0.5, 0.5)
     assert a["char_precision"] == pytest.approx(5 / 20) and a["char_recall"] == pytest.approx(5 / 20)
     assert fps["turn"].tolist() == [1] and misses["turn"].tolist() == [2]
+
+
+def test_the_gold_set_applies_to_the_demo(demo_store):
+    """The hand-coded gold set: every quote found in its demo interview, codes of the shipped codebooks."""
+    from pathlib import Path
+
+    import yaml
+
+    from workbench.coding import codings_from_quotes
+    from workbench.project import get_or_create_coder
+    store, project_id = demo_store
+    gold = yaml.safe_load((Path(__file__).parent / "fixtures" / "gold" / "demo-gold.yaml").read_text(encoding="utf-8"))
+    with store.write() as s:
+        created = codings_from_quotes(s, project_id, gold["codings"], get_or_create_coder(s, "gold"), file="demo-gold.yaml")
+    assert created == len(gold["codings"]) > 300
+    with store.write() as s, pytest.raises(Exception, match="quote not found"):
+        codings_from_quotes(s, project_id, [{**gold["codings"][0], "quote": "words nobody said"}],
+                            get_or_create_coder(s, "gold"))

@@ -170,3 +170,29 @@ def codings_detail(session: Session, source_id: int, ids: list[int], *, only_cod
              "origin": c.origin.value, "when": c.created_at.strftime("%Y-%m-%d %H:%M"),
              "quote": c.source.text[c.start:c.end], "start": c.start, "end": c.end,
              "memo": c.memos[0].text if c.memos else ""} for c in session.scalars(stmt)]
+
+
+def codings_from_quotes(session: Session, project_id: int, rows: list[dict], coder: Coder, *,
+                        file: str = "") -> int:
+    """Apply codings given as quotes: ``{source, codebook, code, quote}`` each, found by exact text.
+
+    For hand-coded material prepared elsewhere (a gold set, a colleague's spreadsheet). Every
+    row is checked before anything is written; a quote that is not in its source is an error.
+    """
+    from .codebook import find_code, get_codebook
+    from .corpus import get_source
+    planned = []
+    for i, row in enumerate(rows, start=1):
+        try:
+            source = get_source(session, project_id, row["source"])
+            code = find_code(session, project_id, row["code"], str(get_codebook(session, project_id, row["codebook"]).id))
+        except (KeyError, NotFound) as exc:
+            raise InvalidSpan(f"row {i}: {exc}", file=file) from exc
+        start = source.text.find(row["quote"])
+        if start < 0:
+            raise InvalidSpan(f"row {i}: quote not found in {source.name!r}: {row['quote'][:60]!r}", file=file)
+        planned.append((source, code.id, start, start + len(row["quote"])))
+    created = 0
+    for source, code_id, start, end in planned:
+        created += apply_code(session, source, code_id, coder, start, end, origin=CodingOrigin.manual)[1]
+    return created
