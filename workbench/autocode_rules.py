@@ -84,6 +84,10 @@ def parse_rule(raw: dict, *, code: str, index: int, default_languages: list[str]
     unknown = set(raw) - RULE_KEYS
     if unknown:
         raise RuleProblem(f"unknown rule field {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(RULE_KEYS))})")
+    for p in _as_list(raw.get("phrases")) + _as_list(raw.get("exclude")):
+        if not isinstance(p, (str, int, float)) or isinstance(p, bool):
+            raise RuleProblem(f"phrase {p!r} is not text; quote it in the YAML (a bare no/yes/on/off is read as "
+                              "true or false)")
     phrases = [str(p).strip() for p in _as_list(raw.get("phrases")) if str(p).strip()]
     patterns = _as_list(raw.get("patterns"))
     if patterns and isinstance(patterns[0], dict):      # one pattern written without the outer list
@@ -117,6 +121,11 @@ def parse_rule(raw: dict, *, code: str, index: int, default_languages: list[str]
 
 @lru_cache(maxsize=None)
 def pipeline(lang: str):
+    _register_components()
+    return _build(lang)
+
+
+def _build(lang: str):
     """A spaCy pipeline for ``lang``, built once: a trained one when installed, else a blank one
     with sentence splitting and lookup lemmas (spacy-lookups-data), which works offline."""
     import spacy
@@ -132,12 +141,35 @@ def pipeline(lang: str):
         raise RuleProblem(f"no spaCy language {lang!r}") from exc
     nlp.add_pipe("sentencizer")
     try:
-        nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+        nlp.add_pipe("workbench_lower_lemmas")
         nlp.initialize()
+        _TABLES[lang] = lemmatizer.lookups.get_table("lemma_lookup")
     except Exception:                              # a language without lookup tables: lower-case only
-        nlp.remove_pipe("lemmatizer")
+        for name in ("workbench_lower_lemmas", "lemmatizer"):
+            if name in nlp.pipe_names:
+                nlp.remove_pipe(name)
         nlp.initialize()
     return nlp
+
+
+def _register_components() -> None:
+    from spacy.language import Language
+    if "workbench_lower_lemmas" in Language.factories:
+        return
+
+    @Language.component("workbench_lower_lemmas")
+    def lower_lemmas(doc):
+        """Lookup tables hold lower-case forms: "Shared" at a sentence start must lemmatise like "shared"."""
+        table = _TABLES.get(doc.lang_)
+        for token in doc:
+            if token.lemma_ == token.text and not token.text.islower():
+                low = token.text.lower()
+                token.lemma_ = table.get(low, low) if table is not None else low
+        return doc
+
+
+_TABLES: dict[str, object] = {}
 
 
 def has_lemmas(lang: str) -> bool:
