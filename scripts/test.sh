@@ -24,4 +24,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 bash scripts/setup.sh requirements-dev.txt
+# The reference engine (optional for users, tested on every run): openai-whisper on the CPU
+# build of torch that lies on this kind of machine, without triton (GPU kernels only).
+log=$(mktemp)
+if ! { .venv/bin/python -m pip install --quiet torch==2.13.0 numba tiktoken more-itertools tqdm &&
+       .venv/bin/python -m pip install --quiet --no-deps openai-whisper==20250625; } >"$log" 2>&1; then
+  cat "$log" >&2
+  rm -f "$log"
+  exit 1
+fi
+rm -f "$log"
 exec .venv/bin/python -m pytest "$@"

@@ -19,7 +19,7 @@ import torch  # noqa: E402  (only importable with the optional engine)
 
 from workbench.ct2_to_openai import ConversionError, checkpoint_for, convert, read_ct2  # noqa: E402
 from workbench.transcribe import Options, get_engine, transcribe_file  # noqa: E402
-from workbench.whisper_models import resolve  # noqa: E402
+from workbench.whisper_models import cache_dir, resolve  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 JFK = "And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
@@ -55,7 +55,7 @@ def test_packaged_model_converts_to_a_checkpoint_openai_whisper_loads(tmp_path):
     first = checkpoint_for("base")                           # converted once into the cache, then reused
     mtime = first.stat().st_mtime_ns
     assert checkpoint_for("base") == first and first.stat().st_mtime_ns == mtime
-    assert first.parent == Path(folder).parent
+    assert first.parent == cache_dir()
 
 
 def test_converter_refuses_what_it_cannot_read(tmp_path):

@@ -856,7 +856,8 @@ def transcribe(ctx: typer.Context,
                model: Annotated[str, typer.Option(help="Model name (tiny, base, small...), or a model folder (default: the installed multilingual model).")] = "",
                engine: Annotated[str, typer.Option(help="faster-whisper (default) or openai-whisper.")] = "faster-whisper",
                beam_size: Annotated[int, typer.Option(help="Beam size (1 = greedy, faster).")] = 5,
-               batch_size: Annotated[int, typer.Option(help="Batched inference size (1 = sequential, least memory).")] = 8,
+               batch_size: Annotated[int, typer.Option(help="Chunks decoded at once (default 1; 8 is faster and uses about twice the memory).")] = 1,
+               sequential: Annotated[bool, typer.Option("--sequential", help="Use the classic sequential decoder instead of the batched pipeline.")] = False,
                compute_type: Annotated[str, typer.Option(help="int8 (default on CPU) or float32.")] = "int8",
                vad: Annotated[bool, typer.Option("--vad/--no-vad", help="Skip silence with voice-activity detection.")] = True,
                prompt: Annotated[str | None, typer.Option(help="Names and jargon to expect, e.g. 'AICEP, Heimtextil, Oeko-Tex'.")] = None,
@@ -867,7 +868,8 @@ def transcribe(ctx: typer.Context,
     st = _state(ctx)
     project_id, coder_id = st.project_and_coder()
     options = Options(model=model, engine=engine, language=language, beam_size=beam_size, batch_size=batch_size,
-                      compute_type=compute_type, vad_filter=vad, initial_prompt=prompt)
+                      pipeline="sequential" if sequential else "batched", compute_type=compute_type, vad_filter=vad,
+                      initial_prompt=prompt)
     queued = []
     for f in files:
         from .safety import read_limited

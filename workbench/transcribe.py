@@ -38,7 +38,11 @@ class Options:
     vad_filter: bool = True
     word_timestamps: bool = True
     initial_prompt: str | None = None   # glossary: names and jargon the model should expect
-    batch_size: int = 8                 # >1: batched inference (faster on long files); 1: sequential
+    # The default, chosen by bench/transcription.py: faster-whisper's batched pipeline (VAD chunks)
+    # with one chunk at a time - 0.41x openai-whisper's peak memory, lower WER, about 5x its speed.
+    # batch_size 8 is 6.9x as fast at 0.79x the memory; pipeline "sequential" is the classic decoder.
+    pipeline: str = "batched"           # batched | sequential
+    batch_size: int = 1
     cpu_threads: int = 0                # 0 = all cores
     split_stereo: bool = True           # stereo with one speaker per channel -> two speakers
     max_duration: float = 4 * 3600      # seconds; longer recordings are refused
@@ -168,9 +172,10 @@ class FasterWhisper(Engine):
         model = self._model(options)
         kwargs = dict(language=options.language, beam_size=options.beam_size, vad_filter=options.vad_filter,
                       word_timestamps=options.word_timestamps, initial_prompt=options.initial_prompt or None)
-        if options.batch_size > 1:
+        batched = options.pipeline == "batched"
+        if batched:
             runner = BatchedInferencePipeline(model=model)
-            segments, info = runner.transcribe(audio, batch_size=options.batch_size, **kwargs)
+            segments, info = runner.transcribe(audio, batch_size=max(1, options.batch_size), **kwargs)
         else:
             segments, info = model.transcribe(audio, **kwargs)
         total = len(audio) / SAMPLE_RATE
@@ -179,7 +184,7 @@ class FasterWhisper(Engine):
             words = [Word(float(w.start) + offset, float(w.end) + offset, w.word) for w in (seg.words or [])]
             whole = Segment(float(seg.start) + offset, float(seg.end) + offset, seg.text.strip(), words=words)
             # Batched inference returns ~30 s chunks; sentences make better turns and citations.
-            out.extend(split_sentences(whole) if options.batch_size > 1 else [whole])
+            out.extend(split_sentences(whole) if batched else [whole])
             if progress:
                 progress(min(float(seg.end), total), total)
         return out, info.language, float(info.language_probability)
@@ -237,7 +242,6 @@ class OpenAIWhisper(Engine):
     def transcribe(self, audio, options, progress=None, offset=0.0):
         try:
             import torch
-            import whisper
             from whisper.tokenizer import LANGUAGES
         except ImportError as exc:
             raise TranscriptionFailed("engine openai-whisper is not installed (install the CPU torch wheel, "
@@ -255,7 +259,7 @@ class OpenAIWhisper(Engine):
             language, probability = _detect_language(model, audio)
         # Beam 1 means plain greedy decoding: openai-whisper's beam search with one beam is not
         # the same search, and its temperature fallback would re-sample; both are off here.
-        decoding = dict(beam_size=None, temperature=0.0) if options.beam_size <= 1 else dict(beam_size=options.beam_size)
+        decoding = {"beam_size": None, "temperature": 0.0} if options.beam_size <= 1 else {"beam_size": options.beam_size}
         with torch.inference_mode():
             result = model.transcribe(
                 audio, language=language, fp16=False, verbose=None, word_timestamps=options.word_timestamps,
