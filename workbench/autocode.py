@@ -8,6 +8,7 @@ that fired. Autocoding never writes codings; accepting a suggestion does.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -106,23 +107,26 @@ def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
     return CompiledLanguage(nlp, lemma_matcher, lower_matcher, token_matcher, by_id, regexes)
 
 
-def _unit(doc, rule: Rule, start_char: int, end_char: int) -> tuple[int, int]:
+def _unit(text: str, rule: Rule, start_char: int, end_char: int, sentences: list[tuple[int, int]]) -> tuple[int, int]:
     if rule.unit == "turn":
-        return 0, len(doc.text)
+        return 0, len(text)
     if rule.unit == "match":
         return start_char, end_char
-    for sent in doc.sents:
-        if sent.start_char <= start_char < sent.end_char:
-            return sent.start_char, max(sent.end_char, end_char)
+    i = bisect_right(sentences, (start_char, len(text) + 1)) - 1
+    if i >= 0 and sentences[i][0] <= start_char < sentences[i][1]:
+        return sentences[i][0], max(sentences[i][1], end_char)
     return start_char, end_char
 
 
-def _vetoed(doc, rule: Rule, a: int, b: int) -> bool:
+def _vetoed(doc, text: str, rule: Rule, a: int, b: int, cache: dict) -> bool:
     if not rule.exclude:
         return False
-    text = doc.text[a:b].lower()
-    lemmas = " ".join(t.lemma_.lower() or t.lower_ for t in doc if t.idx >= a and t.idx + len(t) <= b)
-    return any(x.lower() in text or x.lower() in lemmas for x in rule.exclude)
+    if (a, b) not in cache:         # the unit's words and lemmas, once per unit (not per hit)
+        span = doc.char_span(a, b, alignment_mode="expand")
+        tokens = span if span is not None else doc
+        cache[(a, b)] = (text[a:b].lower(), " ".join(t.lemma_.lower() or t.lower_ for t in tokens))
+    words, lemmas = cache[(a, b)]
+    return any(x.lower() in words or x.lower() in lemmas for x in rule.exclude)
 
 
 def match_turns(turns: Iterable[Turn], compiled: CompiledLanguage, *, batch_size: int = 256) -> Iterator[Proposal]:
@@ -130,6 +134,7 @@ def match_turns(turns: Iterable[Turn], compiled: CompiledLanguage, *, batch_size
     turns = list(turns) if not isinstance(turns, list) else turns
     docs = compiled.nlp.pipe((t.text for t in turns), batch_size=batch_size)
     for turn, doc in zip(turns, docs):
+        text = turn.text            # the same string as doc.text, which spaCy rebuilds on every access
         hits: list[tuple[str, int, int]] = []
         for matcher in (compiled.lemma_matcher, compiled.lower_matcher, compiled.token_matcher):
             if matcher is None or len(matcher) == 0:
@@ -139,20 +144,25 @@ def match_turns(turns: Iterable[Turn], compiled: CompiledLanguage, *, batch_size
                 hits.append((compiled.nlp.vocab.strings[match_id], span.start_char, span.end_char))
         for rule, pattern in compiled.regexes:
             try:
-                for m in pattern.finditer(doc.text, timeout=REGEX_TIMEOUT):
+                for m in pattern.finditer(text, timeout=REGEX_TIMEOUT):
                     hits.append((rule.id, m.start(), m.end()))
             except TimeoutError:
                 continue                              # a pathological regex on this turn: no match, no hang
-        seen = set()
+        if not hits:
+            continue
+        # Sentence spans once per turn: doc.sents walks every token, and a turn has many hits.
+        sentences = [(sent.start_char, sent.end_char) for sent in doc.sents]
+        seen: set = set()
+        units: dict = {}
         for rule_id, s, e in sorted(hits, key=lambda h: (h[1], h[0])):
             rule = compiled.rules[rule_id]
             if rule.roles and turn.role not in rule.roles:
                 continue
-            a, b = _unit(doc, rule, s, e)
-            if (rule.code_id, a, b) in seen or _vetoed(doc, rule, a, b):
+            a, b = _unit(text, rule, s, e, sentences)
+            if (rule.code_id, a, b) in seen or _vetoed(doc, text, rule, a, b, units):
                 continue
             seen.add((rule.code_id, a, b))
-            yield Proposal(turn.source_id, rule.code_id, turn.start + a, turn.start + b, rule.id, doc.text[s:e])
+            yield Proposal(turn.source_id, rule.code_id, turn.start + a, turn.start + b, rule.id, text[s:e])
 
 
 def turns_of(session: Session, source_ids: list[int]) -> Iterator[Turn]:
