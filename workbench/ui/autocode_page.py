@@ -99,7 +99,7 @@ def review_queue(ws: Workspace, runs, *, source_id: int | None = None) -> None:
     for r in shown[:PAGE]:
         with st.container(border=True):
             head = st.columns([4, 1, 1], vertical_alignment="center")
-            head[0].markdown(f"**{md(r['code'])}** · {md(r['source'])} · rule `{md(r['rule'])}` · matched "
+            head[0].markdown(f"**{md(r['code'])}** · {md(r['source'])} · rule {md(r['rule'])} · matched "
                              f"*{md(r['matched'])}*")
             if head[1].button("Accept", key=f"{key}:acc:{r['id']}", type="primary", width="stretch"):
                 _decide(ws, [r["id"]], True)
