@@ -87,3 +87,10 @@ def demo_store(store):
     from workbench.demo import build_demo
     result = build_demo(store, Settings(database_url=store.url, coder="ana"))
     return store, result["project_id"]
+
+
+@pytest.fixture(autouse=True)
+def offline_models(tmp_path_factory, monkeypatch):
+    """No test may reach a model hub; models are joined into a cache shared by the session."""
+    monkeypatch.setenv("WORKBENCH_MODEL_CACHE", str(tmp_path_factory.getbasetemp() / "models"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -94,3 +94,11 @@ def speak(text: str, voice: str, dst) -> None:
     """Synthetic speech with espeak-ng (installed by scripts/test.sh)."""
     import subprocess
     subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(dst), text], check=True)
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    """Word error rate after lower-casing and removing punctuation (jiwer)."""
+    import jiwer
+    norm = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
+                          jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
+    return jiwer.wer(reference, hypothesis, reference_transform=norm, hypothesis_transform=norm)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-import jiwer
 import pytest
+from helpers import wer
 
 whisper = pytest.importorskip(
     "whisper", reason="openai-whisper is not installed (optional engine: CPU torch, then "
@@ -23,18 +23,6 @@ from workbench.whisper_models import cache_dir, resolve  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 JFK = "And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
-_norm = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
-                       jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    return jiwer.wer(reference, hypothesis, reference_transform=_norm, hypothesis_transform=_norm)
-
-
-@pytest.fixture(autouse=True)
-def model_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_MODEL_CACHE", str(tmp_path_factory.getbasetemp() / "models"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
 def test_packaged_model_converts_to_a_checkpoint_openai_whisper_loads(tmp_path):

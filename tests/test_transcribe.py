@@ -11,9 +11,9 @@ from pathlib import Path
 
 import jiwer
 import pytest
+from helpers import make_silence, make_video_only, speak, transcode, wer
 from sqlalchemy import select
 
-from helpers import make_silence, make_video_only, speak, transcode
 from workbench import jobs
 from workbench.errors import InvalidSource
 from workbench.models import Job, JobStatus, Source, SourceStatus
@@ -24,18 +24,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 JFK = "And so, my fellow Americans, ask not what your country can do for you, ask what you can do for your country."
 LEFT = "He began a confused complaint against the wizard, who had vanished behind the curtain on the left."
 RIGHT = "The horizon seems extremely distant."
-_norm = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
-                       jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    return jiwer.wer(reference, hypothesis, reference_transform=_norm, hypothesis_transform=_norm)
-
-
-@pytest.fixture(autouse=True)
-def model_cache(tmp_path_factory, monkeypatch):
-    monkeypatch.setenv("WORKBENCH_MODEL_CACHE", str(tmp_path_factory.getbasetemp() / "models"))
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
 def test_packaged_multilingual_model_is_found_and_joined():
