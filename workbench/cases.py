@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from .corpus import get_or_create_case
 from .errors import InvalidCaseTable, NotFound
 from .models import Attribute, AttributeType, AttributeValue, Case
-from .safety import MAX_SOURCE_BYTES, check_zip, read_limited
+from .safety import MAX_SOURCE_BYTES, check_zip, read_limited, write_atomic
 
 _TRUE = {"true", "yes", "y", "sim", "s", "1", "x"}
 _FALSE = {"false", "no", "n", "não", "nao", "0", ""}
@@ -252,16 +252,10 @@ def save_case_table(session: Session, project_id: int, frame: pd.DataFrame) -> d
 def export_case_table(session: Session, project_id: int, path: str | Path) -> Path:
     """Write the case table as CSV or XLSX (by extension) via a temporary file."""
     path = Path(path)
-    frame = case_table(session, project_id)
-    tmp = path.with_name(path.name + ".partial")
-    if path.suffix.lower() == ".xlsx":
-        frame.to_excel(tmp, index=False, engine="openpyxl")
-    elif path.suffix.lower() == ".csv":
-        frame.to_csv(tmp, index=False, encoding="utf-8")
-    else:
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
         raise InvalidCaseTable(f"unsupported type {path.suffix}; use .csv or .xlsx", file=str(path))
-    tmp.replace(path)
-    return path
+    return write_atomic(path, case_table_bytes(session, project_id, fmt))
 
 
 def get_case(session: Session, project_id: int, name: str) -> Case:

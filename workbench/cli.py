@@ -27,6 +27,7 @@ from .errors import WorkbenchError
 from .models import Memo
 from .project import (codebook_summary, coder_names, create_project, get_or_create_coder, list_projects,
                       overview, resolve_project)
+from .safety import write_atomic
 from .sources import seconds_to_clock
 from .store import Store, open_store
 
@@ -364,9 +365,7 @@ def codebook_export(ctx: typer.Context, name: Annotated[str, typer.Argument(help
         project = resolve_project(s, st.project_name)
         text = codebook_mod.to_yaml(codebook_mod.spec_from_db(codebook_mod.get_codebook(s, project.id, name)))
     if output:
-        tmp = output.with_name(output.name + ".partial")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(output)
+        write_atomic(output, text.encode("utf-8"))
         out.print(Text(f"wrote {output}"))
     else:
         sys.stdout.write(text)
@@ -640,7 +639,7 @@ def export_qdpx(ctx: typer.Context, output: Annotated[Path, typer.Argument(help=
     with st.store.read() as s:
         project = resolve_project(s, st.project_name)
         data = refi.export_qdpx(s, project.id)
-    _write_atomic(output, data)
+    write_atomic(output, data)
     out.print(Text(f"wrote {output}"))
 
 
@@ -653,14 +652,8 @@ def export_qdc(ctx: typer.Context, codebook: Annotated[str, typer.Argument(help=
     with st.store.read() as s:
         project = resolve_project(s, st.project_name)
         data = refi.codebook_qdc(codebook_mod.get_codebook(s, project.id, codebook))
-    _write_atomic(output, data)
+    write_atomic(output, data)
     out.print(Text(f"wrote {output}"))
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_bytes(data)
-    tmp.replace(path)
 
 
 @app.command("import-qdpx")

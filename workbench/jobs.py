@@ -28,6 +28,7 @@ from sqlalchemy import select
 from .corpus import get_or_create_case
 from .errors import InvalidSource, NotFound, WorkbenchError
 from .models import Job, JobStatus, Segment, Source, SourceKind, SourceStatus, Speaker, utcnow
+from .safety import write_atomic
 from .sources import sha256
 from .transcribe import Options
 
@@ -82,9 +83,7 @@ def enqueue_audio(store, project_id: int, coder_id: int | None, filename: str, d
     media_dir = Path(media_dir).resolve()
     media_dir.mkdir(parents=True, exist_ok=True)
     target = media_dir / f"{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
-    tmp = target.with_name(target.name + ".partial")
-    tmp.write_bytes(data)
-    tmp.replace(target)
+    write_atomic(target, data)
     try:
         with store.write(f"queue transcription of {filename}", project_id=project_id, coder_id=coder_id) as s:
             from .corpus import _unique_name

@@ -35,6 +35,19 @@ def read_limited(path: Path, limit: int) -> bytes:
         return fh.read(limit + 1)
 
 
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write a file via a temporary sibling and a rename: a failed write never leaves half a file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".partial")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
 def check_zip(data: bytes, file: str, error: type[WorkbenchError] = InvalidSource,
               max_total: int = MAX_ZIP_UNCOMPRESSED) -> zipfile.ZipFile:
     """Open zip bytes after checking member count, total size and compression ratio."""

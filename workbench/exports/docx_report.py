@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..analysis import Crosstab
+from ..safety import write_atomic
 from . import XML_FORBIDDEN
 
 
@@ -147,9 +148,6 @@ def build(report: ReportInput) -> ReportResult:
 
 def write(report: ReportInput, path: str | Path) -> ReportResult:
     """Build and write atomically (temporary file, then rename)."""
-    path = Path(path)
     result = build(report)
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_bytes(result.data)
-    tmp.replace(path)
+    write_atomic(path, result.data)
     return result

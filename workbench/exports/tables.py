@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import WorkbenchError
+from ..safety import write_atomic
 from . import XML_FORBIDDEN
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -62,8 +63,4 @@ def to_bytes(frames: dict[str, pd.DataFrame], fmt: str) -> bytes:
 def write(frames: dict[str, pd.DataFrame], path: str | Path) -> Path:
     """Write atomically: a temporary file renamed, so a failed export leaves no half file."""
     path = Path(path)
-    data = to_bytes(frames, path.suffix.lower().lstrip("."))
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return path
+    return write_atomic(path, to_bytes(frames, path.suffix.lower().lstrip(".")))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import WorkbenchError
 from ..models import Source
+from ..safety import write_atomic
 from ..sources import seconds_to_clock
 
 FORMATS = ("txt", "srt", "vtt", "docx")
@@ -76,9 +77,4 @@ def render(source: Source, fmt: str) -> bytes:
 
 def write(source: Source, fmt: str, path: str | Path) -> Path:
     """Write atomically (a temporary file renamed), so a failed export leaves no half file."""
-    path = Path(path)
-    data = render(source, fmt)
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return path
+    return write_atomic(path, render(source, fmt))
