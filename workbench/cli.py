@@ -539,7 +539,7 @@ def crosstab_(ctx: typer.Context,
         else:        # counted in the database: fast on a million codings
             quotes = retrieval.coding_counts(s, project.id, code_ids=code_ids, coder_ids=coder_ids)
         cases = cases_mod.case_table(s, project.id)
-        sources = pd_sources(corpus.list_sources(s, project.id))
+        sources = retrieval.source_cases(s, project.id)
         all_codes = [" › ".join(codebook_mod.code_path(c)) for c in
                      (codebook_mod.get_codebook(s, project.id, codebook).codes if codebook and not code else [])]
     result = analysis.crosstab(quotes, cases, by, count=count, sources=sources, codes=all_codes or None)
@@ -559,12 +559,6 @@ def crosstab_(ctx: typer.Context,
     _table(rows, f"{count} by {by}", empty="No codings match.")
     for w in result.warnings:
         err.print(Text("note: " + w, style="yellow"))
-
-
-def pd_sources(rows: list[dict]):
-    import pandas as pd
-    return pd.DataFrame(rows, columns=["id", "case"]).rename(columns={"id": "source_id"}) if rows else \
-        pd.DataFrame(columns=["source_id", "case"])
 
 
 @app.command()
@@ -700,7 +694,7 @@ def export_crosstab(ctx: typer.Context, output: Annotated[Path, typer.Argument(h
         project = resolve_project(s, st.project_name)
         counts = retrieval.coding_counts(s, project.id, code_ids=retrieval.codebook_code_ids(s, project.id, codebook))
         cases = cases_mod.case_table(s, project.id)
-        sources = pd_sources(corpus.list_sources(s, project.id))
+        sources = retrieval.source_cases(s, project.id)
     ct = analysis.crosstab(counts, cases, by, count=count, sources=sources)
     tables.write({"counts": ct.table.reset_index(), "column %": ct.col_percent.round(1).reset_index(),
                   "row %": ct.row_percent.round(1).reset_index(), "tests": ct.tests_frame()}, output)

@@ -78,6 +78,15 @@ def update_code(session: Session, project_id: int, code_id: int, expected_versio
     return code
 
 
+def _within(node: Code | None, ancestor: Code) -> bool:
+    """True when ``node`` is ``ancestor`` or lies in its subtree."""
+    while node is not None:
+        if node.id == ancestor.id:
+            return True
+        node = node.parent
+    return False
+
+
 def move_code(session: Session, project_id: int, code_id: int, new_parent_id: int | None) -> Code:
     """Put a code (with its subtree) under another parent of the same codebook, or at the top."""
     code = _get(session, project_id, code_id)
@@ -85,11 +94,8 @@ def move_code(session: Session, project_id: int, code_id: int, new_parent_id: in
         parent = _get(session, project_id, new_parent_id)
         if parent.codebook_id != code.codebook_id:
             raise InvalidCodebook("codes can only move within their codebook")
-        node = parent
-        while node is not None:
-            if node.id == code.id:
-                raise InvalidCodebook(f"cannot move {code.name!r} under its own descendant {parent.name!r}")
-            node = node.parent
+        if _within(parent, code):
+            raise InvalidCodebook(f"cannot move {code.name!r} under its own descendant {parent.name!r}")
     _check_sibling_name(session, code.codebook_id, new_parent_id, code.name, exclude=code.id)
     code.parent_id = new_parent_id
     session.flush()
@@ -121,11 +127,8 @@ def merge_codes(session: Session, project_id: int, code_id: int, into_id: int) -
     code, into = _get(session, project_id, code_id), _get(session, project_id, into_id)
     if code.id == into.id:
         raise InvalidCodebook("a code cannot be merged into itself")
-    node = into
-    while node is not None:
-        if node.id == code.id:
-            raise InvalidCodebook(f"cannot merge {code.name!r} into its own descendant {into.name!r}")
-        node = node.parent
+    if _within(into, code):
+        raise InvalidCodebook(f"cannot merge {code.name!r} into its own descendant {into.name!r}")
     moved = _move_codings(session, code, into.id)
     for memo in session.scalars(select(Memo).where(Memo.code_id == code.id)):
         memo.code_id = into.id

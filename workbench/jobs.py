@@ -120,12 +120,17 @@ def list_jobs(session, project_id: int, *, open_only: bool = False, limit: int =
     return rows
 
 
+def _job(session, project_id: int, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or job.project_id != project_id:
+        raise NotFound(f"no job {job_id} in this project")
+    return job
+
+
 def cancel(store, project_id: int, job_id: int) -> str:
     """Cancel a queued or running job (a running one is stopped by its worker within a second)."""
     with store.write() as s:
-        job = s.get(Job, job_id)
-        if job is None or job.project_id != project_id:
-            raise NotFound(f"no job {job_id} in this project")
+        job = _job(s, project_id, job_id)
         if job.status not in (JobStatus.queued, JobStatus.running):
             raise WorkbenchError(f"job {job_id} is {job.status.value}; only queued or running jobs can be cancelled")
         job.status, job.message, job.finished_at = JobStatus.cancelled, "cancelled", utcnow()
@@ -136,9 +141,7 @@ def cancel(store, project_id: int, job_id: int) -> str:
 def retry(store, project_id: int, job_id: int) -> None:
     """Put a failed or cancelled job back in the queue."""
     with store.write() as s:
-        job = s.get(Job, job_id)
-        if job is None or job.project_id != project_id:
-            raise NotFound(f"no job {job_id} in this project")
+        job = _job(s, project_id, job_id)
         if job.status not in (JobStatus.failed, JobStatus.cancelled):
             raise WorkbenchError(f"job {job_id} is {job.status.value}; only failed or cancelled jobs can be retried")
         job.status, job.error, job.progress, job.message = JobStatus.queued, "", 0.0, "waiting for a worker"

@@ -86,6 +86,14 @@ def segments_frame(session: Session, project_id: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["source_id", "idx", "start", "end"])
 
 
+def source_cases(session: Session, project_id: int) -> pd.DataFrame:
+    """source_id and case name of every source (the bases of a crosstab counted by sources)."""
+    from .models import Case
+    rows = session.execute(select(Source.id, Case.name).outerjoin(Case, Case.id == Source.case_id)
+                           .where(Source.project_id == project_id)).all()
+    return pd.DataFrame([(sid, case or "") for sid, case in rows], columns=["source_id", "case"])
+
+
 def source_texts(session: Session, project_id: int) -> dict[int, str]:
     return dict(session.execute(select(Source.id, Source.text).where(Source.project_id == project_id)).all())
 

@@ -14,6 +14,7 @@ import re
 import shutil
 import struct
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -68,8 +69,12 @@ def _guess_name(dist_name: str, folder: Path) -> str:
     return "whisper"
 
 
-def packaged_models() -> list[PackagedModel]:
-    """Every Whisper model shipped in an installed distribution (joined or in parts)."""
+@lru_cache(maxsize=1)
+def packaged_models() -> tuple[PackagedModel, ...]:
+    """Every Whisper model shipped in an installed distribution (joined or in parts).
+
+    Cached: scanning every installed distribution's file list is slow, and the sources page
+    asks on each rerun; installed packages do not change while the process runs."""
     groups: dict[str, PackagedModel] = {}
     for dist in metadata.distributions():
         files = dist.files or []
@@ -92,7 +97,7 @@ def packaged_models() -> list[PackagedModel]:
     for model in groups.values():
         model.parts.sort(key=lambda p: int(_PART.match(p.name).group(1)) if _PART.match(p.name) else 0)
         model.multilingual = not model.name.endswith(".en")
-    return sorted(groups.values(), key=lambda m: m.name)
+    return tuple(sorted(groups.values(), key=lambda m: m.name))
 
 
 def _check_ct2(path: Path, expected_size: int) -> None:

@@ -5,10 +5,10 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import analysis, cases as cases_mod, corpus
+from .. import analysis, cases as cases_mod
 from ..codebook import code_path, get_codebook
 from ..models import Code, Codebook, Memo, Project
-from ..retrieval import coded_quotes
+from ..retrieval import coded_quotes, source_cases
 from .docx_report import ReportInput
 
 
@@ -51,8 +51,7 @@ def report_input(session: Session, project_id: int, *, codebook: str | int | Non
         select(Memo).where(Memo.project_id == project_id, Memo.coding_id.isnot(None)))}
     crosstabs = []
     if by:
-        sources = pd.DataFrame(corpus.list_sources(session, project_id))
-        src = sources[["id", "case"]].rename(columns={"id": "source_id"}) if len(sources) else None
+        src = source_cases(session, project_id)
         base_quotes = quotes[[c for c in quotes.columns if c not in cases.columns or c == "case"]]
         crosstabs.append(analysis.crosstab(base_quotes, cases, by, codes=[e["path"] for e in entries], sources=src))
     title = project.name + (f": {books[0].name}" if codebook is not None and books else "")

@@ -10,9 +10,6 @@ from .state import Workspace
 
 def render(ws: Workspace) -> None:
     st.title("Inter-coder agreement")
-    if ws.project_id is None:
-        st.info("Create or choose a project in the sidebar first.")
-        return
     if ws.blind:
         st.info("Blind coding is on: agreement would show your colleagues' codings. Turn it off in the sidebar "
                 "when everyone has finished coding.")

@@ -6,18 +6,15 @@ import streamlit as st
 
 from .. import analysis
 from .. import cases as cases_mod
-from .. import corpus, retrieval
+from .. import retrieval
 from ..codebook import code_path, get_codebook
-from ..project import codebook_choices, codebook_summary
+from ..project import codebook_choices, codebook_summary, source_choices
 from .safe import md
 from .state import Workspace
 
 
 def render(ws: Workspace) -> None:
     st.title("Analysis")
-    if ws.project_id is None:
-        st.info("Create or choose a project in the sidebar first.")
-        return
     with ws.store.read() as s:
         books = codebook_choices(s, ws.project_id)
         used = {r["codebook"]: r["codings"] for r in codebook_summary(s, ws.project_id)}
@@ -44,9 +41,8 @@ def render(ws: Workspace) -> None:
         quotes = (retrieval.coded_quotes(s, ws.project_id, code_ids=ids, roles=roles, include_subcodes=False,
                                          coder_ids=mine) if roles
                   else retrieval.coding_counts(s, ws.project_id, code_ids=ids, coder_ids=mine))
-        sources = corpus.list_sources(s, ws.project_id)
-    import pandas as pd
-    src_frame = pd.DataFrame(sources)[["id", "case"]].rename(columns={"id": "source_id"}) if sources else None
+        src_frame = retrieval.source_cases(s, ws.project_id)
+        names = dict(source_choices(s, ws.project_id))
     try:
         result = analysis.crosstab(quotes, cases, by, count=count, codes=codes, sources=src_frame)
     except analysis.AnalysisProblem as exc:
@@ -100,7 +96,6 @@ def render(ws: Workspace) -> None:
                             width="stretch")
             st.dataframe(co.round(3), hide_index=True, width="stretch")
     with tab_matrix:
-        names = {r["id"]: r["name"] for r in sources}
         matrix = analysis.code_source_matrix(quotes.assign(source=quotes["source_id"].map(names)))
         if matrix.empty:
             st.info("Nothing coded with this codebook yet.")

@@ -16,9 +16,6 @@ PAGE = 25
 
 def render(ws: Workspace) -> None:
     st.title("Autocoding")
-    if ws.project_id is None:
-        st.info("Create or choose a project in the sidebar first.")
-        return
     st.caption("Rules in a codebook propose codings; nothing is coded until you accept a suggestion. "
                "The rule language is in docs/autocoding-rules.md.")
     with ws.store.read() as s:

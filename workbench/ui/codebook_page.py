@@ -14,9 +14,6 @@ from .state import Workspace, commit
 
 def render(ws: Workspace) -> None:
     st.title("Codebooks")
-    if ws.project_id is None:
-        st.info("Create or choose a project in the sidebar first.")
-        return
     with ws.store.read() as s:
         books = codebook_choices(s, ws.project_id)
     left, right = st.columns([1, 1])

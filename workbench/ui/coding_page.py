@@ -28,9 +28,6 @@ def _rerun_pane() -> None:
 
 def render(ws: Workspace) -> None:
     st.title("Coding")
-    if ws.project_id is None:
-        st.info("Create or choose a project in the sidebar first.")
-        return
     with ws.store.read() as s:
         sources = [(r["id"], r["name"], r["case"]) for r in corpus.list_sources(s, ws.project_id)
                    if r["status"] == "ready"]

@@ -13,9 +13,6 @@ from .state import Workspace
 
 def render(ws: Workspace) -> None:
     st.title("Export")
-    if ws.project_id is None:
-        st.info("Create or choose a project in the sidebar first.")
-        return
     with ws.store.read() as s:
         books = codebook_choices(s, ws.project_id)
         quotes, cases = gather.quotes_and_cases(s, ws.project_id)

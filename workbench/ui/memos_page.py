@@ -24,9 +24,6 @@ def _target(s, memo) -> str:
 
 def render(ws: Workspace) -> None:
     st.title("Memos")
-    if ws.project_id is None:
-        st.info("Create or choose a project in the sidebar first.")
-        return
     _new_memo(ws)
     search = st.text_input("Search memos", key="memo_search", placeholder="words in a title or text")
     with ws.store.read() as s:

@@ -15,9 +15,6 @@ MAX_SHOWN = 200
 
 def render(ws: Workspace) -> None:
     st.title("Retrieval")
-    if ws.project_id is None:
-        st.info("Create or choose a project in the sidebar first.")
-        return
     with ws.store.read() as s:
         choices = dict(code_choices(s, ws.project_id))
         names = coder_names(s)

@@ -34,4 +34,7 @@ def run() -> None:
 
 def _guarded(render, ws) -> None:
     with shows_errors():
+        if ws.project_id is None and render is not overview.render:
+            st.info("Create or choose a project in the sidebar first.")   # the overview says how
+            return
         render(ws)

@@ -19,9 +19,6 @@ ROLES = ["", *[r.value for r in SpeakerRole]]
 
 def render(ws: Workspace) -> None:
     st.title("Sources & cases")
-    if ws.project_id is None:
-        st.info("Create or choose a project in the sidebar first.")
-        return
     tab_sources, tab_audio, tab_cases, tab_speakers = st.tabs(["Sources", "Recordings", "Case table", "Speakers"])
     with tab_sources:
         _upload(ws)
