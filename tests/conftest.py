@@ -94,3 +94,9 @@ def offline_models(tmp_path_factory, monkeypatch):
     """No test may reach a model hub; models are joined into a cache shared by the session."""
     monkeypatch.setenv("WORKBENCH_MODEL_CACHE", str(tmp_path_factory.getbasetemp() / "models"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
