@@ -76,6 +76,10 @@ class DatabaseProblem(WorkbenchError):
     """The database cannot be opened safely (not a database, newer schema, damaged...)."""
 
 
+class CannotWrite(WorkbenchError):
+    """A file could not be written (disk full, read-only folder...); nothing partial was left."""
+
+
 class DatabaseBusy(WorkbenchError):
     """Another process held the write lock past the busy timeout."""
 

@@ -6,11 +6,16 @@ with a clear message before it can exhaust memory.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
+import os
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-from .errors import InvalidSource, WorkbenchError
+from .errors import CannotWrite, InvalidSource, WorkbenchError
 
 MAX_SOURCE_BYTES = 200 * 1024 * 1024          # one transcript/document file
 MAX_ZIP_UNCOMPRESSED = 500 * 1024 * 1024      # all members of a DOCX/QDPX together
@@ -35,17 +40,49 @@ def read_limited(path: Path, limit: int) -> bytes:
         return fh.read(limit + 1)
 
 
-def write_atomic(path: str | Path, data: bytes) -> Path:
-    """Write a file via a temporary sibling and a rename: a failed write never leaves half a file."""
+@contextlib.contextmanager
+def atomic_file(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file to write ``path`` through: a temporary sibling, flushed to disk and renamed
+    over ``path`` only when the block succeeds. On any failure (a full disk, a read-only folder,
+    an error while rendering) the temporary file is removed and ``path`` is left as it was; an
+    operating-system error becomes :class:`CannotWrite` naming the file and the reason."""
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
     try:
-        tmp.write_bytes(data)
+        with tmp.open("wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
         tmp.replace(path)
+    except OSError as exc:
+        _discard(tmp)
+        raise CannotWrite(f"could not be written ({_reason(exc)}); nothing was written there",
+                          file=str(path)) from exc
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
-    return path
+
+
+def _discard(tmp: Path) -> None:
+    # On a read-only disk there is nothing to remove, and removing fails too: the error that
+    # matters is the one being raised.
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+
+
+def _reason(exc: OSError) -> str:
+    return {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+            errno.EFBIG: "the file would be larger than this system allows",
+            errno.EROFS: "the disk is read-only", errno.EACCES: "permission denied",
+            errno.EPERM: "permission denied", errno.ENOENT: "the folder does not exist"}.get(
+        exc.errno, exc.strerror or str(exc))
+
+
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write bytes via :func:`atomic_file`: a failed write never leaves half a file."""
+    with atomic_file(path) as fh:
+        fh.write(data)
+    return Path(path)
 
 
 def check_zip(data: bytes, file: str, error: type[WorkbenchError] = InvalidSource,

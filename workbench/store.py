@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,9 @@ from . import history
 from .errors import DatabaseBusy, DatabaseProblem
 
 BUSY_TIMEOUT_MS = 15_000
+# A WAL that grew while a long read held an old snapshot is cut back to this size at the next
+# checkpoint, so one big analysis does not leave a huge -wal file behind.
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -37,17 +41,32 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def busy_timeout_ms() -> int:
+    """How long a writer waits for another one before "busy, try again" (``WORKBENCH_BUSY_TIMEOUT_MS``)."""
+    try:
+        return max(0, int(os.environ.get("WORKBENCH_BUSY_TIMEOUT_MS", BUSY_TIMEOUT_MS)))
+    except ValueError:
+        return BUSY_TIMEOUT_MS
+
+
+def _configure_sqlite(engine: Engine, timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         # Let SQLAlchemy's "begin" event, not the driver, decide how transactions start.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute(f"PRAGMA busy_timeout = {timeout_ms}")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA journal_mode = WAL")
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            # A project on a read-only disk still opens for reading (in its own journal
+            # mode); saving then fails with a clear "read-only" (Store._explain).
+            if "readonly" not in str(exc).lower():
+                raise
         cur.execute("PRAGMA synchronous = NORMAL")   # safe with WAL: durable at checkpoints
         cur.execute("PRAGMA trusted_schema = OFF")
+        cur.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -59,9 +78,9 @@ def _configure_sqlite(engine: Engine) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the workbench's connection settings."""
     if sqlite_path(url) is not None or make_url(url).get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000,
-                                                  "check_same_thread": False})
-        _configure_sqlite(engine)
+        timeout = busy_timeout_ms()
+        engine = create_engine(url, connect_args={"timeout": timeout / 1000, "check_same_thread": False})
+        _configure_sqlite(engine, timeout)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -114,16 +133,47 @@ class Store:
                 session.commit()
             except OperationalError as exc:
                 session.rollback()
-                if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
-                    raise DatabaseBusy(
-                        "the project is busy (another program is writing to it); "
-                        "nothing was saved - try again") from exc
-                raise
+                raise self._explain(exc) from exc
             except BaseException:
                 session.rollback()
                 raise
 
+    def _explain(self, exc: OperationalError) -> Exception:
+        """A failed write as a message a researcher can act on; SQLite rolled it back whole."""
+        text = str(exc.orig).lower()
+        where = str(sqlite_path(self.url) or "")
+        if "locked" in text or "busy" in text:
+            return DatabaseBusy("the project is busy (another program is writing to it); "
+                                "nothing was saved - try again", file=where or None)
+        if "readonly" in text or "read-only" in text:
+            return DatabaseProblem("is read-only (check the file's and its folder's permissions); "
+                                   "nothing was saved, earlier work is intact", file=where or None)
+        if "full" in text or "too large" in text:
+            return DatabaseProblem("could not grow: the disk is full; nothing was saved, earlier "
+                                   "work is intact - free some space and try again", file=where or None)
+        if "disk i/o" in text:
+            return DatabaseProblem("could not be written (disk I/O error); nothing was saved, earlier "
+                                   "work is intact", file=where or None)
+        return exc
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """Copy the write-ahead log into the database and cut it back (SQLite; a no-op elsewhere).
+
+        Returns SQLite's ``(busy, log frames, checkpointed frames)``; ``busy`` is 1 while a
+        reader still holds an older snapshot, in which case the rest is done next time.
+        """
+        if not self.is_sqlite:
+            return (0, 0, 0)
+        with self.engine.connect() as conn:
+            row = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            conn.commit()
+        return tuple(row)
+
     def dispose(self) -> None:
+        """Close every connection (after a last checkpoint, so the -wal file does not linger)."""
+        if self.is_sqlite:
+            with contextlib.suppress(Exception):
+                self.checkpoint()
         self.engine.dispose()
 
     # -- schema -----------------------------------------------------------------
@@ -165,16 +215,28 @@ class Store:
         return backup
 
     def quick_check(self) -> None:
-        """Raise :class:`DatabaseProblem` when SQLite finds the file damaged."""
+        """Raise :class:`DatabaseProblem` when SQLite finds the file damaged or not a database.
+
+        The message names the newest backup found beside the file, so the way back is in it.
+        """
         path = sqlite_path(self.url)
         try:
             with self.engine.connect() as conn:
                 rows = conn.exec_driver_sql("PRAGMA quick_check").fetchall()
         except DBAPIError as exc:
-            raise DatabaseProblem(f"is damaged ({exc.orig}); the file was left untouched",
+            text = str(exc.orig).lower()
+            if "not a database" in text:
+                problem = "is not a workbench project (not an SQLite database, or its first page is damaged)"
+            elif "disk i/o" in text or "unable to open" in text or "readonly" in text or "full" in text:
+                # Not damage: SQLite could not create its -wal/-shm files beside the project.
+                raise DatabaseProblem(f"cannot be opened ({exc.orig}): is the disk full, or the folder "
+                                      "read-only? The file was left untouched", file=str(path)) from exc
+            else:
+                problem = f"is damaged ({exc.orig})"
+            raise DatabaseProblem(f"{problem}; the file was left untouched.{backup_hint(path)}",
                                   file=str(path)) from exc
         if rows != [("ok",)]:
-            raise DatabaseProblem(f"is damaged ({rows[0][0]}); the file was left untouched",
+            raise DatabaseProblem(f"is damaged ({rows[0][0]}); the file was left untouched.{backup_hint(path)}",
                                   file=str(path))
 
     # -- backup -----------------------------------------------------------------
@@ -210,6 +272,31 @@ class Store:
         return dest
 
 
+def backups_of(path: Path) -> list[Path]:
+    """Backups of the project file ``path``, newest first: those taken before migrations (beside
+    it) and by ``workbench backup`` / the app (in ``backups/`` beside it)."""
+    path = Path(path)
+    found = [*path.parent.glob(f"{path.stem}.before-*.db"), *(path.parent / "backups").glob(f"{path.stem}*.db")]
+    return sorted((p for p in found if p.is_file()), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def default_backup_path(path: Path) -> Path:
+    """Where a backup of ``path`` taken now goes: ``backups/<name>-<date-time>.db`` beside it."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    return Path(path).parent / "backups" / f"{Path(path).stem}-{stamp}.db"
+
+
+def backup_hint(path: Path | None) -> str:
+    """" The newest backup is ...", or a plain statement that there is none."""
+    if path is None:
+        return ""
+    found = backups_of(path)
+    if not found:
+        return " No backup of it was found beside it."
+    when = dt.datetime.fromtimestamp(found[0].stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    return f" The newest backup is {found[0]} ({when}); restore it with: workbench restore {found[0]}"
+
+
 def open_store(url: str, *, migrate: bool = True) -> Store:
     """Open (and by default create or migrate) the database at ``url``."""
     path = sqlite_path(url)
@@ -221,15 +308,15 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
         path.parent.mkdir(parents=True, exist_ok=True)
     store = Store(url)
     try:
+        # A damaged file is refused before anything - a migration above all - touches it.
+        if path is not None and path.is_file() and path.stat().st_size > 0:
+            store.quick_check()
         if migrate:
             store.migrate()
     except DBAPIError as exc:
-        store.dispose()
-        if "not a database" in str(exc.orig):
-            raise DatabaseProblem("is not a workbench project (not an SQLite database); the file was left "
-                                  "untouched", file=str(path or url)) from exc
-        raise DatabaseProblem(f"cannot be opened: {exc.orig}", file=str(path or url)) from exc
+        store.engine.dispose()
+        raise DatabaseProblem(f"cannot be opened: {exc.orig}.{backup_hint(path)}", file=str(path or url)) from exc
     except BaseException:
-        store.dispose()
+        store.engine.dispose()
         raise
     return store

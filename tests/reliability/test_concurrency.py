@@ -1,0 +1,147 @@
+"""Cases 3 and 4: two programs writing one SQLite file, and a long read while coding."""
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from reliability.conftest import REPO, count, integrity, run_cli
+from workbench.coding import apply_code
+from workbench.errors import DatabaseBusy
+from workbench.models import Coder, Coding, Source
+from workbench.store import open_store
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")         # the write lock, as a writer in the middle of a save
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("ROLLBACK")
+"""
+
+
+@pytest.fixture
+def demo_file(tmp_path):
+    db = tmp_path / "p.db"
+    assert run_cli("--db", f"sqlite:///{db}", "demo").returncode == 0
+    return db
+
+
+def _hold_write_lock(db: Path, seconds: float) -> subprocess.Popen:
+    """Another program takes the write lock and keeps it for ``seconds``."""
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def _code_first_words(store, n: int = 1) -> int:
+    with store.write("code", project_id=1, coder_id=1) as s:
+        src = s.scalar(select(Source).order_by(Source.id))
+        coder = s.get(Coder, 1) or s.scalar(select(Coder))
+        for i in range(n):
+            apply_code(s, src, 1, coder, i, i + 5)
+    return n
+
+
+def test_a_writer_waits_for_the_other_instead_of_failing(demo_file):
+    store = open_store(f"sqlite:///{demo_file}")
+    try:
+        holder = _hold_write_lock(demo_file, 1.5)
+        started = time.monotonic()
+        _code_first_words(store)                 # waits on the busy timeout, then succeeds
+        waited = time.monotonic() - started
+        assert holder.wait(10) == 0
+    finally:
+        store.dispose()
+    assert waited >= 1.0                          # it really waited for the other program
+    assert count(demo_file, "coding") == 1
+
+
+def test_past_the_busy_timeout_the_message_says_busy_and_nothing_is_lost(demo_file, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_BUSY_TIMEOUT_MS", "300")
+    store = open_store(f"sqlite:///{demo_file}")
+    try:
+        _code_first_words(store)
+        holder = _hold_write_lock(demo_file, 3)
+        with pytest.raises(DatabaseBusy, match="busy .*nothing was saved - try again"):
+            _code_first_words(store, 3)
+        assert holder.wait(10) == 0
+        with store.read() as s:
+            assert s.scalar(select(func.count()).select_from(Coding)) == 1
+    finally:
+        store.dispose()
+    # The CLI says the same in one line.
+    holder = _hold_write_lock(demo_file, 3)
+    proc = run_cli("--db", f"sqlite:///{demo_file}", "init", "Another", env={"WORKBENCH_BUSY_TIMEOUT_MS": "300"})
+    holder.wait(10)
+    assert proc.returncode == 1 and "busy" in proc.stderr and "Traceback" not in proc.stderr
+    assert count(demo_file, "project", "name = 'Another'") == 0
+
+
+def test_the_app_and_a_cli_batch_write_at_once_and_keep_everything(demo_file):
+    """A CLI import batch in another process while this process codes turn after turn."""
+    batch = demo_file.parent / "batch"
+    batch.mkdir()
+    for i in range(30):
+        (batch / f"b{i}.txt").write_text("\n".join(f"Ana: line {t} of {i}" for t in range(200)), encoding="utf-8")
+    store = open_store(f"sqlite:///{demo_file}")
+    try:
+        cli = subprocess.Popen([sys.executable, "-m", "workbench.cli", "--db", f"sqlite:///{demo_file}",
+                                "import", str(batch)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+        coded = 0
+        while cli.poll() is None or coded < 20:
+            with store.write("code", project_id=1, coder_id=1) as s:
+                src = s.scalar(select(Source).order_by(Source.id))
+                apply_code(s, src, 1, s.scalar(select(Coder)), coded, coded + 3)
+            coded += 1
+        assert cli.returncode == 0, cli.stderr.read()
+    finally:
+        store.dispose()
+    assert count(demo_file, "coding") == coded
+    assert count(demo_file, "source") == 6 + 30
+    assert integrity(demo_file) == [("ok",)]
+
+
+def test_writes_go_on_during_a_long_read_and_the_wal_is_checkpointed_after(demo_file):
+    store = open_store(f"sqlite:///{demo_file}")
+    wal = Path(f"{demo_file}-wal")
+    try:
+        reading, release = threading.Event(), threading.Event()
+
+        def long_analysis():
+            with store.read() as s:
+                before = s.scalar(select(func.count()).select_from(Coding))
+                reading.set()
+                release.wait(30)
+                # Still its own snapshot: the writes below are not visible to it.
+                assert s.scalar(select(func.count()).select_from(Coding)) == before
+
+        reader = threading.Thread(target=long_analysis)
+        reader.start()
+        assert reading.wait(10)
+        for i in range(200):                     # each write commits at once, reader or not
+            with store.write("code", project_id=1, coder_id=1) as s:
+                src = s.scalar(select(Source).order_by(Source.id))
+                apply_code(s, src, 1, s.scalar(select(Coder)), i, i + 2)
+        grown = wal.stat().st_size
+        assert grown > 0
+        release.set()
+        reader.join(30)
+        busy, frames, done = store.checkpoint()
+        assert busy == 0 and frames == done      # everything copied into the database
+        assert wal.stat().st_size == 0           # and the log cut back
+    finally:
+        store.dispose()
+    assert count(demo_file, "coding") == 200
+    # A plain sqlite3 reader (another program) sees every coding without the WAL.
+    conn = sqlite3.connect(demo_file)
+    assert conn.execute("SELECT count(*) FROM coding").fetchone()[0] == 200
+    conn.close()
