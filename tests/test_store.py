@@ -43,56 +43,6 @@ def test_migration_reaches_head_on_both_backends(store):
         assert s.query(Project).count() == 1
 
 
-def test_newer_schema_is_refused_and_left_untouched(tmp_path):
-    path = tmp_path / "p.db"
-    open_store(f"sqlite:///{path}").dispose()
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
-    before = path.read_bytes()
-    with pytest.raises(DatabaseProblem) as exc:
-        open_store(f"sqlite:///{path}")
-    assert "newer version" in str(exc.value) and str(path) in str(exc.value)
-    assert path.read_bytes() == before
-
-
-def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path):
-    path = tmp_path / "notes.db"
-    path.write_bytes(b"these are my interview notes, not a database" * 10)
-    before = path.read_bytes()
-    with pytest.raises(DatabaseProblem, match="not a workbench project"):
-        open_store(f"sqlite:///{path}")
-    assert path.read_bytes() == before
-
-
-def test_a_foreign_sqlite_database_is_refused(tmp_path):
-    path = tmp_path / "other.db"
-    with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE customers (id INTEGER)")
-    with pytest.raises(DatabaseProblem, match="not a workbench project"):
-        open_store(f"sqlite:///{path}")
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("customers",)]
-
-
-def test_older_schema_is_backed_up_then_migrated(tmp_path, monkeypatch):
-    """Pretend the packaged head moved on: the file is copied before the upgrade runs."""
-    from workbench import store as store_mod
-    path = tmp_path / "p.db"
-    open_store(f"sqlite:///{path}").dispose()
-    upgraded = []
-    monkeypatch.setattr(store_mod, "head_revision", lambda: "0002_pretend")
-    monkeypatch.setattr(store_mod.command, "upgrade", lambda cfg, rev: upgraded.append(rev))
-
-    s = store_mod.Store(f"sqlite:///{path}")
-    backup = s.migrate(backup_dir=tmp_path / "backups")
-    s.dispose()
-    assert upgraded == ["head"]
-    assert backup is not None and backup.exists()
-    with sqlite3.connect(backup) as conn:
-        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
-
-
 def test_backup_passes_integrity_check_and_holds_the_data(tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'p.db'}")
     with store.write() as s:

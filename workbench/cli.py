@@ -27,7 +27,7 @@ from .errors import WorkbenchError
 from .models import Memo
 from .project import (codebook_summary, coder_names, create_project, get_or_create_coder, list_projects,
                       overview, resolve_project)
-from .safety import write_atomic
+from .safety import atomic_file, write_atomic
 from .sources import seconds_to_clock
 from .store import Store, open_store
 
@@ -630,10 +630,9 @@ def export_qdpx(ctx: typer.Context, output: Annotated[Path, typer.Argument(help=
     """The whole project as REFI-QDA (.qdpx) for NVivo, ATLAS.ti, MAXQDA, QualCoder, Taguette."""
     from .exports import refi
     st = _state(ctx)
-    with st.store.read() as s:
+    with st.store.read() as s, atomic_file(output) as fh:
         project = resolve_project(s, st.project_name)
-        data = refi.export_qdpx(s, project.id)
-    write_atomic(output, data)
+        refi.write_qdpx(s, project.id, fh)     # streamed: a million codings never sit in memory
     out.print(Text(f"wrote {output}"))
 
 
@@ -771,12 +770,16 @@ def autocode_review(ctx: typer.Context,
     decisions = [(True, accept or []), (False, reject or [])]
     if accept_all or reject_all:
         decisions.append((accept_all, [r["id"] for r in queue]))
-    changed = 0
+    changed, skipped = 0, []
     with st.store.write("review suggestions", project_id=project_id, coder_id=coder_id) as s:
         for yes, ids in decisions:
             if ids:
-                changed += autocode.review(s, project_id, ids, accept=yes, coder=s.get(Coder, coder_id))
-    if changed:
+                result = autocode.review(s, project_id, ids, accept=yes, coder=s.get(Coder, coder_id))
+                changed += result.changed
+                skipped += result.skipped
+    for line in skipped:
+        out.print(Text(f"not accepted, still pending: {line}", style="yellow"))
+    if changed or skipped:
         out.print(Text(f"{changed} suggestion(s) decided"))
         return
     _table([{"id": r["id"], "source": r["source"], "code": r["code"], "rule": r["rule"],
@@ -982,11 +985,35 @@ def export_transcript(ctx: typer.Context, source: Annotated[str, typer.Argument(
 # -- storage --------------------------------------------------------------------------------
 
 @app.command()
-def backup(ctx: typer.Context, dest: Annotated[Path, typer.Argument(help="Target file, e.g. backups/study-2026-11-23.db.")]):
+def backup(ctx: typer.Context, dest: Annotated[Path | None, typer.Argument(
+        help="Target file; default backups/<project file>-<date-time>.db beside the project file.")] = None):
     """Copy a SQLite project safely while it is in use, and verify the copy."""
+    from .store import default_backup_path, sqlite_path
     st = _state(ctx)
-    path = st.store.backup(dest)
+    source = sqlite_path(st.store.url)
+    path = st.store.backup(dest or (default_backup_path(source) if source else Path("backup.db")))
     out.print(Text(f"backed up to {path} (integrity check ok)"))
+
+
+@app.command()
+def restore(ctx: typer.Context,
+            source: Annotated[Path, typer.Argument(help="A backup, or a project file someone sent you (.db).")],
+            to: Annotated[str | None, typer.Option(
+                "--to", help="Target: a new .db file or a database URL (default: this project's database).")] = None,
+            replace: Annotated[bool, typer.Option(
+                "--replace", help="Replace an existing SQLite target (it is backed up first). Close the app first.")] = False):
+    """Copy a backup or a foreign project file in through the hardened path (its schema, triggers
+    and views are never used; only the workbench's own tables and columns are copied)."""
+    from . import project_file
+    target = to or _state(ctx).settings.database_url
+    if "://" not in target:
+        target = f"sqlite:///{target}"
+    result = project_file.restore(source, target, replace=replace)
+    rows = result["rows"]
+    out.print(Text(f"restored {source} into {target}: {rows.get('project', 0)} project(s), "
+                   f"{rows.get('source', 0)} sources, {rows.get('coding', 0)} codings, {rows.get('memo', 0)} memos"))
+    if result["replaced_backup"]:
+        out.print(Text(f"the file it replaced was backed up to {result['replaced_backup']}"))
 
 
 def main() -> None:

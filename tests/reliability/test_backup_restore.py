@@ -1,0 +1,68 @@
+"""Case 6: a backup taken while another process writes is whole, holds every committed coding,
+and restores."""
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+
+from reliability.conftest import REPO, count, integrity, run_cli
+
+WRITER = """
+import sys
+from sqlalchemy import select
+from workbench.coding import apply_code
+from workbench.models import Coder, Source
+from workbench.store import open_store
+store = open_store(sys.argv[1])
+log = open(sys.argv[2], "a")
+for i in range(100000):
+    with store.write("code", project_id=1, coder_id=1) as s:
+        src = s.scalar(select(Source).order_by(Source.id))
+        coding, _ = apply_code(s, src, 1 + i % 40, s.scalar(select(Coder)), i % 500, i % 500 + 7)
+        coding_id = coding.id
+    log.write(f"{coding_id}\\n")            # written only after the commit returned
+    log.flush()
+"""
+
+
+def _ids(path) -> set[int]:
+    return {int(x) for x in path.read_text().split()}
+
+
+def test_backup_during_writes_is_whole_complete_and_restores(tmp_path):
+    db = tmp_path / "p.db"
+    url = f"sqlite:///{db}"
+    assert run_cli("--db", url, "demo").returncode == 0
+    log = tmp_path / "committed.log"
+    log.touch()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, url, str(log)], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while len(_ids(log)) < 100 and time.time() < deadline and writer.poll() is None:
+            time.sleep(0.05)
+        committed_before = _ids(log)
+        assert len(committed_before) >= 100, writer.stderr.read() if writer.poll() is not None else ""
+        backup = tmp_path / "backups" / "during.db"
+        done = run_cli("--db", url, "backup", str(backup))
+        assert done.returncode == 0, done.stderr
+        assert writer.poll() is None, "the writer must still be writing while the backup is taken"
+    finally:
+        writer.kill()
+        writer.wait()
+
+    assert "integrity check ok" in done.stdout
+    assert integrity(backup) == [("ok",)]
+    conn = sqlite3.connect(backup)
+    in_backup = {r[0] for r in conn.execute("SELECT id FROM coding")}
+    conn.close()
+    assert committed_before <= in_backup          # every coding committed before the backup began
+    assert len(in_backup) <= len(_ids(log))       # and nothing that was never committed
+
+    restored = tmp_path / "restored.db"
+    proc = run_cli("restore", str(backup), "--to", str(restored))
+    assert proc.returncode == 0, proc.stderr
+    assert count(restored, "coding") == len(in_backup) and integrity(restored) == [("ok",)]
+    listing = run_cli("--db", f"sqlite:///{restored}", "list")
+    assert listing.returncode == 0 and "Demo" in listing.stdout
