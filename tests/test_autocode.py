@@ -108,7 +108,7 @@ def test_accept_reject_rerun_and_undo(study):
     fairs = [r["id"] for r in queue if r["rule"] == "fairs-en"]
     others = [r["id"] for r in queue if r["rule"] != "fairs-en"]
     with store.write("review", project_id=project_id, coder_id=coder_id) as s:
-        assert autocode.review(s, project_id, fairs, accept=True, coder=s.get(Coder, coder_id)) == len(fairs)
+        assert autocode.review(s, project_id, fairs, accept=True, coder=s.get(Coder, coder_id)).changed == len(fairs)
         autocode.review(s, project_id, others, accept=False, coder=s.get(Coder, coder_id))
     with store.read() as s:
         codings = list(s.scalars(select(Coding)))

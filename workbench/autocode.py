@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from .autocode_rules import REGEX_TIMEOUT, Rule, RuleProblem, has_lemmas, parse_rule, pipeline
 from .codebook import code_path, find_code
-from .errors import InvalidCodebook, NotFound
+from .coding import apply_code
+from .errors import InvalidCodebook, NotFound, WorkbenchError
 from .models import (Code, Codebook, Coder, Coding, CodingOrigin, Job, JobStatus, Segment, Source, Suggestion,
                      SuggestionStatus, utcnow)
 
@@ -249,26 +250,43 @@ def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None
 
 # -- review ----------------------------------------------------------------------------------
 
-def review(session: Session, project_id: int, suggestion_ids: list[int], *, accept: bool, coder: Coder) -> int:
-    """Accept (make codings from) or reject pending suggestions; returns how many changed."""
-    changed = 0
-    for sug in session.scalars(select(Suggestion).join(Source).where(
+@dataclass
+class ReviewResult:
+    """What a review changed, and the suggestions that could not be accepted (and why)."""
+    changed: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+def review(session: Session, project_id: int, suggestion_ids: list[int], *, accept: bool,
+           coder: Coder) -> ReviewResult:
+    """Accept (make codings from) or reject pending suggestions.
+
+    Each acceptance is its own savepoint: one that cannot become a coding any more (its code
+    was deleted, its source's text corrected shorter) is rolled back alone, stays pending and is
+    reported in ``skipped``; the others are kept.
+    """
+    result = ReviewResult()
+    for sug in list(session.scalars(select(Suggestion).join(Source).where(
             Suggestion.id.in_(suggestion_ids), Source.project_id == project_id,
-            Suggestion.status == SuggestionStatus.pending)):
+            Suggestion.status == SuggestionStatus.pending))):
         if accept:
-            existing = session.scalar(select(Coding).where(
-                Coding.source_id == sug.source_id, Coding.code_id == sug.code_id, Coding.coder_id == coder.id,
-                Coding.start == sug.start, Coding.end == sug.end))
-            if existing is None:
-                existing = Coding(source_id=sug.source_id, code_id=sug.code_id, coder_id=coder.id, start=sug.start,
-                                  end=sug.end, origin=CodingOrigin.autocode, run_id=sug.run_id)
-                session.add(existing)
-                session.flush()
-            sug.coding_id = existing.id
-        sug.status = SuggestionStatus.accepted if accept else SuggestionStatus.rejected
-        changed += 1
+            try:
+                with session.begin_nested():
+                    coding, _ = apply_code(session, session.get(Source, sug.source_id), sug.code_id, coder,
+                                           sug.start, sug.end,
+                                           origin=CodingOrigin.autocode, run_id=sug.run_id)
+                    sug.coding_id = coding.id
+                    sug.status = SuggestionStatus.accepted
+                    session.flush()
+            except WorkbenchError as exc:
+                name = session.get(Source, sug.source_id).name
+                result.skipped.append(f"suggestion {sug.id} ({name}, {sug.start}-{sug.end}): {exc.message}")
+                continue
+        else:
+            sug.status = SuggestionStatus.rejected
+        result.changed += 1
     session.flush()
-    return changed
+    return result
 
 
 def pending(session: Session, project_id: int, *, run_id: int | None = None, rule: str | None = None,

@@ -69,13 +69,22 @@ def update_code(session: Session, project_id: int, code_id: int, expected_versio
                            .values(version=Code.version + 1).execution_options(synchronize_session=False))
     if done.rowcount != 1:
         session.refresh(code)
-        raise ConcurrentEdit(f"code {code.name!r} was changed by someone else since you opened it "
-                             f"(version {code.version}, yours {expected_version}); reload and edit again")
+        raise ConcurrentEdit(f"code {code.name!r} was changed by {_last_editor(session, code.id)} since you "
+                             f"opened it (version {code.version}, yours {expected_version}); nothing of yours "
+                             "was saved - reload, then edit again")
     session.refresh(code)
     for key, value in fields.items():
         setattr(code, key, value)
     session.flush()
     return code
+
+
+def _last_editor(session: Session, code_id: int) -> str:
+    """Who last changed a code, from the event log ("someone else" when it does not say)."""
+    from .models import Coder, Event
+    name = session.scalar(select(Coder.name).join(Event, Event.coder_id == Coder.id).where(
+        Event.entity == "code", Event.entity_id == code_id, Event.op == "update").order_by(Event.id.desc()).limit(1))
+    return repr(name) if name else "someone else"
 
 
 def _within(node: Code | None, ancestor: Code) -> bool:

@@ -7,6 +7,7 @@ source text (ARCHITECTURE.md, "Text offsets").
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .errors import InvalidSpan, NotFound
@@ -48,8 +49,19 @@ def apply_code(session: Session, source: Source, code_id: int, coder: Coder, sta
     coding = existing or Coding(source_id=source.id, code_id=code_id, coder_id=coder.id, start=start,
                                 end=end, origin=origin, run_id=run_id)
     if created:
-        session.add(coding)
-        session.flush()
+        try:
+            # On PostgreSQL two sessions can both find no coding and both insert; the unique
+            # span constraint stops the second, and its savepoint keeps the rest of its work.
+            with session.begin_nested():
+                session.add(coding)
+                session.flush()
+        except IntegrityError:
+            coding = session.scalar(select(Coding).where(
+                Coding.source_id == source.id, Coding.code_id == code_id, Coding.coder_id == coder.id,
+                Coding.start == start, Coding.end == end))
+            if coding is None:
+                raise
+            created = False
     if memo:
         set_coding_memo(session, coding, memo, coder)
     return coding, created

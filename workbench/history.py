@@ -23,7 +23,9 @@ from .errors import NothingToUndo, UndoConflict
 from .models import MODELS_BY_TABLE, Base, Event, EventState, Job, Suggestion, utcnow
 
 # Rows that are machine bookkeeping, not a person's change.
-UNTRACKED = (Event, Job, Suggestion)
+# Suggestions are tracked: undoing a review puts them back in the queue. A run's own inserts
+# are not logged (runs write without an action); a run is undone whole by autocode.undo_run.
+UNTRACKED = (Event, Job)
 # Columns that change on every write and would make every undo look like a conflict.
 VOLATILE = {"updated_at"}
 
@@ -107,6 +109,9 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
     tracking: _Tracking | None = session.info.get("tracking")
     if tracking is None:
         return
+    # Left over only when the previous flush failed (and a savepoint took it back): its rows
+    # never reached the database, so they must not reach the log either.
+    tracking.pending.clear()
     for obj in session.deleted:
         if not isinstance(obj, UNTRACKED):
             tracking.pending.append(("delete", obj, _snapshot_before(obj)))

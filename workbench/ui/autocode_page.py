@@ -70,6 +70,10 @@ def _run(ws: Workspace, books, sources, runs) -> None:
 @st.fragment
 def review_queue(ws: Workspace, runs, *, source_id: int | None = None) -> None:
     """Pending suggestions in context, with accept/reject one by one, by rule, or all shown."""
+    skipped = st.session_state.pop("autocode_skipped", None)
+    if skipped:
+        st.warning(f"{len(skipped)} suggestion(s) could not become codings and stay pending:\n\n"
+                   + "\n".join(f"- {md(line)}" for line in skipped[:20]))
     with ws.store.read() as s:
         rows = autocode.pending(s, ws.project_id, source_id=source_id)
     if not rows:
@@ -108,10 +112,13 @@ def review_queue(ws: Workspace, runs, *, source_id: int | None = None) -> None:
 
 
 def _decide(ws: Workspace, ids: list[int], accept: bool) -> None:
-    ok, n = commit(ws, f"{'accept' if accept else 'reject'} {len(ids)} suggestion(s)",
-                   lambda s: autocode.review(s, ws.project_id, ids, accept=accept, coder=s.get(Coder, ws.coder_id)))
+    ok, result = commit(ws, f"{'accept' if accept else 'reject'} {len(ids)} suggestion(s)",
+                        lambda s: autocode.review(s, ws.project_id, ids, accept=accept,
+                                                  coder=s.get(Coder, ws.coder_id)))
     if ok:
-        st.toast(f"{n} suggestion(s) {'accepted' if accept else 'rejected'}")
+        st.toast(f"{result.changed} suggestion(s) {'accepted' if accept else 'rejected'}")
+        # Shown after the rerun, above the queue: these stayed pending.
+        st.session_state["autocode_skipped"] = result.skipped
         st.rerun()
 
 
