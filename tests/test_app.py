@@ -1,7 +1,6 @@
 """The Streamlit app, headless with AppTest."""
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -34,9 +33,3 @@ def test_database_problem_is_shown_not_raised(app_env):
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert "not a workbench project" in at.error[0].value
-
-
-def test_server_config_keeps_xsrf_and_caps_uploads():
-    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
-    assert config["server"]["enableXsrfProtection"] is True
-    assert 0 < config["server"]["maxUploadSize"] <= 1024

@@ -52,4 +52,9 @@ def load_settings(database_url: str | None = None, coder: str | None = None) -> 
     media = Path(os.environ.get("WORKBENCH_MEDIA_DIR") or secrets.get("media_dir") or "media")
     exports = Path(os.environ.get("WORKBENCH_EXPORTS_DIR") or secrets.get("exports_dir")
                    or PROJECT_ROOT / "exports")
-    return Settings(database_url=url, coder=who, media_dir=media, exports_dir=exports)
+    limit_mb = os.environ.get("WORKBENCH_MAX_UPLOAD_MB") or secrets.get("max_upload_mb")
+    try:
+        max_upload = int(float(limit_mb) * 1024 * 1024) if limit_mb else Settings.max_upload_bytes
+    except ValueError:
+        max_upload = Settings.max_upload_bytes
+    return Settings(database_url=url, coder=who, media_dir=media, exports_dir=exports, max_upload_bytes=max_upload)

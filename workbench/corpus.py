@@ -79,9 +79,19 @@ def add_parsed_source(session: Session, project_id: int, parsed: ParsedSource, *
 
 
 def safe_upload_name(name: str) -> str:
-    """The base name of an uploaded file, without NUL bytes or any folder part."""
-    name = name.replace("\x00", "").replace("\\", "/").split("/")[-1].strip()
-    return name.lstrip(".") or "upload"
+    """The name of an uploaded file, refused when it could point anywhere but at itself.
+
+    Browsers send a bare file name; one with a folder part (``../``), a NUL byte or another
+    control character was made by hand to reach elsewhere, and is refused with the reason.
+    The name is only ever a label: stored files get generated names.
+    """
+    shown = repr(name)[1:-1][:200]
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise InvalidSource("has a NUL byte or another control character in its name; rename the file",
+                            file=shown)
+    if "/" in name or "\\" in name or name.strip() in ("", ".", ".."):
+        raise InvalidSource("has a folder part (such as ../) in its name; upload the file itself", file=shown)
+    return name.strip().lstrip(".") or "upload"
 
 
 def import_files(store, project_id: int, coder_id: int | None, paths: Iterable[str | Path], *,
@@ -109,10 +119,13 @@ def import_files(store, project_id: int, coder_id: int | None, paths: Iterable[s
 
 def import_uploads(store, project_id: int, coder_id: int | None, uploads: list[tuple[str, bytes]], *,
                    case: str | None = None, language: str | None = None, encoding: str | None = None,
-                   skip_bad: bool = False) -> tuple[list[ImportResult], list[WorkbenchError]]:
-    """Import files uploaded in the browser: ``(file name, bytes)`` pairs, same rules as files."""
+                   skip_bad: bool = False, max_bytes: int | None = None) -> tuple[list[ImportResult], list[WorkbenchError]]:
+    """Import files uploaded in the browser: ``(file name, bytes)`` pairs, same rules as files.
+
+    ``max_bytes`` is the configured upload limit (``Settings.max_upload_bytes``)."""
     from .safety import MAX_SOURCE_BYTES
     from .sources import parse_bytes
+    limit = min(max_bytes or MAX_SOURCE_BYTES, MAX_SOURCE_BYTES)
     items = []
     for name, data in uploads:
         clean = safe_upload_name(name)
@@ -122,8 +135,8 @@ def import_uploads(store, project_id: int, coder_id: int | None, uploads: list[t
 
     def read(_i: int, clean: str):
         data = by_label[clean]
-        if len(data) > MAX_SOURCE_BYTES:
-            raise InvalidSource(f"is {len(data) / 1e6:.0f} MB, above the {MAX_SOURCE_BYTES / 1e6:.0f} MB limit",
+        if len(data) > limit:
+            raise InvalidSource(f"is {len(data) / 1e6:.1f} MB, above the upload limit of {limit / 1e6:.1f} MB",
                                 file=clean)
         return parse_bytes(data, clean, encoding=encoding), data
     return _import(store, project_id, coder_id, [(label, stem, orig) for label, stem, orig, _ in items],

@@ -44,16 +44,17 @@ class JobCancelled(Exception):
     pass
 
 
-def check_audio(data: bytes, filename: str) -> None:
+def check_audio(data: bytes, filename: str, max_bytes: int | None = None) -> None:
     """Refuse what is obviously not audio before anything is stored."""
+    limit = min(max_bytes or MAX_AUDIO_BYTES, MAX_AUDIO_BYTES)
     ext = Path(filename).suffix.lower()
     if ext not in AUDIO_EXTENSIONS:
         raise InvalidSource(f"has an unsupported type {ext or '(none)'}; audio files are "
                             f"{', '.join(sorted(AUDIO_EXTENSIONS))}", file=filename)
     if not data:
         raise InvalidSource("is empty", file=filename)
-    if len(data) > MAX_AUDIO_BYTES:
-        raise InvalidSource(f"is {len(data) / 1e9:.1f} GB, above the {MAX_AUDIO_BYTES / 1e9:.0f} GB limit",
+    if len(data) > limit:
+        raise InvalidSource(f"is {len(data) / 1e6:.1f} MB, above the upload limit of {limit / 1e6:.1f} MB",
                             file=filename)
     if data.startswith(b"PK\x03\x04"):
         raise InvalidSource("is a ZIP archive renamed as audio", file=filename)
@@ -63,7 +64,8 @@ def check_audio(data: bytes, filename: str) -> None:
 
 
 def enqueue_audio(store, project_id: int, coder_id: int | None, filename: str, data: bytes, *,
-                  media_dir: Path, options: Options | None = None, case: str | None = None) -> tuple[int, int, bool]:
+                  media_dir: Path, options: Options | None = None, case: str | None = None,
+                  max_bytes: int | None = None) -> tuple[int, int, bool]:
     """Store a recording under a generated name and queue its transcription.
 
     Returns ``(source_id, job_id, created)``. The same recording again returns its existing
@@ -71,7 +73,7 @@ def enqueue_audio(store, project_id: int, coder_id: int | None, filename: str, d
     """
     from .corpus import safe_upload_name
     filename = safe_upload_name(filename)
-    check_audio(data, filename)
+    check_audio(data, filename, max_bytes)
     digest = sha256(data)
     options = options or Options()
     with store.read() as s:

@@ -52,7 +52,7 @@ def _upload(ws: Workspace) -> None:
         try:
             results, errors = corpus.import_uploads(ws.store, ws.project_id, ws.coder_id, uploads,
                                                     case=case.strip() or None, language=language.strip() or None,
-                                                    skip_bad=skip_bad)
+                                                    skip_bad=skip_bad, max_bytes=load_settings().max_upload_bytes)
         except WorkbenchError as exc:
             st.error(str(exc), icon=":material/error:")
             return
@@ -205,7 +205,7 @@ def _recordings(ws: Workspace) -> None:
         try:
             _, job_id, created = enqueue_audio(ws.store, ws.project_id, ws.coder_id, f.name, f.getvalue(),
                                                media_dir=settings.media_dir, options=options,
-                                               case=case.strip() or None)
+                                               case=case.strip() or None, max_bytes=settings.max_upload_bytes)
         except WorkbenchError as exc:
             st.error(str(exc), icon=":material/error:")
             continue

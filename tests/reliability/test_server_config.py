@@ -1,0 +1,21 @@
+"""Case 13: the server configuration the app ships keeps XSRF protection on and caps uploads at
+the limit the library enforces."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from workbench.config import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_server_config_keeps_xsrf_and_caps_uploads():
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    server = config["server"]
+    assert server["enableXsrfProtection"] is True
+    assert server.get("enableCORS", True) is True
+    assert 0 < server["maxUploadSize"] <= 1024
+    # The browser-side cap (MB) and the library's own check are the same number.
+    assert server["maxUploadSize"] * 1024 * 1024 == Settings().max_upload_bytes
+    assert config["browser"]["gatherUsageStats"] is False
