@@ -29,8 +29,7 @@ def _rerun_pane() -> None:
 def render(ws: Workspace) -> None:
     st.title("Coding")
     with ws.store.read() as s:
-        sources = [(r["id"], r["name"], r["case"]) for r in corpus.list_sources(s, ws.project_id)
-                   if r["status"] == "ready"]
+        sources = corpus.source_picker_rows(s, ws.project_id)
     if not sources:
         st.info("No sources yet. Import transcripts on the **Sources & cases** page, then come back to code them.")
         return
