@@ -176,6 +176,13 @@ def test_exports_report_quotes_matrix(wb, tmp_path):
     import docx
     texts = [p.text for p in docx.Document(tmp_path / "r.docx").paragraphs]
     assert "Memo: =1+1" in texts and "Codes by sector (cases)" in texts
+    # A report of one theme: that code's definition and quotes only.
+    wb("code", "it-02-nuvemar-software", 0, 30, "Socialization")
+    out = wb("export", "report", tmp_path / "one.docx", "--code", "Information aggregator").output
+    assert "1 quotes" in out
+    one = [p.text for p in docx.Document(tmp_path / "one.docx").paragraphs]
+    assert any("Information aggregator" in t for t in one) and not any("Socialization" in t for t in one)
+    assert "no code 'Nonexistent'" in wb("export", "report", tmp_path / "x.docx", "--code", "Nonexistent", code=1).output
     wb("export", "quotes", tmp_path / "q.csv")
     assert "'=1+1" not in (tmp_path / "q.csv").read_text(encoding="utf-8-sig")      # memos are not in the quotes table
     assert "sector" in (tmp_path / "q.csv").read_text(encoding="utf-8-sig").splitlines()[0]

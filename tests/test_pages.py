@@ -327,6 +327,19 @@ def test_export_page_builds_the_report(db, tmp_path, monkeypatch):
     import docx
     texts = [p.text for p in docx.Document(report).paragraphs]
     assert "Coded segments" in texts and any(t.startswith("TX-01 Tecelagem Pinheiro · Textile") for t in texts)
+    # Tables are built on request, then offered for download (the crosstab too, as "by" is set).
+    assert not [b for b in at.get("download_button") if "Quotes" in b.proto.label]
+    at.button[[b.label for b in at.button].index("Prepare tables")].click().run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Quotes (XLSX)" in labels and "Crosstab by sector (XLSX)" in labels
+    # A report of one theme.
+    with db.read() as s:
+        theme = s.scalar(select(Code.id).where(Code.name == "Information aggregator"))
+    at.selectbox(key="ex_code").set_value(theme).run()
+    at.button[[b.label for b in at.button].index("Build report")].click().run()
+    assert not at.exception
+    one = [p.text for p in docx.Document(tmp_path / "exports" / f"report-code-{theme}.docx").paragraphs]
+    assert any("Information aggregator" in t for t in one) and not any(t.startswith("Socialization") for t in one)
 
 
 def test_export_page_offers_qdpx_and_imports_one(db):

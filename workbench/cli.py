@@ -613,13 +613,14 @@ app.add_typer(export_app, name="export")
 @export_app.command("report")
 def export_report(ctx: typer.Context, output: Annotated[Path, typer.Argument(help="Target .docx file.")],
                   codebook: Annotated[str | None, typer.Option(help="Only this codebook (default: all).")] = None,
+                  code: Annotated[str | None, typer.Option(help="Only this code and its subcodes (name, path or id).")] = None,
                   by: Annotated[str | None, typer.Option(help="Add a crosstab by this case attribute, e.g. sector.")] = None):
     """A Word report: codebook with definitions, quotes with citations and memos, optional crosstab."""
     from .exports import docx_report, gather
     st = _state(ctx)
     with st.store.read() as s:
         project = resolve_project(s, st.project_name)
-        data = gather.report_input(s, project.id, codebook=codebook, by=by)
+        data = gather.report_input(s, project.id, codebook=codebook, code=code, by=by)
     result = docx_report.write(data, output)
     note = f"; {result.stripped_characters} characters XML forbids were removed" if result.stripped_characters else ""
     out.print(Text(f"wrote {output}: {result.quotes} quotes{note}"))

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import analysis, cases as cases_mod
-from ..codebook import code_path, get_codebook
+from ..codebook import code_path, find_code, get_codebook
 from ..models import Code, Codebook, Memo, Project
 from ..retrieval import coded_quotes, source_cases
 from .docx_report import ReportInput
@@ -18,29 +18,39 @@ def _codebooks(session: Session, project_id: int, codebook: str | int | None) ->
     return list(session.scalars(select(Codebook).where(Codebook.project_id == project_id).order_by(Codebook.name)))
 
 
-def quotes_and_cases(session: Session, project_id: int, codebook: str | int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Coded quotes (of one codebook, or all) and the case table."""
+def quotes_and_cases(session: Session, project_id: int, codebook: str | int | None = None, *,
+                     code_ids: list[int] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Coded quotes (of one codebook, or all, or of ``code_ids`` only) and the case table."""
     books = _codebooks(session, project_id, codebook)
-    ids = [c.id for cb in books for c in cb.codes]
+    ids = code_ids if code_ids is not None else [c.id for cb in books for c in cb.codes]
     quotes = coded_quotes(session, project_id, code_ids=ids or [-1], include_subcodes=False)
     return quotes, cases_mod.case_table(session, project_id)
 
 
 def report_input(session: Session, project_id: int, *, codebook: str | int | None = None,
-                 by: str | None = None, cite_with: list[str] | None = None) -> ReportInput:
-    """Everything a DOCX report shows: the codebook, quotes with citations, memos, a crosstab."""
+                 code: str | int | None = None, by: str | None = None,
+                 cite_with: list[str] | None = None) -> ReportInput:
+    """Everything a DOCX report shows: the codebook, quotes with citations, memos, a crosstab.
+
+    With ``code`` (an id, name or path), only that code and its subcodes: the report of one theme.
+    """
     project = session.get(Project, project_id)
     books = _codebooks(session, project_id, codebook)
-    entries = []
+    only = None
+    if code is not None:
+        picked = find_code(session, project_id, code, codebook=codebook)
+        books, only = [picked.codebook], picked
+    entries, subtree = [], []
     for cb in books:
         def walk(codes, depth):
             for c in codes:
                 entries.append({"path": " › ".join(code_path(c)), "depth": depth, "definition": c.definition,
                                 "when_to_use": c.when_to_use, "when_not_to_use": c.when_not_to_use,
                                 "examples": list(c.examples or [])})
+                subtree.append(c.id)
                 walk(c.children, depth + 1)
-        walk([c for c in cb.codes if c.parent_id is None], 0)
-    quotes, cases = quotes_and_cases(session, project_id, codebook)
+        walk([only] if only is not None else [c for c in cb.codes if c.parent_id is None], 0)
+    quotes, cases = quotes_and_cases(session, project_id, codebook, code_ids=subtree if only is not None else None)
     if not cases.empty and len(quotes):
         quotes = quotes.merge(cases, on="case", how="left")
     code_ids = [c.id for cb in books for c in cb.codes]
@@ -54,7 +64,8 @@ def report_input(session: Session, project_id: int, *, codebook: str | int | Non
         src = source_cases(session, project_id)
         base_quotes = quotes[[c for c in quotes.columns if c not in cases.columns or c == "case"]]
         crosstabs.append(analysis.crosstab(base_quotes, cases, by, codes=[e["path"] for e in entries], sources=src))
-    title = project.name + (f": {books[0].name}" if codebook is not None and books else "")
+    title = project.name + (f": {' › '.join(code_path(only))}" if only is not None
+                            else f": {books[0].name}" if codebook is not None and books else "")
     return ReportInput(title=title, description=project.description, codebook=entries, quotes=quotes,
                        code_memos=code_memos, coding_memos=coding_memos, crosstabs=crosstabs,
                        cite_with=cite_with if cite_with is not None else [a for a in ("sector",) if a in cases.columns])

@@ -7,6 +7,9 @@ from .. import analysis
 from ..config import load_settings
 from ..exports import docx_report, gather, tables
 from ..models import Codebook, Project
+from ..cases import case_table
+from ..codetree import code_choices
+from ..retrieval import coding_count
 from ..project import codebook_choices
 from .state import Workspace
 
@@ -15,23 +18,30 @@ def render(ws: Workspace) -> None:
     st.title("Export")
     with ws.store.read() as s:
         books = codebook_choices(s, ws.project_id)
-        quotes, cases = gather.quotes_and_cases(s, ws.project_id)
-    c1, c2 = st.columns(2)
+        codes = code_choices(s, ws.project_id)
+        cases = case_table(s, ws.project_id)
+        coded = coding_count(s, ws.project_id)
+    c1, c2, c3 = st.columns(3)
     book = c1.selectbox("Codebook", [None, *[b for b, _ in books]], key="ex_book",
                         format_func=lambda b: "All codebooks" if b is None else dict(books)[b])
+    in_book = [(i, label) for i, label in codes if book is None or label.endswith("·  " + dict(books)[book])]
+    code = c2.selectbox("Code (a report of one theme)", [None, *[i for i, _ in in_book]], key="ex_code",
+                        format_func=lambda c: "All codes" if c is None else dict(in_book)[c])
     attributes = [c for c in cases.columns if c != "case"]
-    by = c2.selectbox("Crosstab in the report by", [None, *attributes], key="ex_by",
+    by = c3.selectbox("Crosstab in the report by", [None, *attributes], key="ex_by",
                       format_func=lambda a: "no crosstab" if a is None else a)
     folder = load_settings().exports_dir
     st.caption(f"Files are also saved in {folder}.")
     slug = "all" if book is None else dict(books)[book].split()[0].lower()
+    if code is not None:
+        slug = f"code-{code}"
 
     st.subheader("Report (Word)")
     st.write("Title page, the codebook with definitions, then per code its quotes with citations (case, "
              "sector, speaker, time) and memos" + (f", and the crosstab by {by}" if by else "") + ".")
     if st.button("Build report", type="primary", icon=":material/description:"):
         with st.spinner("Writing the report…"), ws.store.read() as s:
-            data = gather.report_input(s, ws.project_id, codebook=book, by=by)
+            data = gather.report_input(s, ws.project_id, codebook=book, code=code, by=by)
         result = _save(folder / f"report-{slug}.docx", lambda p: docx_report.write(data, p))
         st.session_state["ex_report"] = result.data
         if result.stripped_characters:
@@ -44,24 +54,39 @@ def render(ws: Workspace) -> None:
     _refi(ws, books)
 
     st.subheader("Tables")
-    if quotes.empty:
+    if not coded:
         st.info("Nothing coded yet: the tables need codings.")
         return
-    with ws.store.read() as s:
-        quotes, cases = gather.quotes_and_cases(s, ws.project_id, book)
-    frames = {"quotes": tables.quotes_table(quotes, cases), "presence": analysis.presence_matrix(quotes, cases)}
+    st.write(f"Quotes with their code path and case attributes, code presence per case"
+             + (f", and the crosstab by {by}" if by else "") + f", from {coded:,} codings.")
+    wanted = (book, by)
+    # Built on request, not on every rerun: tens of thousands of quotes take seconds to pack.
+    if st.button("Prepare tables", icon=":material/table:"):
+        with st.spinner("Building the tables…"), ws.store.read() as s:
+            quotes, cases = gather.quotes_and_cases(s, ws.project_id, book)
+        frames = {"quotes": tables.quotes_table(quotes, cases), "presence": analysis.presence_matrix(quotes, cases)}
+        files = {"quotes.xlsx": tables.to_bytes({"quotes": frames["quotes"]}, "xlsx"),
+                 "quotes.csv": tables.to_bytes({"quotes": frames["quotes"]}, "csv"),
+                 "presence.xlsx": tables.to_bytes({"presence": frames["presence"]}, "xlsx")}
+        if by:
+            ct = analysis.crosstab(quotes, cases, by)
+            files[f"crosstab-{by}.xlsx"] = tables.to_bytes(
+                {"counts": ct.table.reset_index(), "column %": ct.col_percent.round(1).reset_index(),
+                 "tests": ct.tests_frame()}, "xlsx")
+        st.session_state["ex_tables"] = (wanted, files)
+    ready = st.session_state.get("ex_tables")
+    if not ready or ready[0] != wanted:
+        return
+    files = ready[1]
     t1, t2, t3 = st.columns(3)
-    t1.download_button("Quotes (XLSX)", tables.to_bytes({"quotes": frames["quotes"]}, "xlsx"), "quotes.xlsx",
+    t1.download_button("Quotes (XLSX)", files["quotes.xlsx"], "quotes.xlsx",
                        icon=":material/table:", help="One row per coded quote with code path and case attributes")
-    t2.download_button("Quotes (CSV)", tables.to_bytes({"quotes": frames["quotes"]}, "csv"), "quotes.csv",
-                       "text/csv", icon=":material/table:")
-    t3.download_button("Code presence per case (XLSX)", tables.to_bytes({"presence": frames["presence"]}, "xlsx"),
-                       "presence.xlsx", icon=":material/grid_on:", help="0/1 per case and code, for mixed methods")
+    t2.download_button("Quotes (CSV)", files["quotes.csv"], "quotes.csv", "text/csv", icon=":material/table:")
+    t3.download_button("Code presence per case (XLSX)", files["presence.xlsx"], "presence.xlsx",
+                       icon=":material/grid_on:", help="0/1 per case and code, for mixed methods")
     if by:
-        ct = analysis.crosstab(quotes, cases, by)
-        st.download_button(f"Crosstab by {by} (XLSX)", tables.to_bytes(
-            {"counts": ct.table.reset_index(), "column %": ct.col_percent.round(1).reset_index(),
-             "tests": ct.tests_frame()}, "xlsx"), f"crosstab-{by}.xlsx", icon=":material/table_chart:")
+        st.download_button(f"Crosstab by {by} (XLSX)", files[f"crosstab-{by}.xlsx"], f"crosstab-{by}.xlsx",
+                           icon=":material/table_chart:")
 
 
 def _save(path, write):
