@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from .autocode_rules import REGEX_TIMEOUT, Rule, RuleProblem, has_lemmas, parse_rule, pipeline
+from .autocode_rules import sentences as sentences_of
 from .codebook import code_path, find_code
 from .coding import apply_code
 from .errors import InvalidCodebook, NotFound, WorkbenchError
@@ -51,9 +52,76 @@ class CompiledLanguage:
     nlp: object
     lemma_matcher: object
     lower_matcher: object
-    token_matcher: object
     rules: dict[str, Rule]
-    regexes: list[tuple[Rule, regex.Pattern]] = field(default_factory=list)
+    language: str = "en"
+    # Token patterns, one spaCy Matcher per rule, each run only on turns holding its anchor: a
+    # word every one of its patterns needs (see anchors.py). One Matcher for all rules tried
+    # every pattern at every token and took three quarters of autocoding's time.
+    token_matchers: dict[str, object] = field(default_factory=dict)
+    anchors: dict[int, set[str]] = field(default_factory=dict)
+    regex_anchors: list[tuple[str, regex.Pattern]] = field(default_factory=list)
+    always: set[str] = field(default_factory=set)
+    regexes: list[tuple[Rule, regex.Pattern, regex.Pattern, str | None]] = field(default_factory=list)
+
+    max_tokens: dict[str, int | None] = field(default_factory=dict)
+    # word id -> the rules it anchors, filled as words are first seen (the vocabulary is finite)
+    _rules_of_word: dict[int, frozenset[str]] = field(default_factory=dict)
+
+    def _learn(self, word_id: int) -> frozenset[str]:
+        rules = set(self.anchors.get(word_id, ()))
+        if self.regex_anchors:
+            word = self.nlp.vocab.strings[word_id]
+            rules.update(rule_id for rule_id, rx in self.regex_anchors if rx.search(word))
+        self._rules_of_word[word_id] = frozen = frozenset(rules)
+        return frozen
+
+    def token_hits(self, doc) -> set[tuple[str, int, int]]:
+        """``(rule id, start token, end token)`` of every token-pattern match in ``doc``.
+
+        Each rule's Matcher runs only on short windows around the places its anchor occurs
+        (a match holds its anchor and is at most as long as its longest pattern), so the work
+        follows the anchors, not the length of the turn times the number of rules. The matches
+        are exactly those of one Matcher over the whole turn."""
+        if not self.token_matchers:
+            return set()
+        from spacy.attrs import LEMMA, LOWER
+        n = len(doc)
+        rules_of = self._rules_of_word
+        places: dict[str, list[int]] = {}
+        for i, (lower, lemma) in enumerate(doc.to_array([LOWER, LEMMA]).tolist()):
+            rules = rules_of.get(lower)
+            if rules is None:
+                rules = self._learn(lower)
+            if lemma != lower:
+                more = rules_of.get(lemma)
+                rules = rules | (more if more is not None else self._learn(lemma))
+            for rule_id in rules:
+                places.setdefault(rule_id, []).append(i)
+        found: set[tuple[str, int, int]] = set()
+        for rule_id in self.always:
+            found.update((rule_id, s, e) for _, s, e in self.token_matchers[rule_id](doc))
+        for rule_id, where in places.items():
+            if rule_id in self.always:
+                continue
+            matcher, size = self.token_matchers[rule_id], self.max_tokens[rule_id]
+            for lo, hi in _windows(sorted(set(where)), size, n):
+                found.update((rule_id, lo + s, lo + e) for _, s, e in matcher(doc[lo:hi]))
+        return found
+
+
+def _windows(places: list[int], size: int | None, n: int) -> list[tuple[int, int]]:
+    """Merged token windows ``[lo, hi)`` that hold every match of at most ``size`` tokens
+    through one of ``places`` (the whole turn when the size is unbounded)."""
+    if size is None:
+        return [(0, n)]
+    out: list[tuple[int, int]] = []
+    for i in places:
+        lo, hi = max(0, i - size + 1), min(n, i + size)
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
 
 
 def rules_of(session: Session, project_id: int, codebook_ids: list[int] | None = None,
@@ -82,30 +150,62 @@ def rules_of(session: Session, project_id: int, codebook_ids: list[int] | None =
 def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
     """Matchers for the rules that apply to ``language``."""
     from spacy.matcher import Matcher, PhraseMatcher
+
+    from .autocode_anchors import pattern_anchor, pattern_length, required_literal
     nlp = pipeline(language)
     lemmas = has_lemmas(language)
-    lemma_matcher = PhraseMatcher(nlp.vocab, attr="LEMMA") if lemmas else None
-    lower_matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
-    token_matcher = Matcher(nlp.vocab, validate=True)
-    by_id: dict[str, Rule] = {}
-    regexes = []
+    compiled = CompiledLanguage(nlp, PhraseMatcher(nlp.vocab, attr="LEMMA") if lemmas else None,
+                                PhraseMatcher(nlp.vocab, attr="LOWER"), {}, language)
+    strings = nlp.vocab.strings
     for rule in rules:
         if rule.languages and language not in rule.languages:
             continue
-        by_id[rule.id] = rule
+        compiled.rules[rule.id] = rule
         if rule.phrases:
             if rule.match_on == "lemma" and lemmas:
-                lemma_matcher.add(rule.id, list(nlp.pipe(rule.phrases)))
+                compiled.lemma_matcher.add(rule.id, list(nlp.pipe(rule.phrases)))
             else:
-                lower_matcher.add(rule.id, [nlp.make_doc(p) for p in rule.phrases])
+                compiled.lower_matcher.add(rule.id, [nlp.make_doc(p) for p in rule.phrases])
         if rule.patterns:
+            matcher = Matcher(nlp.vocab, validate=True)
             try:
-                token_matcher.add(rule.id, rule.patterns)
+                matcher.add(rule.id, rule.patterns)
             except Exception as exc:
                 raise InvalidCodebook(f"rule {rule.id!r} of {rule.code!r}: {exc}") from exc
+            compiled.token_matchers[rule.id] = matcher
+            lengths = [pattern_length(p) for p in rule.patterns]
+            compiled.max_tokens[rule.id] = None if None in lengths else max(lengths)
+            for pattern in rule.patterns:
+                anchor = pattern_anchor(pattern, nlp)
+                if anchor is None:
+                    compiled.always.add(rule.id)
+                elif isinstance(anchor, str):
+                    compiled.regex_anchors.append((rule.id, regex.compile(anchor)))
+                else:
+                    for word in anchor:
+                        compiled.anchors.setdefault(strings.add(word), set()).add(rule.id)
         for r in rule.regexes:
-            regexes.append((rule, regex.compile(r, regex.IGNORECASE | regex.V1)))
-    return CompiledLanguage(nlp, lemma_matcher, lower_matcher, token_matcher, by_id, regexes)
+            # Matched on the lower-cased turn without IGNORECASE: twice as fast (the original
+            # pattern is kept for text whose lower-casing changes its length), and only on turns
+            # holding the words every match must contain.
+            lowered = _lowered(r)
+            compiled.regexes.append((rule, regex.compile(r, regex.IGNORECASE | regex.V1),
+                                     regex.compile(lowered, regex.V1), required_literal(lowered)))
+    return compiled
+
+
+def _lowered(pattern: str) -> str:
+    """A regex for lower-cased text: literal letters lowered, escapes such as \\B, \\W, \\S kept."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        out.append(ch.lower())
+        i += 1
+    return "".join(out)
 
 
 def _unit(text: str, rule: Rule, start_char: int, end_char: int, sentences: list[tuple[int, int]]) -> tuple[int, int]:
@@ -132,27 +232,38 @@ def _vetoed(doc, text: str, rule: Rule, a: int, b: int, cache: dict) -> bool:
 
 def match_turns(turns: Iterable[Turn], compiled: CompiledLanguage, *, batch_size: int = 256) -> Iterator[Proposal]:
     """Proposals for a stream of turns of one language (nlp.pipe keeps memory flat)."""
+    from spacy.attrs import IDX, LENGTH
     turns = list(turns) if not isinstance(turns, list) else turns
     docs = compiled.nlp.pipe((t.text for t in turns), batch_size=batch_size)
+    strings = compiled.nlp.vocab.strings
     for turn, doc in zip(turns, docs):
         text = turn.text            # the same string as doc.text, which spaCy rebuilds on every access
+        spans: list[tuple[str, int, int]] = []      # (rule, first token, end token)
+        for matcher in (compiled.lemma_matcher, compiled.lower_matcher):
+            if matcher is not None and len(matcher):
+                spans += [(strings[match_id], s, e) for match_id, s, e in matcher(doc)]
+        spans += compiled.token_hits(doc)
         hits: list[tuple[str, int, int]] = []
-        for matcher in (compiled.lemma_matcher, compiled.lower_matcher, compiled.token_matcher):
-            if matcher is None or len(matcher) == 0:
-                continue
-            for match_id, s, e in matcher(doc):
-                span = doc[s:e]
-                hits.append((compiled.nlp.vocab.strings[match_id], span.start_char, span.end_char))
-        for rule, pattern in compiled.regexes:
-            try:
-                for m in pattern.finditer(text, timeout=REGEX_TIMEOUT):
-                    hits.append((rule.id, m.start(), m.end()))
-            except TimeoutError:
-                continue                              # a pathological regex on this turn: no match, no hang
+        if spans:
+            offsets = doc.to_array([IDX, LENGTH]).tolist()   # token start and length, no Token objects
+            hits = [(rule_id, offsets[s][0], offsets[e - 1][0] + offsets[e - 1][1]) for rule_id, s, e in spans]
+        if compiled.regexes:
+            lower = text.lower()
+            same_length = len(lower) == len(text)
+            for rule, pattern, lowered, needed in compiled.regexes:
+                if same_length and needed is not None and needed not in lower:
+                    continue                              # cannot match: a word it needs is missing
+                try:
+                    found = (lowered.finditer(lower, timeout=REGEX_TIMEOUT) if same_length
+                             else pattern.finditer(text, timeout=REGEX_TIMEOUT))
+                    for m in found:
+                        hits.append((rule.id, m.start(), m.end()))
+                except TimeoutError:
+                    continue                              # a pathological regex on this turn: no match, no hang
         if not hits:
             continue
-        # Sentence spans once per turn: doc.sents walks every token, and a turn has many hits.
-        sentences = [(sent.start_char, sent.end_char) for sent in doc.sents]
+        # Sentence spans once per turn, and only for a turn with hits.
+        sentences = sentences_of(doc, compiled.language)
         seen: set = set()
         units: dict = {}
         for rule_id, s, e in sorted(hits, key=lambda h: (h[1], h[0])):

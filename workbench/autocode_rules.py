@@ -127,7 +127,11 @@ def pipeline(lang: str):
 
 def _build(lang: str):
     """A spaCy pipeline for ``lang``, built once: a trained one when installed, else a blank one
-    with sentence splitting and lookup lemmas (spacy-lookups-data), which works offline."""
+    with lookup lemmas (spacy-lookups-data), which works offline.
+
+    The blank pipeline has no sentence splitter in it: sentences are only needed around a match,
+    so :func:`sentences` splits a turn when it has one (most of a corpus never needs splitting).
+    """
     import spacy
     trained = {"en": "en_core_web_sm", "pt": "pt_core_news_sm"}.get(lang)
     if trained:
@@ -139,38 +143,96 @@ def _build(lang: str):
         nlp = spacy.blank(lang)
     except Exception as exc:
         raise RuleProblem(f"no spaCy language {lang!r}") from exc
-    nlp.add_pipe("sentencizer")
+    table = _lookup_table(nlp)
+    if table is not None:
+        _LEMMA_IDS[lang] = _lemma_ids(nlp, table)
+        nlp.add_pipe("workbench_lookup_lemmas")
+    nlp.initialize()
+    return nlp
+
+
+def _lookup_table(nlp):
+    """The language's lemma lookup table from spacy-lookups-data, or None when it has none."""
     try:
         lemmatizer = nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-        nlp.add_pipe("workbench_lower_lemmas")
         nlp.initialize()
-        _TABLES[lang] = lemmatizer.lookups.get_table("lemma_lookup")
+        return lemmatizer.lookups.get_table("lemma_lookup")
     except Exception:                              # a language without lookup tables: lower-case only
-        for name in ("workbench_lower_lemmas", "lemmatizer"):
-            if name in nlp.pipe_names:
-                nlp.remove_pipe(name)
-        nlp.initialize()
-    return nlp
+        return None
+    finally:
+        if "lemmatizer" in nlp.pipe_names:
+            nlp.remove_pipe("lemmatizer")
+
+
+def _lemma_ids(nlp, table) -> dict[int, int]:
+    """Lower-case form id -> lemma id, every lemma interned in the vocabulary's strings.
+
+    The table is keyed by the id of a word form; looking a token up by its lower-case form also
+    gives "Shared" at a sentence start the lemma of "shared"."""
+    strings = nlp.vocab.strings
+    return {key: strings.add(value) for key, value in table.items()}
+
+
+@lru_cache(maxsize=None)
+def _punct_ids(lang: str) -> frozenset[int]:
+    """Ids of the characters that end a sentence (spaCy's Sentencizer defaults)."""
+    from spacy.pipeline import Sentencizer
+    strings = pipeline(lang).vocab.strings
+    return frozenset(strings.add(ch) for ch in Sentencizer.default_punct_chars)
+
+
+def sentences(doc, lang: str) -> list[tuple[int, int]]:
+    """``(start_char, end_char)`` of each sentence of ``doc``.
+
+    A trained pipeline's parser or senter has split it already; otherwise it is split here by
+    spaCy's Sentencizer rule (a sentence ends after . ! ? and the like, and the punctuation
+    that follows them), read from arrays instead of Token objects - only turns with a match
+    need it."""
+    names = pipeline(lang).pipe_names
+    if "parser" in names or "senter" in names or "sentencizer" in names:
+        return [(sent.start_char, sent.end_char) for sent in doc.sents]
+    from spacy.attrs import IDX, IS_PUNCT, LENGTH, ORTH
+    rows = doc.to_array([IDX, LENGTH, ORTH, IS_PUNCT]).tolist()
+    if not rows:
+        return []
+    punct = _punct_ids(lang)
+    starts, seen_period = [0], False
+    for i, (_, _, orth, is_punct) in enumerate(rows):
+        ends_sentence = orth in punct
+        if seen_period and not is_punct and not ends_sentence:
+            starts.append(i)
+            seen_period = False
+        elif ends_sentence:
+            seen_period = True
+    bounds = starts + [len(rows)]
+    return [(rows[a][0], rows[b - 1][0] + rows[b - 1][1]) for a, b in zip(bounds, bounds[1:])]
 
 
 def _register_components() -> None:
     from spacy.language import Language
-    if "workbench_lower_lemmas" in Language.factories:
+    if "workbench_lookup_lemmas" in Language.factories:
         return
 
-    @Language.component("workbench_lower_lemmas")
-    def lower_lemmas(doc):
-        """Lookup tables hold lower-case forms: "Shared" at a sentence start must lemmatise like "shared"."""
-        table = _TABLES.get(doc.lang_)
-        for token in doc:
-            if token.lemma_ == token.text and not token.text.islower():
-                low = token.text.lower()
-                token.lemma_ = table.get(low, low) if table is not None else low
+    @Language.component("workbench_lookup_lemmas")
+    def lookup_lemmas(doc):
+        """Every token's lemma from the lookup table by its lower-case form, in one pass over
+        arrays: no Python object per token (the library's lookup lemmatizer makes one per token
+        and was a third of autocoding's time)."""
+        import numpy as np
+        from spacy.attrs import LEMMA, LOWER
+        ids = _LEMMA_IDS.get(doc.lang_)
+        if ids is None or not len(doc):
+            return doc
+        lower = doc.to_array(LOWER).tolist()
+        get = ids.get
+        lemmas = np.fromiter((get(h, h) for h in lower), dtype=np.uint64, count=len(lower))
+        doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         return doc
 
 
-_TABLES: dict[str, object] = {}
+_LEMMA_IDS: dict[str, dict[int, int]] = {}
 
 
 def has_lemmas(lang: str) -> bool:
-    return "lemmatizer" in pipeline(lang).pipe_names
+    names = pipeline(lang).pipe_names
+    return "workbench_lookup_lemmas" in names or "lemmatizer" in names

@@ -1,0 +1,108 @@
+"""The fast paths of autocoding give exactly what the plain spaCy way gives: one Matcher over
+every turn, spaCy's Sentencizer, spaCy's lookup lemmatizer."""
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from workbench.autocode import Turn, _windows, compile_rules, match_turns
+from workbench.autocode_anchors import pattern_anchor, pattern_length, required_literal
+from workbench.autocode_rules import parse_rule, pipeline, sentences
+from workbench.codebook import read_codebook
+from workbench.sources import guess_language, parse_file
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shipped_rules():
+    rules = []
+    for path in sorted((REPO / "codebooks").glob("*.yaml")):
+        spec = read_codebook(path)
+        for _, code in spec.walk():
+            for i, raw in enumerate(code.rules):
+                rule = parse_rule(raw, code=code.name, index=i, default_languages=spec.languages)
+                rule.code_id = len(rules)
+                rules.append(rule)
+    return rules
+
+
+def demo_turns():
+    turns = []
+    for path in sorted((REPO / "transcripts").glob("*.txt")):
+        parsed, _ = parse_file(path)
+        lang = guess_language(parsed.text) or "en"
+        turns += [(seg.text, lang) for seg in parsed.segments]
+    return turns
+
+
+def test_anchors_pick_a_required_selective_word():
+    nlp = pipeline("en")
+    assert pattern_anchor([{"LOWER": "association"}, {"LEMMA": {"IN": ["do", "make"]}}], nlp) == {"association"}
+    # optional tokens never anchor; stop words are poor anchors
+    assert pattern_anchor([{"LOWER": "the", "OP": "?"}, {"LEMMA": {"IN": ["fair", "exhibition"]}}], nlp) == {
+        "fair", "exhibition"}
+    assert pattern_anchor([{"LIKE_NUM": True}, {"OP": "?"}], nlp) is None
+    assert pattern_anchor([{"LOWER": {"REGEX": "^miss(ão|ões)$"}}], nlp) == "^miss(ão|ões)$"
+    assert pattern_length([{"LOWER": "a"}, {"OP": "?"}, {"LOWER": "b"}]) == 3
+    assert pattern_length([{"LOWER": "a"}, {"OP": "*"}]) is None
+    assert required_literal(r"\bassociation\b[^.!?]{0,80}\b(shared|split)\b") == "association"
+    assert required_literal(r"\b(put us in touch|introduced us)\b") is None
+    assert _windows([2, 3, 20], 4, 30) == [(0, 7), (17, 24)]
+
+
+def test_lemmas_and_sentences_agree_with_spacy():
+    import spacy
+    for lang, text in (("en", "Shared costs. We were SHARING the risks!! \"Fine.\" Associations... helped us"),
+                       ("pt", "As associações partilharam os custos. Fomos às feiras! Tudo bem?")):
+        nlp = pipeline(lang)
+        reference = spacy.blank(lang)
+        reference.add_pipe("sentencizer")
+        lemmatizer = reference.add_pipe("lemmatizer", config={"mode": "lookup"})
+        reference.initialize()
+        ref = reference(text)
+        doc = nlp(text)
+        assert sentences(doc, lang) == [(s.start_char, s.end_char) for s in ref.sents]
+        table = lemmatizer.lookups.get_table("lemma_lookup")
+        assert [t.lemma_ for t in doc] == [table.get(t.lower_, t.lower_) for t in ref]
+
+
+@pytest.mark.parametrize("lang", ["en", "pt"])
+def test_windowed_per_rule_matchers_find_what_one_matcher_finds(lang):
+    from spacy.matcher import Matcher
+    rules = shipped_rules()
+    compiled = compile_rules(rules, lang)
+    everything = Matcher(compiled.nlp.vocab)
+    for rule_id in compiled.token_matchers:
+        everything.add(rule_id, compiled.rules[rule_id].patterns)
+    texts = [t for t, tl in demo_turns() if tl == lang]
+    rng = random.Random(3)
+    texts += [" ".join(rng.sample(" ".join(texts).split(), 40)) for _ in range(50)]   # words in odd orders
+    total = 0
+    for doc in compiled.nlp.pipe(texts):
+        expected = {(compiled.nlp.vocab.strings[m], s, e) for m, s, e in everything(doc)}
+        assert compiled.token_hits(doc) == expected
+        total += len(expected)
+    assert total > 5                     # the check compared real matches
+
+
+def test_match_turns_end_to_end_is_unchanged_by_the_fast_paths():
+    """Regexes on lower-cased text (skipped when a word they need is missing) and windowed
+    per-rule matchers propose exactly what IGNORECASE regexes everywhere and one Matcher do."""
+    from spacy.matcher import Matcher
+    rules = shipped_rules()
+    turns = [Turn(i, 0, t, "interviewee", lang) for i, (t, lang) in enumerate(demo_turns())]
+    for lang in ("en", "pt"):
+        mine = [t for t in turns if t.language == lang]
+        fast = compile_rules(rules, lang)
+        plain = compile_rules(rules, lang)
+        plain.regexes = [(rule, original, original, None) for rule, original, _, _ in plain.regexes]
+        everything = Matcher(plain.nlp.vocab)
+        for rule_id in plain.token_matchers:
+            everything.add(rule_id, plain.rules[rule_id].patterns)
+        strings = plain.nlp.vocab.strings
+        plain.token_hits = lambda doc: {(strings[m], s, e) for m, s, e in everything(doc)}
+        got = [(p.source_id, p.code_id, p.start, p.end, p.rule) for p in match_turns(mine, fast)]
+        want = [(p.source_id, p.code_id, p.start, p.end, p.rule) for p in match_turns(mine, plain)]
+        assert got == want and len(got) > 20

@@ -1,0 +1,116 @@
+"""Anchors of token patterns: a word without which a pattern cannot match.
+
+A spaCy ``Matcher`` tries every pattern at every token, so its time grows with patterns times
+tokens. Most patterns in a codebook name their words (``{LEMMA: {IN: [share, split]}}``,
+``{LOWER: association}``); a pattern can only match in a turn that holds one of the words of
+each required token. Picking the most selective such token as the pattern's anchor lets the
+matcher skip every turn without it - a necessary condition, so results stay exactly the same.
+"""
+from __future__ import annotations
+
+import re
+
+# Token keys whose value a turn's words can be checked against: LOWER and LEMMA directly,
+# ORTH/TEXT through their lower-case form (a necessary condition for the exact form).
+_LITERAL_KEYS = {"LOWER": False, "LEMMA": False, "ORTH": True, "TEXT": True}
+_REGEX_KEYS = {"LOWER", "LEMMA"}
+_QUANTIFIER = re.compile(r"^\{(\d*)(?:,(\d*))?\}$")
+
+
+def _required(token: dict) -> bool:
+    """True when the token must occur at least once for the pattern to match."""
+    op = str(token.get("OP", "")).strip()
+    if op in ("", "+", "1"):
+        return True
+    if op in ("?", "*", "!"):
+        return False
+    m = _QUANTIFIER.match(op)
+    return bool(m and m.group(1) and int(m.group(1)) >= 1)
+
+
+def _options(token: dict):
+    """``(score, anchor)`` for each way this token can anchor a pattern; lower scores are
+    more selective. An anchor is a set of words or a regex (str) a word must match."""
+    for key, value in token.items():
+        name = str(key).upper()
+        if name in _LITERAL_KEYS:
+            lower = _LITERAL_KEYS[name]
+            if isinstance(value, str):
+                words = {value.lower() if lower else value}
+            elif isinstance(value, dict) and isinstance(value.get("IN"), list) and value["IN"] \
+                    and all(isinstance(v, str) for v in value["IN"]):
+                words = {v.lower() if lower else v for v in value["IN"]}
+            elif isinstance(value, dict) and isinstance(value.get("REGEX"), str) and name in _REGEX_KEYS \
+                    and len(value) == 1:
+                yield 50, value["REGEX"]
+                continue
+            else:
+                continue
+            yield len(words), words
+
+
+def pattern_anchor(pattern: list[dict], nlp=None) -> set[str] | str | None:
+    """The most selective anchor of a token pattern, or None when it has none (it then runs on
+    every turn). Common words (stop words, one or two letters) make poor anchors."""
+    stop = getattr(getattr(nlp, "Defaults", None), "stop_words", set()) if nlp is not None else set()
+    best = None
+    for token in pattern:
+        if not isinstance(token, dict) or not _required(token):
+            continue
+        for score, anchor in _options(token):
+            if isinstance(anchor, set):
+                common = sum(1 for w in anchor if w.lower() in stop or len(w) <= 2)
+                score += 100 * common
+            if best is None or score < best[0]:
+                best = (score, anchor)
+    return None if best is None else best[1]
+
+
+def pattern_length(pattern: list[dict]) -> int | None:
+    """The most tokens a match of ``pattern`` can span, or None when unbounded (``*``, ``+``)."""
+    total = 0
+    for token in pattern:
+        op = str(token.get("OP", "")).strip() if isinstance(token, dict) else ""
+        if op in ("*", "+"):
+            return None
+        m = _QUANTIFIER.match(op)
+        if m:
+            if m.group(2) is None and "," not in op:
+                total += int(m.group(1) or 0)
+            elif m.group(2):
+                total += int(m.group(2))
+            else:
+                return None                 # {n,}: unbounded
+        else:
+            total += 1                      # one token ("!" too: it consumes a token)
+    return total
+
+
+def required_literal(pattern: str) -> str | None:
+    """The longest run of plain characters every match of ``pattern`` contains (at least three),
+    or None. Read from the pattern's parse tree: only text outside alternatives and optional
+    parts counts. A turn without it cannot match, so the regex need not run there."""
+    try:
+        import re._parser as sre_parse            # the standard library's own regex parser
+        tree = sre_parse.parse(pattern)
+    except Exception:                             # syntax only the regex module knows: no shortcut
+        return None
+    runs: list[str] = []
+
+    def walk(items) -> None:
+        current: list[str] = []
+        for op, arg in items:
+            name = str(op)
+            if name == "LITERAL":
+                current.append(chr(arg))
+                continue
+            runs.append("".join(current))
+            current = []
+            if name == "SUBPATTERN":
+                walk(arg[-1])                     # a group: its content is required
+            elif name in ("MAX_REPEAT", "MIN_REPEAT") and arg[0] >= 1:
+                walk(arg[2])                      # repeated at least once
+        runs.append("".join(current))
+    walk(tree)
+    best = max(runs, key=len, default="")
+    return best if len(best) >= 3 else None
