@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from browser_support import app_server, browser, page  # noqa: F401  (fixtures: one browser per session)
 from workbench.config import Settings
 from workbench.project import create_project, get_or_create_coder
 from workbench.store import open_store

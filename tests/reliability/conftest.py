@@ -20,8 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import app_server, browser, page  # noqa: F401  (fixtures)
-
 REPO = Path(__file__).resolve().parents[2]
 
 # Prepended to a child's script: SIGKILL this process when it is about to insert its N-th row
