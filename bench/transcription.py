@@ -85,18 +85,15 @@ PORTUGUESE = [
 # name -> Options fields (everything else: the workbench defaults, two CPU threads).
 CONFIGS: dict[str, dict] = {
     "openai-whisper f32 beam5 (reference)": dict(engine="openai-whisper", beam_size=5, word_timestamps=False),
-    "fw int8 sequential beam5 VAD": dict(compute_type="int8", pipeline="sequential", beam_size=5,
-                                         word_timestamps=False),
-    "fw int8 batched8 beam5": dict(compute_type="int8", batch_size=8, beam_size=5, word_timestamps=False),
-    "fw f32 sequential beam5 VAD": dict(compute_type="float32", pipeline="sequential", beam_size=5,
-                                        word_timestamps=False),
-    "fw int8 batched8 beam5 +words": dict(compute_type="int8", batch_size=8, beam_size=5, word_timestamps=True),
-    "fw low-memory int8 sequential beam1": dict(compute_type="int8", pipeline="sequential", beam_size=1,
-                                                word_timestamps=False),
-    # The workbench's default: the batched pipeline one chunk at a time - the memory of sequential
-    # decoding with the batched path's speed (VAD chunks, no timestamp tokens).
-    "fw int8 batched-pipeline batch1 beam5 (default)": dict(compute_type="int8", batch_size=1, beam_size=5,
-                                                            word_timestamps=False, pipeline="batched"),
+    # The workbench's default, exactly as Options() sets it (word timestamps on: the batched
+    # pipeline's 30-second chunks are cut into sentences at word times): the batched pipeline one
+    # VAD chunk at a time (the memory of sequential decoding), greedy for English, beam 5 otherwise.
+    "fw default: int8 batched-pipeline batch1 greedy(en)/beam5 +words": dict(),
+    "fw int8 batched-pipeline batch1 greedy +words": dict(beam_size=1),
+    "fw int8 batched-pipeline batch1 beam5 +words": dict(beam_size=5),
+    "fw int8 batched8 beam5 +words": dict(batch_size=8, beam_size=5),
+    "fw int8 sequential beam5 VAD": dict(pipeline="sequential", beam_size=5, word_timestamps=False),
+    "fw low-memory int8 sequential beam1": dict(pipeline="sequential", beam_size=1, word_timestamps=False),
 }
 
 

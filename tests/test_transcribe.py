@@ -278,3 +278,12 @@ def test_a_crashing_child_fails_the_job_and_the_worker_goes_on(sqlite_store):
     status, error, _, _ = _job(store, first)
     assert status == JobStatus.failed and "crashed (exit code -9)" in error
     assert _job(store, second)[0] == JobStatus.done
+
+
+def test_the_default_beam_follows_the_language():
+    """Measured (bench/transcription.py): greedy is faster and at least as accurate as
+    openai-whisper's beam 5 in English; other languages lose much more without a beam."""
+    from workbench.transcribe import beam_for
+    assert beam_for(Options(), "en") == 1
+    assert beam_for(Options(), "pt") == 5 and beam_for(Options(), None) == 5
+    assert beam_for(Options(beam_size=3), "en") == 3 and beam_for(Options(beam_size=0), "pt") == 1

@@ -32,15 +32,19 @@ class Options:
     model: str = ""                     # "" = the packaged default (multilingual base)
     engine: str = "faster-whisper"
     language: str | None = None         # None = detect
-    beam_size: int = 5
+    # None = chosen by language, as bench/transcription.py measured it: greedy (beam 1) for
+    # English - 6.8x openai-whisper's speed on the same weights, with a lower WER than its beam 5 -
+    # and beam 5 for other languages, where greedy decoding loses much more (Portuguese clip: WER
+    # 0.61 greedy, 0.35 beam 5). The temperature fallback re-decodes a chunk that comes out
+    # repetitive or improbable either way. A number forces that beam size.
+    beam_size: int | None = None
     compute_type: str = "int8"          # int8 / float32 on CPU; float16 on CUDA
     device: str = "auto"
     vad_filter: bool = True
     word_timestamps: bool = True
     initial_prompt: str | None = None   # glossary: names and jargon the model should expect
-    # The default, chosen by bench/transcription.py: faster-whisper's batched pipeline (VAD chunks)
-    # with one chunk at a time - 0.41x openai-whisper's peak memory, lower WER, about 5x its speed.
-    # batch_size 8 is 6.9x as fast at 0.79x the memory; pipeline "sequential" is the classic decoder.
+    # faster-whisper's batched pipeline (VAD chunks) one chunk at a time: the memory of sequential
+    # decoding; batch_size 8 is faster at twice the memory; "sequential" is the classic decoder.
     pipeline: str = "batched"           # batched | sequential
     batch_size: int = 1
     cpu_threads: int = 0                # 0 = all cores
@@ -170,7 +174,12 @@ class FasterWhisper(Engine):
             raise TranscriptionFailed(f"unknown language code {options.language!r}; use a Whisper code "
                                       "such as en, pt, es, de, fr (or leave it empty to detect)")
         model = self._model(options)
-        kwargs = dict(language=options.language, beam_size=options.beam_size, vad_filter=options.vad_filter,
+        language, probability = options.language, None
+        if options.beam_size is None and language is None:
+            # The beam depends on the language: detect it here (as the pipeline would on the first
+            # 30 s of speech) and hand it on, so it is not detected twice.
+            language, probability, _ = model.detect_language(audio, vad_filter=options.vad_filter)
+        kwargs = dict(language=language, beam_size=beam_for(options, language), vad_filter=options.vad_filter,
                       word_timestamps=options.word_timestamps, initial_prompt=options.initial_prompt or None)
         batched = options.pipeline == "batched"
         if batched:
@@ -187,7 +196,14 @@ class FasterWhisper(Engine):
             out.extend(split_sentences(whole) if batched else [whole])
             if progress:
                 progress(min(float(seg.end), total), total)
-        return out, info.language, float(info.language_probability)
+        return out, info.language, float(probability if probability is not None else info.language_probability)
+
+
+def beam_for(options: Options, language: str | None) -> int:
+    """The beam size to decode with: the option, or by language when it is None (see Options)."""
+    if options.beam_size is not None:
+        return max(1, options.beam_size)
+    return 1 if language == "en" else 5
 
 
 def split_sentences(segment: Segment) -> list[Segment]:
@@ -259,7 +275,8 @@ class OpenAIWhisper(Engine):
             language, probability = _detect_language(model, audio)
         # Beam 1 means plain greedy decoding: openai-whisper's beam search with one beam is not
         # the same search, and its temperature fallback would re-sample; both are off here.
-        decoding = {"beam_size": None, "temperature": 0.0} if options.beam_size <= 1 else {"beam_size": options.beam_size}
+        beam = beam_for(options, language)
+        decoding = {"beam_size": None, "temperature": 0.0} if beam <= 1 else {"beam_size": beam}
         with torch.inference_mode():
             result = model.transcribe(
                 audio, language=language, fp16=False, verbose=None, word_timestamps=options.word_timestamps,
