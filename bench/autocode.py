@@ -26,19 +26,11 @@ import json, random, resource, sys, time
 sys.path.insert(0, {repo!r})
 from pathlib import Path
 from workbench.autocode import Turn, compile_rules, match_turns
-from workbench.autocode_rules import parse_rule
-from workbench.codebook import read_codebook
+from workbench.autocode_rules import rules_of_files
 from workbench.sources import parse_file, guess_language
 
 size, runs = int(sys.argv[1]), int(sys.argv[2])
-rules = []
-for path in sorted(Path({repo!r}, "codebooks").glob("*.yaml")):
-    spec = read_codebook(path)
-    for code_path, code in spec.walk():
-        for i, raw in enumerate(code.rules):
-            rule = parse_rule(raw, code=code.name, index=i, default_languages=spec.languages)
-            rule.code_id = len(rules)
-            rules.append(rule)
+rules = rules_of_files(sorted(Path({repo!r}, "codebooks").glob("*.yaml")))
 pool = []
 for path in sorted(Path({repo!r}, "transcripts").glob("*.txt")):
     parsed, _ = parse_file(path)

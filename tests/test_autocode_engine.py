@@ -9,23 +9,14 @@ import pytest
 
 from workbench.autocode import Turn, _windows, compile_rules, match_turns
 from workbench.autocode_anchors import pattern_anchor, pattern_length, required_literal
-from workbench.autocode_rules import parse_rule, pipeline, sentences
-from workbench.codebook import read_codebook
+from workbench.autocode_rules import pipeline, rules_of_files, sentences
 from workbench.sources import guess_language, parse_file
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def shipped_rules():
-    rules = []
-    for path in sorted((REPO / "codebooks").glob("*.yaml")):
-        spec = read_codebook(path)
-        for _, code in spec.walk():
-            for i, raw in enumerate(code.rules):
-                rule = parse_rule(raw, code=code.name, index=i, default_languages=spec.languages)
-                rule.code_id = len(rules)
-                rules.append(rule)
-    return rules
+    return rules_of_files(sorted((REPO / "codebooks").glob("*.yaml")))
 
 
 def demo_turns():

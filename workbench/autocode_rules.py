@@ -119,6 +119,21 @@ def parse_rule(raw: dict, *, code: str, index: int, default_languages: list[str]
                 within=raw.get("within"), exclude=[str(x) for x in _as_list(raw.get("exclude"))])
 
 
+def rules_of_files(paths) -> list[Rule]:
+    """Every rule of the codebook files ``paths``, parsed, numbered by ``code_id`` in file order
+    (for benchmarks and checks that run rules without a project)."""
+    from .codebook import read_codebook
+    rules = []
+    for path in paths:
+        spec = read_codebook(path)
+        for _, code in spec.walk():
+            for i, raw in enumerate(code.rules):
+                rule = parse_rule(raw, code=code.name, index=i, default_languages=spec.languages)
+                rule.code_id = len(rules)
+                rules.append(rule)
+    return rules
+
+
 @lru_cache(maxsize=None)
 def pipeline(lang: str):
     _register_components()
