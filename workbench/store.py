@@ -156,24 +156,29 @@ class Store:
                                    "work is intact", file=where or None)
         return exc
 
-    def checkpoint(self) -> tuple[int, int, int]:
-        """Copy the write-ahead log into the database and cut it back (SQLite; a no-op elsewhere).
+    def checkpoint(self, mode: str = "TRUNCATE") -> tuple[int, int, int]:
+        """Copy the write-ahead log into the database (SQLite; a no-op elsewhere). TRUNCATE also
+        cuts the log file to nothing and waits (up to the busy timeout) for readers of older
+        snapshots; PASSIVE never waits and does what it can.
 
         Returns SQLite's ``(busy, log frames, checkpointed frames)``; ``busy`` is 1 while a
         reader still holds an older snapshot, in which case the rest is done next time.
         """
         if not self.is_sqlite:
             return (0, 0, 0)
+        if mode not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
+            raise ValueError(f"unknown checkpoint mode {mode!r}")
         with self.engine.connect() as conn:
-            row = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            row = conn.exec_driver_sql(f"PRAGMA wal_checkpoint({mode})").fetchone()
             conn.commit()
         return tuple(row)
 
     def dispose(self) -> None:
-        """Close every connection (after a last checkpoint, so the -wal file does not linger)."""
+        """Close every connection, after a checkpoint that never waits: a CLI command must not
+        hang at exit because the app is in the middle of a long read."""
         if self.is_sqlite:
             with contextlib.suppress(Exception):
-                self.checkpoint()
+                self.checkpoint("PASSIVE")
         self.engine.dispose()
 
     # -- schema -----------------------------------------------------------------

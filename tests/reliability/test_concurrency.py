@@ -145,3 +145,32 @@ def test_writes_go_on_during_a_long_read_and_the_wal_is_checkpointed_after(demo_
     conn = sqlite3.connect(demo_file)
     assert conn.execute("SELECT count(*) FROM coding").fetchone()[0] == 200
     conn.close()
+
+
+READ_AND_HOLD = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN")
+conn.execute("SELECT count(*) FROM coding").fetchone()      # a snapshot, held like a long analysis
+print("reading", flush=True)
+time.sleep(float(sys.argv[2]))
+conn.execute("COMMIT")
+"""
+
+
+def test_closing_does_not_wait_for_another_programs_long_read(demo_file, monkeypatch):
+    """A CLI command ends (and checkpoints) while the app is in a long read: it must not sit out
+    the busy timeout waiting for that reader."""
+    monkeypatch.setenv("WORKBENCH_BUSY_TIMEOUT_MS", "10000")
+    reader = subprocess.Popen([sys.executable, "-c", READ_AND_HOLD, str(demo_file), "8"], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert reader.stdout.readline().strip() == "reading"
+        store = open_store(f"sqlite:///{demo_file}")
+        _code_first_words(store, 20)
+        started = time.monotonic()
+        store.dispose()
+        assert time.monotonic() - started < 5          # far below the 10 s busy timeout
+    finally:
+        reader.wait(20)
+    assert count(demo_file, "coding") == 20
