@@ -342,6 +342,20 @@ def test_export_page_builds_the_report(db, tmp_path, monkeypatch):
     assert any("Information aggregator" in t for t in one) and not any(t.startswith("Socialization") for t in one)
 
 
+def test_export_page_backs_up_the_project(db):
+    at = page("export_page")
+    assert "No backups yet." in [c.value for c in at.caption]
+    at.button[[b.label for b in at.button].index("Back up now")].click().run()
+    assert not at.exception and "integrity check ok" in at.success[0].value
+    from workbench.store import backups_of, sqlite_path
+    found = backups_of(sqlite_path(db.url))
+    assert len(found) == 1
+    import sqlite3
+    with sqlite3.connect(found[0]) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert any(f"workbench restore {found[0]}" in c.value for c in at.caption)
+
+
 def test_export_page_offers_qdpx_and_imports_one(db):
     at = page("export_page")
     at.button[[b.label for b in at.button].index("Prepare project .qdpx")].click().run()

@@ -4,13 +4,14 @@ from __future__ import annotations
 import streamlit as st
 
 from .. import analysis
+from ..cases import case_table
+from ..codetree import code_choices
 from ..config import load_settings
 from ..exports import docx_report, gather, tables
 from ..models import Codebook, Project
-from ..cases import case_table
-from ..codetree import code_choices
-from ..retrieval import coding_count
 from ..project import codebook_choices
+from ..retrieval import coding_count
+from .safe import md
 from .state import Workspace
 
 
@@ -52,6 +53,7 @@ def render(ws: Workspace) -> None:
                            icon=":material/download:")
 
     _refi(ws, books)
+    _backups(ws)
 
     st.subheader("Tables")
     if not coded:
@@ -87,6 +89,36 @@ def render(ws: Workspace) -> None:
     if by:
         st.download_button(f"Crosstab by {by} (XLSX)", files[f"crosstab-{by}.xlsx"], f"crosstab-{by}.xlsx",
                            icon=":material/table_chart:")
+
+
+def _backups(ws: Workspace) -> None:
+    """Back up the project file now; the backups there are, newest first; how to go back."""
+    import datetime as dt
+
+    from ..errors import WorkbenchError
+    from ..store import backups_of, default_backup_path, sqlite_path
+    st.subheader("Backups")
+    path = sqlite_path(ws.store.url)
+    if path is None:
+        st.info("This project lives on a database server: back it up there (pg_dump).")
+        return
+    st.write("A consistent copy of the whole project file, taken while you work and checked "
+             "with SQLite's integrity check.")
+    if st.button("Back up now", icon=":material/backup:"):
+        try:
+            made = ws.store.backup(default_backup_path(path))
+        except WorkbenchError as exc:
+            st.error(str(exc), icon=":material/error:")
+        else:
+            st.success(f"Backed up to {md(str(made))} (integrity check ok).")
+    found = backups_of(path)
+    if not found:
+        st.caption("No backups yet.")
+        return
+    st.dataframe([{"backup": str(p), "taken": dt.datetime.fromtimestamp(p.stat().st_mtime).strftime("%Y-%m-%d %H:%M"),
+                   "MB": round(p.stat().st_size / 2**20, 1)} for p in found[:20]], hide_index=True)
+    st.caption("To go back to one, close the app, then run "
+               f"`workbench restore {found[0]} --to {path} --replace` (the current file is backed up first).")
 
 
 def _save(path, write):
