@@ -62,7 +62,6 @@ class CompiledLanguage:
     regex_anchors: list[tuple[str, regex.Pattern]] = field(default_factory=list)
     always: set[str] = field(default_factory=set)
     regexes: list[tuple[Rule, regex.Pattern, regex.Pattern, str | None]] = field(default_factory=list)
-
     max_tokens: dict[str, int | None] = field(default_factory=dict)
     # word id -> the rules it anchors, filled as words are first seen (the vocabulary is finite)
     _rules_of_word: dict[int, frozenset[str]] = field(default_factory=dict)

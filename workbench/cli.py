@@ -1007,8 +1007,6 @@ def restore(ctx: typer.Context,
     and views are never used; only the workbench's own tables and columns are copied)."""
     from . import project_file
     target = to or _state(ctx).settings.database_url
-    if "://" not in target:
-        target = f"sqlite:///{target}"
     result = project_file.restore(source, target, replace=replace)
     rows = result["rows"]
     out.print(Text(f"restored {source} into {target}: {rows.get('project', 0)} project(s), "

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .errors import NothingToUndo, UndoConflict
-from .models import MODELS_BY_TABLE, Base, Event, EventState, Job, Suggestion, utcnow
+from .models import MODELS_BY_TABLE, Base, Event, EventState, Job, utcnow
 
 # Rows that are machine bookkeeping, not a person's change.
 # Suggestions are tracked: undoing a review puts them back in the queue. A run's own inserts

@@ -17,11 +17,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from sqlalchemy import insert, text
+from sqlalchemy import func, insert, select, text
 
 from .errors import AlreadyExists, DatabaseProblem
-from .models import Base
-from .store import Store, backups_of, default_backup_path, head_revision, open_store, sqlite_path
+from .models import Base, Project
+from .store import Store, default_backup_path, head_revision, open_store, sqlite_path
 
 # One value (a transcript's text, a memo) larger than this is refused: a real one-hour
 # transcript is about 60 KB.
@@ -145,13 +145,16 @@ def _reset_sequences(dest) -> None:
 
 
 def restore(source: Path, target_url: str, *, replace: bool = False) -> dict:
-    """Copy the project file (or backup) ``source`` into the database ``target_url``.
+    """Copy the project file (or backup) ``source`` into the database ``target_url`` (a URL, or
+    the path of a SQLite file).
 
     A SQLite target is built as a temporary file and renamed into place; an existing target is
     refused unless ``replace``, and then backed up first. A PostgreSQL target must be empty.
     Returns the rows copied per table and the backup of a replaced target.
     """
     source = Path(source)
+    if "://" not in str(target_url):
+        target_url = f"sqlite:///{target_url}"
     conn = open_untrusted(source)
     try:
         check_project_file(conn, source)
@@ -170,9 +173,6 @@ def restore(source: Path, target_url: str, *, replace: bool = False) -> dict:
 
 
 def _require_empty(store: Store, where: str) -> None:
-    from sqlalchemy import func, select
-
-    from .models import Project
     with store.read() as s:
         if s.scalar(select(func.count()).select_from(Project)):
             raise AlreadyExists("already holds projects; restore into an empty database", file=where)
@@ -215,6 +215,3 @@ def _restore_sqlite(conn: sqlite3.Connection, source: Path, target: Path, replac
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             leftover.unlink(missing_ok=True)
     return dict(rows=counts, replaced_backup=backup)
-
-
-__all__ = ["restore", "open_untrusted", "check_project_file", "copy_rows", "backups_of", "MAX_CELL_BYTES"]

@@ -88,7 +88,7 @@ def coded_quotes(session: Session, project_id: int, *, code_ids: list[int] | Non
 
 
 def _code_paths(session: Session, code_ids: set[int]) -> dict[int, str]:
-    """"Parent › Child" for each code, from one query over the codes' codebooks."""
+    """The path ("Parent › Child") of each code, from one query over the codes' codebooks."""
     parent_of, name_of = {}, {}
     for cid, pid, name in session.execute(select(Code.id, Code.parent_id, Code.name).where(
             Code.codebook_id.in_(select(Code.codebook_id).where(Code.id.in_(code_ids))))):

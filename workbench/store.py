@@ -292,7 +292,7 @@ def default_backup_path(path: Path) -> Path:
 
 
 def backup_hint(path: Path | None) -> str:
-    """" The newest backup is ...", or a plain statement that there is none."""
+    """The sentence naming the newest backup of ``path``, or saying there is none."""
     if path is None:
         return ""
     found = backups_of(path)

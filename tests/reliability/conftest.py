@@ -2,23 +2,18 @@
 PostgreSQL, real subprocesses killed with SIGKILL, the real browser).
 
 Helpers run the workbench in a child process; a child can be killed at the N-th row it inserts
-into a table (an SQLAlchemy cursor hook in the child only: no fault switch in the product), run
-as the unprivileged user ``nobody`` (so file permissions bite, even when the tests run as root),
-or with a cap on the size of files it may write (RLIMIT_FSIZE: the disk is "full" at N bytes).
+into a table (an SQLAlchemy cursor hook in the child only: no fault switch in the product).
+A full or read-only disk is a real tmpfs (test_disk_faults.py).
 """
 from __future__ import annotations
 
 import os
-import pwd
-import resource
-import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,21 +38,11 @@ KILL_AT_ROW = textwrap.dedent('''
 CLI = "from workbench.cli import main\nimport sys\nsys.argv = ['workbench'] + sys.argv[1:]\nmain()\n"
 
 
-def run_child(script: str, *args: str, env: dict | None = None, as_nobody: bool = False,
-              max_file_bytes: int | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_child(script: str, *args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``script`` (Python) in a fresh interpreter in the repository."""
-    def limits():
-        if max_file_bytes is not None:
-            # Writing past the limit fails with EFBIG instead of killing the process.
-            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-            resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
-        if as_nobody and os.geteuid() == 0:
-            nobody = pwd.getpwnam("nobody")
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
     full_env = {**os.environ, "PYTHONPATH": str(REPO), "WORKBENCH_LOCAL_WORKER": "0", **(env or {})}
     return subprocess.run([sys.executable, "-c", script, *args], cwd=REPO, env=full_env, capture_output=True,
-                          text=True, timeout=timeout, preexec_fn=limits)
+                          text=True, timeout=timeout)
 
 
 def run_cli(*args: str, **kw) -> subprocess.CompletedProcess:
@@ -86,15 +71,3 @@ def count(path: Path, table: str, where: str = "1=1") -> int:
         return conn.execute(f'SELECT count(*) FROM "{table}" WHERE {where}').fetchone()[0]
     finally:
         conn.close()
-
-
-@pytest.fixture
-def nobody_dir(tmp_path):
-    """A folder the unprivileged user may write in (the tests may run as root)."""
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    if os.geteuid() == 0:
-        nobody = pwd.getpwnam("nobody")
-        os.chown(tmp_path, nobody.pw_uid, nobody.pw_gid)
-        os.chown(folder, nobody.pw_uid, nobody.pw_gid)
-    return folder

@@ -59,7 +59,7 @@ def render(ws: Workspace) -> None:
     if not coded:
         st.info("Nothing coded yet: the tables need codings.")
         return
-    st.write(f"Quotes with their code path and case attributes, code presence per case"
+    st.write("Quotes with their code path and case attributes, code presence per case"
              + (f", and the crosstab by {by}" if by else "") + f", from {coded:,} codings.")
     wanted = (book, by)
     # Built on request, not on every rerun: tens of thousands of quotes take seconds to pack.
