@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.autocode import Turn, _windows, compile_rules, match_turns
-from workbench.autocode_anchors import pattern_anchor, pattern_length, required_literal
+from workbench.autocode import Turn, _merged, compile_rules, match_turns
+from workbench.autocode_anchors import pattern_anchor, pattern_length, required_literal, required_literals, required_words
 from workbench.autocode_rules import pipeline, rules_of_files, sentences
 from workbench.sources import guess_language, parse_file
 
@@ -40,7 +40,19 @@ def test_anchors_pick_a_required_selective_word():
     assert pattern_length([{"LOWER": "a"}, {"OP": "*"}]) is None
     assert required_literal(r"\bassociation\b[^.!?]{0,80}\b(shared|split)\b") == "association"
     assert required_literal(r"\b(put us in touch|introduced us)\b") is None
-    assert _windows([2, 3, 20], 4, 30) == [(0, 7), (17, 24)]
+    assert required_literals(r"\b(competitors?|compete|rivals?)\b[^.!?]{0,120}\b(share[ds]?|sharing)\b") == [
+        ("shar",), ("competitor", "compete", "rival")]
+    # a branch that needs no text of three letters or more makes no condition
+    assert required_literals(r"\b(us|me|association)\b") == []
+    assert required_literals(r"\bniches?\b(abroad)?") == [("niche",)]
+    assert _merged([(17, 24), (0, 5), (2, 7)]) == [(0, 7), (17, 24)]
+
+
+def test_required_words_rank_every_required_token():
+    nlp = pipeline("en")
+    pattern = [{"LEMMA": {"IN": ["share", "split"]}}, {"LOWER": "the", "OP": "?"}, {"LOWER": "of"},
+               {"LEMMA": "cost"}]
+    assert required_words(pattern, nlp) == [{"cost"}, {"share", "split"}, {"of"}]
 
 
 def test_lemmas_and_sentences_agree_with_spacy():
@@ -88,7 +100,7 @@ def test_match_turns_end_to_end_is_unchanged_by_the_fast_paths():
         mine = [t for t in turns if t.language == lang]
         fast = compile_rules(rules, lang)
         plain = compile_rules(rules, lang)
-        plain.regexes = [(rule, original, original, None) for rule, original, _, _ in plain.regexes]
+        plain.regexes = [(rule, original, original, []) for rule, original, _, _ in plain.regexes]
         everything = Matcher(plain.nlp.vocab)
         for rule_id in plain.token_matchers:
             everything.add(rule_id, plain.rules[rule_id].patterns)

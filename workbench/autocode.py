@@ -48,74 +48,120 @@ class Proposal:
 
 
 @dataclass
+class _Gate:
+    """When one token pattern of a rule can match around a word: the word has the pattern's
+    anchor (``anchor`` bit) and a window of ``size`` tokens each side of it holds a word for
+    every token the pattern requires (``needs`` bits); ``size`` None is the whole turn."""
+    rule_id: str
+    anchor: int
+    needs: int
+    size: int | None
+
+
+class _WordBits(dict):
+    """word id -> the bits of the required words it is; learned on first sight (a corpus has a
+    finite vocabulary, so this stays small and most lookups are plain dict hits)."""
+
+    def __init__(self, learn: Callable[[int], int]):
+        super().__init__()
+        self._learn = learn
+
+    def __missing__(self, word_id: int) -> int:
+        self[word_id] = bits = self._learn(word_id)
+        return bits
+
+
+@dataclass
 class CompiledLanguage:
     nlp: object
     lemma_matcher: object
     lower_matcher: object
     rules: dict[str, Rule]
     language: str = "en"
-    # Token patterns, one spaCy Matcher per rule, each run only on turns holding its anchor: a
-    # word every one of its patterns needs (see anchors.py). One Matcher for all rules tried
-    # every pattern at every token and took three quarters of autocoding's time.
+    # Token patterns, one spaCy Matcher per rule, run only on short windows that can hold a
+    # match: around a word of the pattern's anchor, and only when every other word the
+    # pattern requires is near it too (see autocode_anchors.py). The Matcher makes a Python
+    # object per token it looks at; one Matcher for every rule over every turn was three
+    # quarters of autocoding's time.
     token_matchers: dict[str, object] = field(default_factory=dict)
-    anchors: dict[int, set[str]] = field(default_factory=dict)
-    regex_anchors: list[tuple[str, regex.Pattern]] = field(default_factory=list)
+    words: list[frozenset[str] | regex.Pattern] = field(default_factory=list)   # bit i: words[i]
+    gates: list[_Gate] = field(default_factory=list)
     always: set[str] = field(default_factory=set)
-    regexes: list[tuple[Rule, regex.Pattern, regex.Pattern, str | None]] = field(default_factory=list)
+    regexes: list[tuple[Rule, regex.Pattern, regex.Pattern, list[tuple[str, ...]]]] = field(default_factory=list)
     max_tokens: dict[str, int | None] = field(default_factory=dict)
-    # word id -> the rules it anchors, filled as words are first seen (the vocabulary is finite)
-    _rules_of_word: dict[int, frozenset[str]] = field(default_factory=dict)
+    _anchor_bits: int = 0
+    _bits: _WordBits | None = None
+    _gates_of: dict[int, list[_Gate]] = field(default_factory=dict)
 
-    def _learn(self, word_id: int) -> frozenset[str]:
-        rules = set(self.anchors.get(word_id, ()))
-        if self.regex_anchors:
-            word = self.nlp.vocab.strings[word_id]
-            rules.update(rule_id for rule_id, rx in self.regex_anchors if rx.search(word))
-        self._rules_of_word[word_id] = frozen = frozenset(rules)
-        return frozen
+    def add_words(self, words: set[str] | str) -> int:
+        """The bit of a required word set (or word regex), added on first use."""
+        key = frozenset(words) if isinstance(words, set) else regex.compile(words)
+        for i, known in enumerate(self.words):
+            if known == key or (isinstance(known, regex.Pattern) and not isinstance(key, frozenset)
+                                and known.pattern == key.pattern):
+                return 1 << i
+        self.words.append(key)
+        return 1 << (len(self.words) - 1)
+
+    def _learn(self, word_id: int) -> int:
+        word, bits = self.nlp.vocab.strings[word_id], 0
+        for i, words in enumerate(self.words):
+            if (word in words) if isinstance(words, frozenset) else words.search(word):
+                bits |= 1 << i
+        return bits
+
+    def _gates_for(self, bits: int) -> list[_Gate]:
+        if bits not in self._gates_of:
+            self._gates_of[bits] = [g for g in self.gates if bits & g.anchor]
+        return self._gates_of[bits]
 
     def token_hits(self, doc) -> set[tuple[str, int, int]]:
-        """``(rule id, start token, end token)`` of every token-pattern match in ``doc``.
-
-        Each rule's Matcher runs only on short windows around the places its anchor occurs
-        (a match holds its anchor and is at most as long as its longest pattern), so the work
-        follows the anchors, not the length of the turn times the number of rules. The matches
-        are exactly those of one Matcher over the whole turn."""
+        """``(rule id, start token, end token)`` of every token-pattern match in ``doc``: exactly
+        those of one Matcher over the whole turn, found by running each rule's Matcher only on
+        the windows its gates let through (a match holds its anchor, every word its pattern
+        requires, and is at most as long as its pattern)."""
         if not self.token_matchers:
             return set()
         from spacy.attrs import LEMMA, LOWER
-        n = len(doc)
-        rules_of = self._rules_of_word
-        places: dict[str, list[int]] = {}
-        for i, (lower, lemma) in enumerate(doc.to_array([LOWER, LEMMA]).tolist()):
-            rules = rules_of.get(lower)
-            if rules is None:
-                rules = self._learn(lower)
-            if lemma != lower:
-                more = rules_of.get(lemma)
-                rules = rules | (more if more is not None else self._learn(lemma))
-            for rule_id in rules:
-                places.setdefault(rule_id, []).append(i)
-        found: set[tuple[str, int, int]] = set()
-        for rule_id in self.always:
-            found.update((rule_id, s, e) for _, s, e in self.token_matchers[rule_id](doc))
-        for rule_id, where in places.items():
-            if rule_id in self.always:
+        if self._bits is None:
+            self._bits = _WordBits(self._learn)
+            self._anchor_bits = 0
+            for gate in self.gates:
+                self._anchor_bits |= gate.anchor
+        wb, anchor_bits = self._bits, self._anchor_bits
+        bits = [wb[lower] | wb[lemma] for lower, lemma in doc.to_array([LOWER, LEMMA]).tolist()]
+        n = len(bits)
+        windows: dict[str, list[tuple[int, int]]] = {rule_id: [(0, n)] for rule_id in self.always}
+        whole = None
+        for i, b in enumerate(bits):
+            if not b & anchor_bits:
                 continue
-            matcher, size = self.token_matchers[rule_id], self.max_tokens[rule_id]
-            for lo, hi in _windows(sorted(set(where)), size, n):
-                found.update((rule_id, lo + s, lo + e) for _, s, e in matcher(doc[lo:hi]))
+            for gate in self._gates_for(b & anchor_bits):
+                if gate.size is None:
+                    if whole is None:
+                        whole = 0
+                        for x in bits:
+                            whole |= x
+                    have, lo, hi = whole, 0, n
+                else:
+                    lo, hi = max(0, i - gate.size + 1), min(n, i + gate.size)
+                    have = 0
+                    for x in bits[lo:hi]:
+                        have |= x
+                if have & gate.needs == gate.needs:
+                    windows.setdefault(gate.rule_id, []).append((lo, hi))
+        found: set[tuple[str, int, int]] = set()
+        for rule_id, spans in windows.items():
+            matcher = self.token_matchers[rule_id]
+            for lo, hi in _merged(spans):
+                found.update((rule_id, lo + s, lo + e) for _, s, e in matcher(doc[lo:hi] if (lo, hi) != (0, n) else doc))
         return found
 
 
-def _windows(places: list[int], size: int | None, n: int) -> list[tuple[int, int]]:
-    """Merged token windows ``[lo, hi)`` that hold every match of at most ``size`` tokens
-    through one of ``places`` (the whole turn when the size is unbounded)."""
-    if size is None:
-        return [(0, n)]
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Token windows ``[lo, hi)`` with the overlapping ones joined."""
     out: list[tuple[int, int]] = []
-    for i in places:
-        lo, hi = max(0, i - size + 1), min(n, i + size)
+    for lo, hi in sorted(spans):
         if out and lo <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], hi))
         else:
@@ -150,12 +196,11 @@ def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
     """Matchers for the rules that apply to ``language``."""
     from spacy.matcher import Matcher, PhraseMatcher
 
-    from .autocode_anchors import pattern_anchor, pattern_length, required_literal
+    from .autocode_anchors import pattern_length, required_literals, required_words
     nlp = pipeline(language)
     lemmas = has_lemmas(language)
     compiled = CompiledLanguage(nlp, PhraseMatcher(nlp.vocab, attr="LEMMA") if lemmas else None,
                                 PhraseMatcher(nlp.vocab, attr="LOWER"), {}, language)
-    strings = nlp.vocab.strings
     for rule in rules:
         if rule.languages and language not in rule.languages:
             continue
@@ -174,22 +219,22 @@ def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
             compiled.token_matchers[rule.id] = matcher
             lengths = [pattern_length(p) for p in rule.patterns]
             compiled.max_tokens[rule.id] = None if None in lengths else max(lengths)
-            for pattern in rule.patterns:
-                anchor = pattern_anchor(pattern, nlp)
-                if anchor is None:
+            for pattern, size in zip(rule.patterns, lengths):
+                required = required_words(pattern, nlp)
+                if not required:
                     compiled.always.add(rule.id)
-                elif isinstance(anchor, str):
-                    compiled.regex_anchors.append((rule.id, regex.compile(anchor)))
-                else:
-                    for word in anchor:
-                        compiled.anchors.setdefault(strings.add(word), set()).add(rule.id)
+                    continue
+                needs = 0
+                for words in required:
+                    needs |= compiled.add_words(words)
+                compiled.gates.append(_Gate(rule.id, compiled.add_words(required[0]), needs, size))
         for r in rule.regexes:
             # Matched on the lower-cased turn without IGNORECASE: twice as fast (the original
             # pattern is kept for text whose lower-casing changes its length), and only on turns
-            # holding the words every match must contain.
+            # holding the texts every match must contain.
             lowered = _lowered(r)
             compiled.regexes.append((rule, regex.compile(r, regex.IGNORECASE | regex.V1),
-                                     regex.compile(lowered, regex.V1), required_literal(lowered)))
+                                     regex.compile(lowered, regex.V1), required_literals(lowered)))
     return compiled
 
 
@@ -229,6 +274,20 @@ def _vetoed(doc, text: str, rule: Rule, a: int, b: int, cache: dict) -> bool:
     return any(x.lower() in words or x.lower() in lemmas for x in rule.exclude)
 
 
+def _holds(needs: list[tuple[str, ...]], text: str, present: dict[str, bool]) -> bool:
+    """True when ``text`` has one alternative of every condition in ``needs``."""
+    for alternatives in needs:
+        for literal in alternatives:
+            there = present.get(literal)
+            if there is None:
+                present[literal] = there = literal in text
+            if there:
+                break
+        else:
+            return False
+    return True
+
+
 def match_turns(turns: Iterable[Turn], compiled: CompiledLanguage, *, batch_size: int = 256) -> Iterator[Proposal]:
     """Proposals for a stream of turns of one language (nlp.pipe keeps memory flat)."""
     from spacy.attrs import IDX, LENGTH
@@ -249,9 +308,10 @@ def match_turns(turns: Iterable[Turn], compiled: CompiledLanguage, *, batch_size
         if compiled.regexes:
             lower = text.lower()
             same_length = len(lower) == len(text)
-            for rule, pattern, lowered, needed in compiled.regexes:
-                if same_length and needed is not None and needed not in lower:
-                    continue                              # cannot match: a word it needs is missing
+            present: dict[str, bool] = {}          # the texts regexes need, looked up once per turn
+            for rule, pattern, lowered, needs in compiled.regexes:
+                if same_length and not _holds(needs, lower, present):
+                    continue                              # cannot match: a text it needs is missing
                 try:
                     found = (lowered.finditer(lower, timeout=REGEX_TIMEOUT) if same_length
                              else pattern.finditer(text, timeout=REGEX_TIMEOUT))

@@ -49,21 +49,34 @@ def _options(token: dict):
             yield len(words), words
 
 
-def pattern_anchor(pattern: list[dict], nlp=None) -> set[str] | str | None:
-    """The most selective anchor of a token pattern, or None when it has none (it then runs on
-    every turn). Common words (stop words, one or two letters) make poor anchors."""
+def required_words(pattern: list[dict], nlp=None) -> list[set[str] | str]:
+    """For each token a pattern requires, the words (a set) or the regex (a str) one of which
+    must be there for the pattern to match - most selective first. A match holds all of them,
+    so a window of text without one of them cannot hold a match. Common words (stop words,
+    one or two letters) rank last: they are everywhere."""
     stop = getattr(getattr(nlp, "Defaults", None), "stop_words", set()) if nlp is not None else set()
-    best = None
+    ranked = []
     for token in pattern:
         if not isinstance(token, dict) or not _required(token):
             continue
+        best = None
         for score, anchor in _options(token):
             if isinstance(anchor, set):
                 common = sum(1 for w in anchor if w.lower() in stop or len(w) <= 2)
                 score += 100 * common
             if best is None or score < best[0]:
                 best = (score, anchor)
-    return None if best is None else best[1]
+        if best is not None:
+            ranked.append(best)
+    ranked.sort(key=lambda pair: pair[0])            # stable: ties keep the pattern's order
+    return [anchor for _, anchor in ranked]
+
+
+def pattern_anchor(pattern: list[dict], nlp=None) -> set[str] | str | None:
+    """The most selective anchor of a token pattern, or None when it has none (it then runs on
+    every turn)."""
+    words = required_words(pattern, nlp)
+    return words[0] if words else None
 
 
 def pattern_length(pattern: list[dict]) -> int | None:
@@ -86,31 +99,62 @@ def pattern_length(pattern: list[dict]) -> int | None:
     return total
 
 
-def required_literal(pattern: str) -> str | None:
-    """The longest run of plain characters every match of ``pattern`` contains (at least three),
-    or None. Read from the pattern's parse tree: only text outside alternatives and optional
-    parts counts. A turn without it cannot match, so the regex need not run there."""
+def required_literals(pattern: str, most: int = 3) -> list[tuple[str, ...]]:
+    """Texts every match of ``pattern`` contains: a list of conditions, each a tuple of
+    alternatives one of which must occur (``\\b(competitors?|rivals?)`` needs "competitor" or
+    "rival"). Read from the pattern's parse tree: text in optional parts does not count, an
+    alternative counts only when each of its branches needs a text. Alternatives shorter than
+    three characters are left out (they occur everywhere). The most selective ``most``
+    conditions come first; a turn failing one cannot match, so the regex need not run there."""
     try:
         import re._parser as sre_parse            # the standard library's own regex parser
         tree = sre_parse.parse(pattern)
     except Exception:                             # syntax only the regex module knows: no shortcut
-        return None
-    runs: list[str] = []
+        return []
+    found = [c for c in _conditions(tree) if min(map(len, c)) >= 3]
+    found.sort(key=_selectivity)
+    return found[:most]
 
-    def walk(items) -> None:
-        current: list[str] = []
-        for op, arg in items:
-            name = str(op)
-            if name == "LITERAL":
-                current.append(chr(arg))
-                continue
-            runs.append("".join(current))
-            current = []
-            if name == "SUBPATTERN":
-                walk(arg[-1])                     # a group: its content is required
-            elif name in ("MAX_REPEAT", "MIN_REPEAT") and arg[0] >= 1:
-                walk(arg[2])                      # repeated at least once
-        runs.append("".join(current))
-    walk(tree)
-    best = max(runs, key=len, default="")
-    return best if len(best) >= 3 else None
+
+def required_literal(pattern: str) -> str | None:
+    """The most selective single text every match of ``pattern`` contains, or None."""
+    single = [c[0] for c in required_literals(pattern, most=99) if len(c) == 1]
+    return single[0] if single else None
+
+
+def _selectivity(condition: tuple[str, ...]) -> tuple[int, int]:
+    """Fewer and longer alternatives are rarer in text."""
+    return len(condition), -min(map(len, condition))
+
+
+def _conditions(items) -> list[tuple[str, ...]]:
+    """The conditions (see :func:`required_literals`) of a sequence of parsed regex items."""
+    out: list[tuple[str, ...]] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            out.append(("".join(run),))
+            run.clear()
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            run.append(chr(arg))
+            continue
+        flush()
+        if name == "SUBPATTERN":
+            out.extend(_conditions(arg[-1]))      # a group: its content is required
+        elif name in ("MAX_REPEAT", "MIN_REPEAT") and arg[0] >= 1:
+            out.extend(_conditions(arg[2]))       # repeated at least once
+        elif name == "BRANCH":
+            alternatives: list[str] = []
+            for branch in arg[1]:
+                usable = [c for c in _conditions(branch) if min(map(len, c)) >= 3]
+                if not usable:                    # this branch needs no text: no condition
+                    alternatives = []
+                    break
+                alternatives.extend(min(usable, key=_selectivity))
+            if alternatives:
+                out.append(tuple(dict.fromkeys(alternatives)))
+    flush()
+    return out
