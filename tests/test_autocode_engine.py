@@ -67,6 +67,11 @@ def test_lemmas_and_sentences_agree_with_spacy():
         ref = reference(text)
         doc = nlp(text)
         assert sentences(doc, lang) == [(s.start_char, s.end_char) for s in ref.sents]
+        rng = random.Random(2)                      # runs of end marks, quotes and brackets
+        for _ in range(300):
+            odd = " ".join(rng.choice([".", "!", "?", '"', ")", "(", "...", "word", "Hello", "!!", "'"])
+                           for _ in range(rng.randrange(1, 25)))
+            assert sentences(nlp(odd), lang) == [(s.start_char, s.end_char) for s in reference(odd).sents], odd
         table = lemmatizer.lookups.get_table("lemma_lookup")
         assert [t.lemma_ for t in doc] == [table.get(t.lower_, t.lower_) for t in ref]
 
@@ -100,7 +105,7 @@ def test_match_turns_end_to_end_is_unchanged_by_the_fast_paths():
         mine = [t for t in turns if t.language == lang]
         fast = compile_rules(rules, lang)
         plain = compile_rules(rules, lang)
-        plain.regexes = [(rule, original, original, []) for rule, original, _, _ in plain.regexes]
+        plain.regexes = [(rule, original, original, [], None) for rule, original, *_ in plain.regexes]
         everything = Matcher(plain.nlp.vocab)
         for rule_id in plain.token_matchers:
             everything.add(rule_id, plain.rules[rule_id].patterns)
@@ -109,3 +114,32 @@ def test_match_turns_end_to_end_is_unchanged_by_the_fast_paths():
         got = [(p.source_id, p.code_id, p.start, p.end, p.rule) for p in match_turns(mine, fast)]
         want = [(p.source_id, p.code_id, p.start, p.end, p.rule) for p in match_turns(mine, plain)]
         assert got == want and len(got) > 20
+
+
+def test_regexes_tried_only_where_their_leading_texts_occur_match_like_finditer():
+    """A regex whose matches all start with known texts is tried only where they occur; the
+    matches are those of finditer over the whole text - word boundaries looking back past the
+    start, overlapping candidates, matches right after one another."""
+    import regex
+
+    from workbench.autocode import _matches_from
+    from workbench.autocode_anchors import leading_texts
+    assert leading_texts(r"\b(competitors?|compete|rivals?)\b") == ("compete", "competitor", "rival")
+    assert leading_texts(r"\b(shared|split)\b") == ("shared", "split")
+    assert leading_texts(r"[^.]foo") is None and leading_texts(r"\b(us|me)\b") is None
+    assert leading_texts(r"[[a-z]--[q]]abc") is None          # a version-1 set: no shortcut
+    texts = ["xcompete compete competitors; rival-rivals rivalry", "aaaaaaa aaa", "shared split, splits shared.",
+             "the association shared costs, and the association split the stand", "", "compete"]
+    rng = random.Random(5)
+    words = " ".join(texts).split()
+    texts += [" ".join(rng.choice(words) for _ in range(30)) for _ in range(200)]
+    for pattern in (r"\b(competitors?|compete|rivals?)\b", r"aaa", r"a{3}", r"\b(shared|split)\b[^.!?]{0,40}\b(costs?|stand)\b",
+                    r"association\b[^.!?]{0,80}\b(shared|split)\b", r"(?<!x)compete", r"rival\w*"):
+        leading = leading_texts(pattern)
+        compiled = regex.compile(pattern, regex.V1)
+        if leading is None:
+            assert pattern == r"a{3}"
+            continue
+        for text in texts:
+            want = [(m.start(), m.end()) for m in compiled.finditer(text)]
+            assert [(m.start(), m.end()) for m in _matches_from(compiled, text, leading)] == want, (pattern, text)

@@ -11,12 +11,14 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import and_, or_
 
 import regex
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from .autocode_rules import REGEX_TIMEOUT, Rule, RuleProblem, has_lemmas, parse_rule, pipeline
+from .autocode_rules import REGEX_TIMEOUT, Rule, RuleProblem, has_lemmas, lookup_lemma_ids, parse_rule, pipeline
 from .autocode_rules import sentences as sentences_of
 from .codebook import code_path, find_code
 from .coding import apply_code
@@ -87,10 +89,13 @@ class CompiledLanguage:
     words: list[frozenset[str] | regex.Pattern] = field(default_factory=list)   # bit i: words[i]
     gates: list[_Gate] = field(default_factory=list)
     always: set[str] = field(default_factory=set)
-    regexes: list[tuple[Rule, regex.Pattern, regex.Pattern, list[tuple[str, ...]]]] = field(default_factory=list)
+    # (rule, pattern, pattern for lower-cased text, texts it needs, texts its matches start with)
+    regexes: list[tuple[Rule, regex.Pattern, regex.Pattern, list[tuple[str, ...]], tuple[str, ...] | None]] = field(
+        default_factory=list)
     max_tokens: dict[str, int | None] = field(default_factory=dict)
     _anchor_bits: int = 0
     _bits: _WordBits | None = None
+    _lemma_ids: dict[int, int] | None = None
     _gates_of: dict[int, list[_Gate]] = field(default_factory=dict)
 
     def add_words(self, words: set[str] | str) -> int:
@@ -110,6 +115,13 @@ class CompiledLanguage:
                 bits |= 1 << i
         return bits
 
+    def _learn_with_lemma(self, lower_id: int) -> int:
+        """The bits of a lower-case form and of its lemma, for pipelines whose lemma is a
+        function of the lower-case form (one lookup per token instead of two)."""
+        lemma_id = self._lemma_ids.get(lower_id, lower_id)
+        bits = self._learn(lower_id)
+        return bits if lemma_id == lower_id else bits | self._learn(lemma_id)
+
     def _gates_for(self, bits: int) -> list[_Gate]:
         if bits not in self._gates_of:
             self._gates_of[bits] = [g for g in self.gates if bits & g.anchor]
@@ -124,19 +136,23 @@ class CompiledLanguage:
             return set()
         from spacy.attrs import LEMMA, LOWER
         if self._bits is None:
-            self._bits = _WordBits(self._learn)
+            self._lemma_ids = lookup_lemma_ids(self.language)
+            self._bits = _WordBits(self._learn if self._lemma_ids is None else self._learn_with_lemma)
             self._anchor_bits = 0
             for gate in self.gates:
                 self._anchor_bits |= gate.anchor
-        wb, anchor_bits = self._bits, self._anchor_bits
-        bits = [wb[lower] | wb[lemma] for lower, lemma in doc.to_array([LOWER, LEMMA]).tolist()]
+        look, anchor_bits = self._bits.__getitem__, self._anchor_bits
+        # map() and compress() walk the tokens in C; Python runs only at anchor words.
+        if self._lemma_ids is not None:
+            bits = list(map(look, doc.to_array(LOWER).tolist()))
+        else:
+            rows = doc.to_array([LOWER, LEMMA])
+            bits = list(map(or_, map(look, rows[:, 0].tolist()), map(look, rows[:, 1].tolist())))
         n = len(bits)
         windows: dict[str, list[tuple[int, int]]] = {rule_id: [(0, n)] for rule_id in self.always}
         whole = None
-        for i, b in enumerate(bits):
-            if not b & anchor_bits:
-                continue
-            for gate in self._gates_for(b & anchor_bits):
+        for i in compress(range(n), map(and_, bits, repeat(anchor_bits))):
+            for gate in self._gates_for(bits[i] & anchor_bits):
                 if gate.size is None:
                     if whole is None:
                         whole = 0
@@ -196,7 +212,7 @@ def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
     """Matchers for the rules that apply to ``language``."""
     from spacy.matcher import Matcher, PhraseMatcher
 
-    from .autocode_anchors import pattern_length, required_literals, required_words
+    from .autocode_anchors import leading_texts, pattern_length, required_literals, required_words
     nlp = pipeline(language)
     lemmas = has_lemmas(language)
     compiled = CompiledLanguage(nlp, PhraseMatcher(nlp.vocab, attr="LEMMA") if lemmas else None,
@@ -234,7 +250,8 @@ def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
             # holding the texts every match must contain.
             lowered = _lowered(r)
             compiled.regexes.append((rule, regex.compile(r, regex.IGNORECASE | regex.V1),
-                                     regex.compile(lowered, regex.V1), required_literals(lowered)))
+                                     regex.compile(lowered, regex.V1), required_literals(lowered),
+                                     leading_texts(lowered)))
     return compiled
 
 
@@ -264,14 +281,68 @@ def _unit(text: str, rule: Rule, start_char: int, end_char: int, sentences: list
 
 
 def _vetoed(doc, text: str, rule: Rule, a: int, b: int, cache: dict) -> bool:
+    """True when an exclusion phrase of ``rule`` is in the unit ``[a, b)``: in its words or in
+    its lemmas (read from arrays, once per unit and only when the words hold none)."""
     if not rule.exclude:
         return False
-    if (a, b) not in cache:         # the unit's words and lemmas, once per unit (not per hit)
+    words = cache.get((a, b))
+    if words is None:
+        cache[(a, b)] = words = text[a:b].lower()
+    excluded = [x.lower() for x in rule.exclude]
+    if any(x in words for x in excluded):
+        return True
+    lemmas = cache.get(("lemmas", a, b))
+    if lemmas is None:
+        if "lemma ids" not in cache:
+            from spacy.attrs import LEMMA, LOWER
+            cache["lemma ids"] = [lemma or lower for lemma, lower in doc.to_array([LEMMA, LOWER]).tolist()]
         span = doc.char_span(a, b, alignment_mode="expand")
-        tokens = span if span is not None else doc
-        cache[(a, b)] = (text[a:b].lower(), " ".join(t.lemma_.lower() or t.lower_ for t in tokens))
-    words, lemmas = cache[(a, b)]
-    return any(x.lower() in words or x.lower() in lemmas for x in rule.exclude)
+        lo, hi = (span.start, span.end) if span is not None else (0, len(doc))
+        cache[("lemmas", a, b)] = lemmas = " ".join(map(_lower_text(doc.vocab).__getitem__, cache["lemma ids"][lo:hi]))
+    return any(x in lemmas for x in excluded)
+
+
+class _LowerText(dict):
+    """String id -> its text in lower case, looked up in the vocabulary once per id."""
+
+    def __init__(self, strings):
+        super().__init__()
+        self.strings = strings
+
+    def __missing__(self, key: int) -> str:
+        self[key] = text = self.strings[key].lower()
+        return text
+
+
+_LOWER_TEXTS: dict[int, _LowerText] = {}
+
+
+def _lower_text(vocab) -> _LowerText:
+    """The :class:`_LowerText` of a vocabulary (one per pipeline, kept while it lives)."""
+    texts = _LOWER_TEXTS.get(id(vocab))
+    if texts is None or texts.strings is not vocab.strings:
+        _LOWER_TEXTS[id(vocab)] = texts = _LowerText(vocab.strings)
+    return texts
+
+
+def _matches_from(pattern: regex.Pattern, text: str, leading: tuple[str, ...]) -> Iterator[regex.Match]:
+    """The matches ``pattern.finditer(text)`` gives, for a pattern whose every match starts
+    with one of the ``leading`` texts: tried only where one of them occurs (left to right,
+    each after the end of the last match, as finditer does) instead of at every position."""
+    starts = set()
+    for lead in leading:
+        i = text.find(lead)
+        while i != -1:
+            starts.add(i)
+            i = text.find(lead, i + 1)
+    end = 0
+    for start in sorted(starts):
+        if start < end:
+            continue
+        m = pattern.match(text, start, timeout=REGEX_TIMEOUT)
+        if m is not None:
+            yield m
+            end = m.end()
 
 
 def _holds(needs: list[tuple[str, ...]], text: str, present: dict[str, bool]) -> bool:
@@ -309,12 +380,16 @@ def match_turns(turns: Iterable[Turn], compiled: CompiledLanguage, *, batch_size
             lower = text.lower()
             same_length = len(lower) == len(text)
             present: dict[str, bool] = {}          # the texts regexes need, looked up once per turn
-            for rule, pattern, lowered, needs in compiled.regexes:
+            for rule, pattern, lowered, needs, leading in compiled.regexes:
                 if same_length and not _holds(needs, lower, present):
                     continue                              # cannot match: a text it needs is missing
                 try:
-                    found = (lowered.finditer(lower, timeout=REGEX_TIMEOUT) if same_length
-                             else pattern.finditer(text, timeout=REGEX_TIMEOUT))
+                    if not same_length:
+                        found = pattern.finditer(text, timeout=REGEX_TIMEOUT)
+                    elif leading:
+                        found = _matches_from(lowered, lower, leading)
+                    else:
+                        found = lowered.finditer(lower, timeout=REGEX_TIMEOUT)
                     for m in found:
                         hits.append((rule.id, m.start(), m.end()))
                 except TimeoutError:

@@ -54,7 +54,6 @@ def required_words(pattern: list[dict], nlp=None) -> list[set[str] | str]:
     must be there for the pattern to match - most selective first. A match holds all of them,
     so a window of text without one of them cannot hold a match. Common words (stop words,
     one or two letters) rank last: they are everywhere."""
-    stop = getattr(getattr(nlp, "Defaults", None), "stop_words", set()) if nlp is not None else set()
     ranked = []
     for token in pattern:
         if not isinstance(token, dict) or not _required(token):
@@ -62,14 +61,19 @@ def required_words(pattern: list[dict], nlp=None) -> list[set[str] | str]:
         best = None
         for score, anchor in _options(token):
             if isinstance(anchor, set):
-                common = sum(1 for w in anchor if w.lower() in stop or len(w) <= 2)
-                score += 100 * common
+                score += 100 * common_words(anchor, nlp)
             if best is None or score < best[0]:
                 best = (score, anchor)
         if best is not None:
             ranked.append(best)
     ranked.sort(key=lambda pair: pair[0])            # stable: ties keep the pattern's order
     return [anchor for _, anchor in ranked]
+
+
+def common_words(words: set[str], nlp=None) -> int:
+    """How many of ``words`` are common: stop words of the language, or one or two letters."""
+    stop = getattr(getattr(nlp, "Defaults", None), "stop_words", set()) if nlp is not None else set()
+    return sum(1 for w in words if w.lower() in stop or len(w) <= 2)
 
 
 def pattern_anchor(pattern: list[dict], nlp=None) -> set[str] | str | None:
@@ -106,14 +110,75 @@ def required_literals(pattern: str, most: int = 3) -> list[tuple[str, ...]]:
     alternative counts only when each of its branches needs a text. Alternatives shorter than
     three characters are left out (they occur everywhere). The most selective ``most``
     conditions come first; a turn failing one cannot match, so the regex need not run there."""
-    try:
-        import re._parser as sre_parse            # the standard library's own regex parser
-        tree = sre_parse.parse(pattern)
-    except Exception:                             # syntax only the regex module knows: no shortcut
+    tree = _parse(pattern)
+    if tree is None:
         return []
     found = [c for c in _conditions(tree) if min(map(len, c)) >= 3]
     found.sort(key=_selectivity)
     return found[:most]
+
+
+# Syntax of the regex module's version 1 that the standard parser reads differently (nested
+# and combined character sets): such patterns get no shortcut.
+_V1_SETS = re.compile(r"\[[^\]]*\[|--|&&|\|\||~~")
+
+
+def _parse(pattern: str):
+    """The standard library's parse tree of ``pattern``, or None when its reading could differ
+    from the regex module's (which runs it)."""
+    if _V1_SETS.search(pattern):
+        return None
+    try:
+        import re._parser as sre_parse            # the standard library's own regex parser
+        return sre_parse.parse(pattern)
+    except Exception:                             # syntax only the regex module knows: no shortcut
+        return None
+
+
+def leading_texts(pattern: str, most: int = 64) -> tuple[str, ...] | None:
+    """Texts one of which every match of ``pattern`` starts with - ``\\b(competitors?|rivals?)``
+    starts with "competitor" or "rival" - or None when there are none of three characters or
+    more (or more than ``most``). A match can then only start where one of them occurs, so the
+    regex need only be tried there instead of at every position of the text."""
+    tree = _parse(pattern)
+    if tree is None:
+        return None
+    texts, _ = _leading(list(tree), [""], most)
+    if not texts or min(map(len, texts)) < 3:
+        return None
+    return tuple(sorted(set(texts)))
+
+
+def _leading(items, prefixes: list[str], most: int) -> tuple[list[str] | None, bool]:
+    """``prefixes`` extended through the parsed ``items`` as far as they are plain text, and
+    whether all of them were (so that what follows extends them further)."""
+    out = prefixes
+    for op, arg in items:
+        name = str(op)
+        if name in ("AT", "ASSERT", "ASSERT_NOT"):
+            continue                              # zero-width: consumes no text
+        if name == "LITERAL":
+            out = [p + chr(arg) for p in out]
+        elif name == "SUBPATTERN":
+            out, complete = _leading(arg[-1], out, most)
+            if out is None or not complete:
+                return out, False
+        elif name == "BRANCH":
+            grown, complete = [], True
+            for branch in arg[1]:
+                texts, done = _leading(branch, out, most)
+                if texts is None:
+                    return None, False
+                grown += texts
+                complete = complete and done
+            if len(grown) > most:
+                return None, False
+            out = grown
+            if not complete:
+                return out, False
+        else:
+            return out, False
+    return out, True
 
 
 def required_literal(pattern: str) -> str | None:

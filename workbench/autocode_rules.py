@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress
 
 import regex
 
@@ -196,6 +197,12 @@ def _punct_ids(lang: str) -> frozenset[int]:
     return frozenset(strings.add(ch) for ch in Sentencizer.default_punct_chars)
 
 
+@lru_cache(maxsize=None)
+def _splits_sentences(lang: str) -> bool:
+    """True when the language's pipeline sets sentence boundaries itself (a trained one)."""
+    return bool({"parser", "senter", "sentencizer"} & set(pipeline(lang).pipe_names))
+
+
 def sentences(doc, lang: str) -> list[tuple[int, int]]:
     """``(start_char, end_char)`` of each sentence of ``doc``.
 
@@ -203,24 +210,28 @@ def sentences(doc, lang: str) -> list[tuple[int, int]]:
     spaCy's Sentencizer rule (a sentence ends after . ! ? and the like, and the punctuation
     that follows them), read from arrays instead of Token objects - only turns with a match
     need it."""
-    names = pipeline(lang).pipe_names
-    if "parser" in names or "senter" in names or "sentencizer" in names:
+    if _splits_sentences(lang):
         return [(sent.start_char, sent.end_char) for sent in doc.sents]
-    from spacy.attrs import IDX, IS_PUNCT, LENGTH, ORTH
-    rows = doc.to_array([IDX, LENGTH, ORTH, IS_PUNCT]).tolist()
-    if not rows:
+    from spacy.attrs import ORTH
+    orth = doc.to_array(ORTH).tolist()
+    if not orth:
         return []
     punct = _punct_ids(lang)
-    starts, seen_period = [0], False
-    for i, (_, _, orth, is_punct) in enumerate(rows):
-        ends_sentence = orth in punct
-        if seen_period and not is_punct and not ends_sentence:
-            starts.append(i)
-            seen_period = False
-        elif ends_sentence:
-            seen_period = True
-    bounds = starts + [len(rows)]
-    return [(rows[a][0], rows[b - 1][0] + rows[b - 1][1]) for a, b in zip(bounds, bounds[1:])]
+    n = len(orth)
+    # A sentence ends at one of the punctuation marks; the next one starts at the first token
+    # after it that is neither punctuation nor another end mark (closing quotes stay behind).
+    # Only the few tokens after an end mark are looked at one by one.
+    starts, k = [0], 0
+    for e in compress(range(n), map(punct.__contains__, orth)):
+        if e < k:
+            continue                              # this end mark is part of the run just passed
+        k = e + 1
+        while k < n and (orth[k] in punct or doc[k].is_punct):
+            k += 1
+        if k < n:
+            starts.append(k)
+    bounds = starts + [n]
+    return [(doc[a].idx, doc[b - 1].idx + len(doc[b - 1])) for a, b in zip(bounds, bounds[1:])]
 
 
 def _register_components() -> None:
@@ -239,13 +250,18 @@ def _register_components() -> None:
         if ids is None or not len(doc):
             return doc
         lower = doc.to_array(LOWER).tolist()
-        get = ids.get
-        lemmas = np.fromiter((get(h, h) for h in lower), dtype=np.uint64, count=len(lower))
+        lemmas = np.array(list(map(ids.get, lower, lower)), dtype=np.uint64)   # get(h, h): the form itself when unlisted
         doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         return doc
 
 
 _LEMMA_IDS: dict[str, dict[int, int]] = {}
+
+
+def lookup_lemma_ids(lang: str) -> dict[int, int] | None:
+    """Lower-case form id -> lemma id when ``lang``'s pipeline is the blank one with lookup
+    lemmas (a token's lemma then depends on its lower-case form alone), else None."""
+    return _LEMMA_IDS.get(lang) if "workbench_lookup_lemmas" in pipeline(lang).pipe_names else None
 
 
 def has_lemmas(lang: str) -> bool:
