@@ -9,6 +9,7 @@ import pytest
 
 from workbench.autocode import Turn, _merged, compile_rules, match_turns
 from workbench.autocode_anchors import pattern_anchor, pattern_length, required_literal, required_literals, required_words
+from workbench.autocode_regex import RegexSet
 from workbench.autocode_rules import pipeline, rules_of_files, sentences
 from workbench.sources import guess_language, parse_file
 
@@ -105,7 +106,9 @@ def test_match_turns_end_to_end_is_unchanged_by_the_fast_paths():
         mine = [t for t in turns if t.language == lang]
         fast = compile_rules(rules, lang)
         plain = compile_rules(rules, lang)
-        plain.regexes = [(rule, original, original, [], None) for rule, original, *_ in plain.regexes]
+        plain.regexes = RegexSet(shortcuts=False)       # every regex on every turn
+        for rx in fast.regexes.regexes:
+            plain.regexes.add(rx.rule_id, rx.original.pattern)
         everything = Matcher(plain.nlp.vocab)
         for rule_id in plain.token_matchers:
             everything.add(rule_id, plain.rules[rule_id].patterns)
@@ -122,14 +125,15 @@ def test_regexes_tried_only_where_their_leading_texts_occur_match_like_finditer(
     start, overlapping candidates, matches right after one another."""
     import regex
 
-    from workbench.autocode import _matches_from
     from workbench.autocode_anchors import leading_texts
+    from workbench.autocode_regex import _matches_at
     assert leading_texts(r"\b(competitors?|compete|rivals?)\b") == ("compete", "competitor", "rival")
     assert leading_texts(r"\b(shared|split)\b") == ("shared", "split")
     assert leading_texts(r"[^.]foo") is None and leading_texts(r"\b(us|me)\b") is None
     assert leading_texts(r"[[a-z]--[q]]abc") is None          # a version-1 set: no shortcut
     texts = ["xcompete compete competitors; rival-rivals rivalry", "aaaaaaa aaa", "shared split, splits shared.",
-             "the association shared costs, and the association split the stand", "", "compete"]
+             "the association shared costs, and the association split the stand", "", "compete",
+             "The ASSOCIATION Shared COSTS", "İstanbul: the association shared costs"]   # İ lower-cases to two
     rng = random.Random(5)
     words = " ".join(texts).split()
     texts += [" ".join(rng.choice(words) for _ in range(30)) for _ in range(200)]
@@ -137,9 +141,13 @@ def test_regexes_tried_only_where_their_leading_texts_occur_match_like_finditer(
                     r"association\b[^.!?]{0,80}\b(shared|split)\b", r"(?<!x)compete", r"rival\w*"):
         leading = leading_texts(pattern)
         compiled = regex.compile(pattern, regex.V1)
-        if leading is None:
-            assert pattern == r"a{3}"
-            continue
-        for text in texts:
+        assert (leading is None) == (pattern == r"a{3}")
+        for text in texts if leading else ():
             want = [(m.start(), m.end()) for m in compiled.finditer(text)]
-            assert [(m.start(), m.end()) for m in _matches_from(compiled, text, leading)] == want, (pattern, text)
+            starts = sorted({i for lead in leading for i in range(len(text)) if text.startswith(lead, i)})
+            assert [(m.start(), m.end()) for m in _matches_at(compiled, text, starts)] == want, (pattern, text)
+        regexes = RegexSet()
+        regexes.add("r", pattern)
+        for text in texts:                      # the whole way: conditions, automaton, starts
+            want = [("r", m.start(), m.end()) for m in regex.compile(pattern, regex.IGNORECASE | regex.V1).finditer(text)]
+            assert regexes.hits(text) == want, (pattern, text)

@@ -18,7 +18,8 @@ import regex
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from .autocode_rules import REGEX_TIMEOUT, Rule, RuleProblem, has_lemmas, lookup_lemma_ids, parse_rule, pipeline
+from .autocode_regex import RegexSet
+from .autocode_rules import Rule, RuleProblem, has_lemmas, lookup_lemma_ids, parse_rule, pipeline
 from .autocode_rules import sentences as sentences_of
 from .codebook import code_path, find_code
 from .coding import apply_code
@@ -89,9 +90,7 @@ class CompiledLanguage:
     words: list[frozenset[str] | regex.Pattern] = field(default_factory=list)   # bit i: words[i]
     gates: list[_Gate] = field(default_factory=list)
     always: set[str] = field(default_factory=set)
-    # (rule, pattern, pattern for lower-cased text, texts it needs, texts its matches start with)
-    regexes: list[tuple[Rule, regex.Pattern, regex.Pattern, list[tuple[str, ...]], tuple[str, ...] | None]] = field(
-        default_factory=list)
+    regexes: RegexSet = field(default_factory=RegexSet)
     max_tokens: dict[str, int | None] = field(default_factory=dict)
     _anchor_bits: int = 0
     _bits: _WordBits | None = None
@@ -212,7 +211,7 @@ def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
     """Matchers for the rules that apply to ``language``."""
     from spacy.matcher import Matcher, PhraseMatcher
 
-    from .autocode_anchors import leading_texts, pattern_length, required_literals, required_words
+    from .autocode_anchors import pattern_length, required_words
     nlp = pipeline(language)
     lemmas = has_lemmas(language)
     compiled = CompiledLanguage(nlp, PhraseMatcher(nlp.vocab, attr="LEMMA") if lemmas else None,
@@ -245,28 +244,8 @@ def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
                     needs |= compiled.add_words(words)
                 compiled.gates.append(_Gate(rule.id, compiled.add_words(required[0]), needs, size))
         for r in rule.regexes:
-            # Matched on the lower-cased turn without IGNORECASE: twice as fast (the original
-            # pattern is kept for text whose lower-casing changes its length), and only on turns
-            # holding the texts every match must contain.
-            lowered = _lowered(r)
-            compiled.regexes.append((rule, regex.compile(r, regex.IGNORECASE | regex.V1),
-                                     regex.compile(lowered, regex.V1), required_literals(lowered),
-                                     leading_texts(lowered)))
+            compiled.regexes.add(rule.id, r)
     return compiled
-
-
-def _lowered(pattern: str) -> str:
-    """A regex for lower-cased text: literal letters lowered, escapes such as \\B, \\W, \\S kept."""
-    out, i = [], 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            out.append(pattern[i:i + 2])
-            i += 2
-            continue
-        out.append(ch.lower())
-        i += 1
-    return "".join(out)
 
 
 def _unit(text: str, rule: Rule, start_char: int, end_char: int, sentences: list[tuple[int, int]]) -> tuple[int, int]:
@@ -325,40 +304,6 @@ def _lower_text(vocab) -> _LowerText:
     return texts
 
 
-def _matches_from(pattern: regex.Pattern, text: str, leading: tuple[str, ...]) -> Iterator[regex.Match]:
-    """The matches ``pattern.finditer(text)`` gives, for a pattern whose every match starts
-    with one of the ``leading`` texts: tried only where one of them occurs (left to right,
-    each after the end of the last match, as finditer does) instead of at every position."""
-    starts = set()
-    for lead in leading:
-        i = text.find(lead)
-        while i != -1:
-            starts.add(i)
-            i = text.find(lead, i + 1)
-    end = 0
-    for start in sorted(starts):
-        if start < end:
-            continue
-        m = pattern.match(text, start, timeout=REGEX_TIMEOUT)
-        if m is not None:
-            yield m
-            end = m.end()
-
-
-def _holds(needs: list[tuple[str, ...]], text: str, present: dict[str, bool]) -> bool:
-    """True when ``text`` has one alternative of every condition in ``needs``."""
-    for alternatives in needs:
-        for literal in alternatives:
-            there = present.get(literal)
-            if there is None:
-                present[literal] = there = literal in text
-            if there:
-                break
-        else:
-            return False
-    return True
-
-
 def match_turns(turns: Iterable[Turn], compiled: CompiledLanguage, *, batch_size: int = 256) -> Iterator[Proposal]:
     """Proposals for a stream of turns of one language (nlp.pipe keeps memory flat)."""
     from spacy.attrs import IDX, LENGTH
@@ -377,23 +322,7 @@ def match_turns(turns: Iterable[Turn], compiled: CompiledLanguage, *, batch_size
             offsets = doc.to_array([IDX, LENGTH]).tolist()   # token start and length, no Token objects
             hits = [(rule_id, offsets[s][0], offsets[e - 1][0] + offsets[e - 1][1]) for rule_id, s, e in spans]
         if compiled.regexes:
-            lower = text.lower()
-            same_length = len(lower) == len(text)
-            present: dict[str, bool] = {}          # the texts regexes need, looked up once per turn
-            for rule, pattern, lowered, needs, leading in compiled.regexes:
-                if same_length and not _holds(needs, lower, present):
-                    continue                              # cannot match: a text it needs is missing
-                try:
-                    if not same_length:
-                        found = pattern.finditer(text, timeout=REGEX_TIMEOUT)
-                    elif leading:
-                        found = _matches_from(lowered, lower, leading)
-                    else:
-                        found = lowered.finditer(lower, timeout=REGEX_TIMEOUT)
-                    for m in found:
-                        hits.append((rule.id, m.start(), m.end()))
-                except TimeoutError:
-                    continue                              # a pathological regex on this turn: no match, no hang
+            hits += compiled.regexes.hits(text)
         if not hits:
             continue
         # Sentence spans once per turn, and only for a turn with hits.

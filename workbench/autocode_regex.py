@@ -1,0 +1,131 @@
+"""The regexes of autocoding rules, matched so that most of a corpus never reaches them.
+
+Every regex of a language is run the way ``finditer`` runs it, on each turn, bounded by a
+timeout - but only where it can match. From each pattern's parse tree come the texts every
+match contains (a condition per required part: ``\\b(competitors?|rivals?)`` needs
+"competitor" or "rival") and, where there are some, the texts every match starts with. One
+Aho-Corasick pass over a turn (pyahocorasick) finds all of those texts at once; a regex runs
+only on a turn holding one text of each of its conditions, and one with leading texts is
+tried only where they occur. The results are exactly ``finditer``'s.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import regex
+
+from .autocode_anchors import leading_texts, required_literals
+from .autocode_rules import REGEX_TIMEOUT
+
+
+def lowered(pattern: str) -> str:
+    """A regex for lower-cased text: literal letters lowered, escapes such as \\B, \\W, \\S kept."""
+    out, i = [], 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        out.append(ch.lower())
+        i += 1
+    return "".join(out)
+
+
+@dataclass
+class _Regex:
+    rule_id: str
+    original: regex.Pattern           # IGNORECASE on the text as it is
+    lower: regex.Pattern              # the same on lower-cased text (twice as fast)
+    needs: tuple[int, ...]            # one mask per condition: the texts one of which must occur
+    leading: int                      # mask of the texts every match starts with (0: none known)
+
+
+class RegexSet:
+    """The regexes of one language's rules; :meth:`hits` matches them all on a turn."""
+
+    def __init__(self, shortcuts: bool = True):
+        self.shortcuts = shortcuts
+        self.regexes: list[_Regex] = []
+        self._bits: dict[str, int] = {}
+        self._automaton = None
+
+    def __len__(self) -> int:
+        return len(self.regexes)
+
+    def add(self, rule_id: str, pattern: str) -> None:
+        """Add one regex of a rule (already checked when the codebook was read)."""
+        low = lowered(pattern)
+        needs = tuple(self._mask(c) for c in required_literals(low)) if self.shortcuts else ()
+        lead = leading_texts(low) if self.shortcuts else None
+        self.regexes.append(_Regex(rule_id, regex.compile(pattern, regex.IGNORECASE | regex.V1),
+                                   regex.compile(low, regex.V1), needs, self._mask(lead) if lead else 0))
+        self._automaton = None
+
+    def _mask(self, texts) -> int:
+        mask = 0
+        for text in texts:
+            if text not in self._bits:
+                self._bits[text] = 1 << len(self._bits)
+            mask |= self._bits[text]
+        return mask
+
+    def _texts(self):
+        """The Aho-Corasick automaton of every condition and leading text, built once."""
+        if self._automaton is None and self._bits:
+            import ahocorasick
+            automaton = ahocorasick.Automaton()
+            for text, bit in self._bits.items():
+                automaton.add_word(text, (bit, len(text)))
+            automaton.make_automaton()
+            self._automaton = automaton
+        return self._automaton
+
+    def hits(self, text: str) -> list[tuple[str, int, int]]:
+        """``(rule id, start, end)`` of every regex match in ``text``, as ``finditer`` finds them.
+        A regex that runs past the timeout on this text gives no match here (no hang)."""
+        out: list[tuple[str, int, int]] = []
+        lower = text.lower()
+        if len(lower) != len(text):          # lower-casing moved offsets: the plain way
+            for rx in self.regexes:
+                self._collect(out, rx.rule_id, lambda rx=rx: rx.original.finditer(text, timeout=REGEX_TIMEOUT))
+            return out
+        present, starts = 0, {}
+        automaton = self._texts()
+        if automaton is not None:
+            for end, (bit, size) in automaton.iter(lower):
+                present |= bit
+                starts.setdefault(bit, []).append(end - size + 1)
+        for rx in self.regexes:
+            for condition in rx.needs:
+                if not present & condition:
+                    break                         # a text every match needs is not in this turn
+            else:
+                if rx.leading:
+                    where = sorted({s for bit, found in starts.items() if bit & rx.leading for s in found})
+                    self._collect(out, rx.rule_id, lambda rx=rx, where=where: _matches_at(rx.lower, lower, where))
+                else:
+                    self._collect(out, rx.rule_id, lambda rx=rx: rx.lower.finditer(lower, timeout=REGEX_TIMEOUT))
+        return out
+
+    @staticmethod
+    def _collect(out: list, rule_id: str, matches) -> None:
+        try:
+            out.extend((rule_id, m.start(), m.end()) for m in matches())
+        except TimeoutError:
+            pass                                  # a pathological regex on this turn: no match, no hang
+
+
+def _matches_at(pattern: regex.Pattern, text: str, starts: list[int]) -> Iterator[regex.Match]:
+    """The matches ``pattern.finditer(text)`` gives when every match starts at one of the
+    sorted positions ``starts``: tried there only, left to right, each after the end of the
+    last match (as finditer continues)."""
+    end = 0
+    for start in starts:
+        if start < end:
+            continue
+        m = pattern.match(text, start, timeout=REGEX_TIMEOUT)
+        if m is not None:
+            yield m
+            end = m.end()
