@@ -97,8 +97,9 @@ def test_windowed_per_rule_matchers_find_what_one_matcher_finds(lang):
 
 
 def test_match_turns_end_to_end_is_unchanged_by_the_fast_paths():
-    """Regexes on lower-cased text (skipped when a word they need is missing) and windowed
-    per-rule matchers propose exactly what IGNORECASE regexes everywhere and one Matcher do."""
+    """Turns joined in docs, regexes on lower-cased text (skipped when a word they need is
+    missing) and windowed per-rule matchers propose exactly what one doc per turn, IGNORECASE
+    regexes everywhere and one Matcher do."""
     from spacy.matcher import Matcher
     rules = shipped_rules()
     turns = [Turn(i, 0, t, "interviewee", lang) for i, (t, lang) in enumerate(demo_turns())]
@@ -106,6 +107,7 @@ def test_match_turns_end_to_end_is_unchanged_by_the_fast_paths():
         mine = [t for t in turns if t.language == lang]
         fast = compile_rules(rules, lang)
         plain = compile_rules(rules, lang)
+        plain.bundles = False                           # one doc per turn
         plain.regexes = RegexSet(shortcuts=False)       # every regex on every turn
         for rx in fast.regexes.regexes:
             plain.regexes.add(rx.rule_id, rx.original.pattern)
@@ -151,3 +153,34 @@ def test_regexes_tried_only_where_their_leading_texts_occur_match_like_finditer(
         for text in texts:                      # the whole way: conditions, automaton, starts
             want = [("r", m.start(), m.end()) for m in regex.compile(pattern, regex.IGNORECASE | regex.V1).finditer(text)]
             assert regexes.hits(text) == want, (pattern, text)
+
+
+def test_turns_joined_in_one_doc_match_as_they_do_alone():
+    """A phrase or pattern that would run from the end of one turn into the next is not a
+    match; units, offsets and exclusions stay within each turn; turns with white space at an
+    end, and rules that look at where a doc starts, get a doc of their own."""
+    from workbench.autocode import _bundles
+    from workbench.autocode_rules import parse_rule
+
+    def rule(raw, code_id):
+        r = parse_rule(raw, code="c", index=code_id, default_languages=["en"])
+        r.code_id = code_id
+        return r
+    rules = [rule({"id": "fair-stand", "patterns": [[{"LOWER": "fair"}, {"OP": "*"}, {"LOWER": "stand"}]],
+                   "unit": "match"}, 1),
+             rule({"id": "phrase", "phrases": ["trade fair", "shared stand"], "exclude": ["never"]}, 2),
+             rule({"id": "rx", "regex": r"\bstand\b", "unit": "turn"}, 3)]
+    texts = ["We went to the trade", "fair. The stand was shared", "shared stand", "  trade fair with a stand  ",
+             "Never a shared stand. A trade fair, yes.", "It was a trade fair", "stand by stand"]
+    turns = [Turn(1, 100 * i, t, "interviewee", "en") for i, t in enumerate(texts)]
+    assert [len(g) for g in _bundles(turns, 8)] == [3, 1, 3]
+    joined = compile_rules(rules, "en")
+    alone = compile_rules(rules, "en")
+    alone.bundles = False
+    got = [(p.start, p.end, p.rule) for p in match_turns(turns, joined)]
+    assert got == [(p.start, p.end, p.rule) for p in match_turns(turns, alone)]
+    assert (0, 20, "phrase") not in got and not any(p[0] < 100 < p[1] for p in got)
+    assert [p for p in got if 400 <= p[0] < 500 and p[2] == "phrase"] == [(422, 440, "phrase")]   # not "Never ..."
+    assert (100, 115, "fair-stand") in got and (600, 614, "rx") in got
+    sentence_start = rule({"patterns": [[{"IS_SENT_START": True}, {"LOWER": "stand"}]]}, 4)
+    assert compile_rules(rules + [sentence_start], "en").bundles is False

@@ -8,7 +8,7 @@ that fired. Autocoding never writes codings; accepting a suggestion does.
 """
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import compress, repeat
@@ -96,6 +96,9 @@ class CompiledLanguage:
     _bits: _WordBits | None = None
     _lemma_ids: dict[int, int] | None = None
     _gates_of: dict[int, list[_Gate]] = field(default_factory=dict)
+    # Several turns may share one doc: true for the blank pipeline when no pattern looks at
+    # where a doc starts (IS_SENT_START) or at custom attributes.
+    bundles: bool = True
 
     def add_words(self, words: set[str] | str) -> int:
         """The bit of a required word set (or word regex), added on first use."""
@@ -207,6 +210,16 @@ def rules_of(session: Session, project_id: int, codebook_ids: list[int] | None =
     return rules
 
 
+_CONTEXT_KEYS = {"IS_SENT_START", "SENT_START", "_"}
+_CONTEXT_FREE_PIPES = {"workbench_lookup_lemmas"}
+
+
+def _context_keys(patterns: list[list[dict]]) -> bool:
+    """True when a token pattern looks at something that depends on where its doc starts."""
+    return any(str(key).upper() in _CONTEXT_KEYS for pattern in patterns for token in pattern
+               if isinstance(token, dict) for key in token)
+
+
 def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
     """Matchers for the rules that apply to ``language``."""
     from spacy.matcher import Matcher, PhraseMatcher
@@ -216,6 +229,8 @@ def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
     lemmas = has_lemmas(language)
     compiled = CompiledLanguage(nlp, PhraseMatcher(nlp.vocab, attr="LEMMA") if lemmas else None,
                                 PhraseMatcher(nlp.vocab, attr="LOWER"), {}, language)
+    # A trained pipeline tags, parses and splits sentences from context: one doc per turn.
+    compiled.bundles = set(nlp.pipe_names) <= _CONTEXT_FREE_PIPES
     for rule in rules:
         if rule.languages and language not in rule.languages:
             continue
@@ -226,6 +241,8 @@ def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
             else:
                 compiled.lower_matcher.add(rule.id, [nlp.make_doc(p) for p in rule.phrases])
         if rule.patterns:
+            if _context_keys(rule.patterns):
+                compiled.bundles = False
             matcher = Matcher(nlp.vocab, validate=True)
             try:
                 matcher.add(rule.id, rule.patterns)
@@ -259,25 +276,31 @@ def _unit(text: str, rule: Rule, start_char: int, end_char: int, sentences: list
     return start_char, end_char
 
 
-def _vetoed(doc, text: str, rule: Rule, a: int, b: int, cache: dict) -> bool:
-    """True when an exclusion phrase of ``rule`` is in the unit ``[a, b)``: in its words or in
-    its lemmas (read from arrays, once per unit and only when the words hold none)."""
+def _vetoed(doc, text: str, rule: Rule, a: int, b: int, cache: dict, base: int = 0,
+            tokens: tuple[int, int] | None = None) -> bool:
+    """True when an exclusion phrase of ``rule`` is in the unit ``[a, b)`` of the turn ``text``:
+    in its words or in its lemmas (read from arrays, once per unit and only when the words hold
+    none). The turn starts at character ``base`` of ``doc`` and spans its ``tokens``."""
     if not rule.exclude:
         return False
-    words = cache.get((a, b))
+    words = cache.get((base + a, base + b))
     if words is None:
-        cache[(a, b)] = words = text[a:b].lower()
+        cache[(base + a, base + b)] = words = text[a:b].lower()
     excluded = [x.lower() for x in rule.exclude]
     if any(x in words for x in excluded):
         return True
-    lemmas = cache.get(("lemmas", a, b))
+    lemmas = cache.get(("lemmas", base + a, base + b))
     if lemmas is None:
         if "lemma ids" not in cache:
             from spacy.attrs import LEMMA, LOWER
-            cache["lemma ids"] = [lemma or lower for lemma, lower in doc.to_array([LEMMA, LOWER]).tolist()]
-        span = doc.char_span(a, b, alignment_mode="expand")
-        lo, hi = (span.start, span.end) if span is not None else (0, len(doc))
-        cache[("lemmas", a, b)] = lemmas = " ".join(map(_lower_text(doc.vocab).__getitem__, cache["lemma ids"][lo:hi]))
+            ids = doc.to_array(LEMMA).tolist()
+            if 0 in ids:                            # a token without a lemma: its lower-case form
+                ids = [lemma or lower for lemma, lower in zip(ids, doc.to_array(LOWER).tolist())]
+            cache["lemma ids"] = ids
+        span = doc.char_span(base + a, base + b, alignment_mode="expand")
+        lo, hi = (span.start, span.end) if span is not None else (tokens or (0, len(doc)))
+        cache[("lemmas", base + a, base + b)] = lemmas = " ".join(
+            map(_lower_text(doc.vocab).__getitem__, cache["lemma ids"][lo:hi]))
     return any(x in lemmas for x in excluded)
 
 
@@ -304,37 +327,93 @@ def _lower_text(vocab) -> _LowerText:
     return texts
 
 
+SEPARATOR = "\n\n"           # between turns joined in one doc: its own token, never part of a word
+BUNDLE_TURNS = 8             # turns per doc: fewer, larger docs cost less per word
+
+
+def _bundles(turns: list[Turn], size: int) -> Iterator[list[Turn]]:
+    """Consecutive turns to match as one doc. A turn with white space at either end goes
+    alone: only between non-space characters does the separator tokenize as it would alone."""
+    group: list[Turn] = []
+    for turn in turns:
+        if size > 1 and turn.text and turn.text == turn.text.strip():
+            group.append(turn)
+            if len(group) == size:
+                yield group
+                group = []
+            continue
+        if group:
+            yield group
+            group = []
+        yield [turn]
+    if group:
+        yield group
+
+
 def match_turns(turns: Iterable[Turn], compiled: CompiledLanguage, *, batch_size: int = 256) -> Iterator[Proposal]:
-    """Proposals for a stream of turns of one language (nlp.pipe keeps memory flat)."""
-    from spacy.attrs import IDX, LENGTH
+    """Proposals for a stream of turns of one language (nlp.pipe keeps memory flat).
+
+    Consecutive turns are joined into one doc (``BUNDLE_TURNS`` at a time, separated by a
+    blank line) when nothing the rules look at depends on where a doc starts or on its
+    neighbours: the tokens of each turn are then exactly its own, and a match that would
+    reach across from one turn into the next is dropped."""
     turns = list(turns) if not isinstance(turns, list) else turns
-    docs = compiled.nlp.pipe((t.text for t in turns), batch_size=batch_size)
+    size = BUNDLE_TURNS if compiled.bundles else 1
+    groups = list(_bundles(turns, size))
+    docs = compiled.nlp.pipe((SEPARATOR.join(t.text for t in group) for group in groups),
+                             batch_size=max(1, batch_size // size))
+    for group, doc in zip(groups, docs):
+        yield from _match_doc(group, doc, compiled)
+
+
+def _match_doc(group: list[Turn], doc, compiled: CompiledLanguage) -> Iterator[Proposal]:
+    """Proposals for the turns of ``group``, joined in ``doc``."""
+    from spacy.attrs import IDX, LENGTH
     strings = compiled.nlp.vocab.strings
-    for turn, doc in zip(turns, docs):
-        text = turn.text            # the same string as doc.text, which spaCy rebuilds on every access
-        spans: list[tuple[str, int, int]] = []      # (rule, first token, end token)
-        for matcher in (compiled.lemma_matcher, compiled.lower_matcher):
-            if matcher is not None and len(matcher):
-                spans += [(strings[match_id], s, e) for match_id, s, e in matcher(doc)]
-        spans += compiled.token_hits(doc)
-        hits: list[tuple[str, int, int]] = []
-        if spans:
-            offsets = doc.to_array([IDX, LENGTH]).tolist()   # token start and length, no Token objects
-            hits = [(rule_id, offsets[s][0], offsets[e - 1][0] + offsets[e - 1][1]) for rule_id, s, e in spans]
+    spans: list[tuple[str, int, int]] = []          # (rule, first token, end token) in doc
+    for matcher in (compiled.lemma_matcher, compiled.lower_matcher):
+        if matcher is not None and len(matcher):
+            spans += [(strings[match_id], s, e) for match_id, s, e in matcher(doc)]
+    spans += compiled.token_hits(doc)
+    bases, base = [], 0                             # where each turn starts in the doc's text
+    for turn in group:
+        bases.append(base)
+        base += len(turn.text) + len(SEPARATOR)
+    # Token starts and lengths as flat lists (a list per token would cost more than the rest).
+    starts = doc.to_array(IDX).tolist() if spans or len(group) > 1 else []
+    lengths = doc.to_array(LENGTH).tolist() if spans else []
+    if len(group) == 1:
+        firsts, ends = [0], [len(doc)]
+    else:
+        firsts = [bisect_left(starts, b) for b in bases]                    # each turn's first token
+        ends = [bisect_left(starts, b + len(t.text)) for b, t in zip(bases, group)]
+    by_turn: list[list[tuple[str, int, int]]] = [[] for _ in group]
+    for rule_id, s, e in spans:
+        i = bisect_right(firsts, s) - 1
+        if e <= ends[i]:                            # not reaching over into the next turn
+            base = bases[i]
+            by_turn[i].append((rule_id, starts[s] - base, starts[e - 1] + lengths[e - 1] - base))
+    cache: dict = {}
+    for i, turn in enumerate(group):
+        text, hits = turn.text, by_turn[i]
         if compiled.regexes:
             hits += compiled.regexes.hits(text)
         if not hits:
             continue
         # Sentence spans once per turn, and only for a turn with hits.
-        sentences = sentences_of(doc, compiled.language)
+        base = bases[i]
+        if "orth" not in cache:
+            from spacy.attrs import ORTH
+            cache["orth"] = doc.to_array(ORTH).tolist()
+        sentences = [(a - base, b - base) for a, b in sentences_of(doc, compiled.language, firsts[i], ends[i],
+                                                                    cache["orth"])]
         seen: set = set()
-        units: dict = {}
         for rule_id, s, e in sorted(hits, key=lambda h: (h[1], h[0])):
             rule = compiled.rules[rule_id]
             if rule.roles and turn.role not in rule.roles:
                 continue
             a, b = _unit(text, rule, s, e, sentences)
-            if (rule.code_id, a, b) in seen or _vetoed(doc, text, rule, a, b, units):
+            if (rule.code_id, a, b) in seen or _vetoed(doc, text, rule, a, b, cache, base, (firsts[i], ends[i])):
                 continue
             seen.add((rule.code_id, a, b))
             yield Proposal(turn.source_id, rule.code_id, turn.start + a, turn.start + b, rule.id, text[s:e])

@@ -203,17 +203,23 @@ def _splits_sentences(lang: str) -> bool:
     return bool({"parser", "senter", "sentencizer"} & set(pipeline(lang).pipe_names))
 
 
-def sentences(doc, lang: str) -> list[tuple[int, int]]:
-    """``(start_char, end_char)`` of each sentence of ``doc``.
+def sentences(doc, lang: str, start: int = 0, end: int | None = None,
+              orth: list[int] | None = None) -> list[tuple[int, int]]:
+    """``(start_char, end_char)`` of each sentence of ``doc``, or of its tokens ``start`` to
+    ``end`` (one turn of several joined in a doc: the first sentence starts at ``start``);
+    ``orth`` is the doc's ORTH array as a list when the caller has it already.
 
     A trained pipeline's parser or senter has split it already; otherwise it is split here by
     spaCy's Sentencizer rule (a sentence ends after . ! ? and the like, and the punctuation
     that follows them), read from arrays instead of Token objects - only turns with a match
     need it."""
     if _splits_sentences(lang):
-        return [(sent.start_char, sent.end_char) for sent in doc.sents]
-    from spacy.attrs import ORTH
-    orth = doc.to_array(ORTH).tolist()
+        return [(sent.start_char, sent.end_char) for sent in doc[start:end].sents]
+    end = len(doc) if end is None else end
+    if orth is None:
+        from spacy.attrs import ORTH
+        orth = doc.to_array(ORTH).tolist()
+    orth = orth[start:end]
     if not orth:
         return []
     punct = _punct_ids(lang)
@@ -226,12 +232,12 @@ def sentences(doc, lang: str) -> list[tuple[int, int]]:
         if e < k:
             continue                              # this end mark is part of the run just passed
         k = e + 1
-        while k < n and (orth[k] in punct or doc[k].is_punct):
+        while k < n and (orth[k] in punct or doc[start + k].is_punct):
             k += 1
         if k < n:
             starts.append(k)
     bounds = starts + [n]
-    return [(doc[a].idx, doc[b - 1].idx + len(doc[b - 1])) for a, b in zip(bounds, bounds[1:])]
+    return [(doc[start + a].idx, doc[start + b - 1].idx + len(doc[start + b - 1])) for a, b in zip(bounds, bounds[1:])]
 
 
 def _register_components() -> None:
