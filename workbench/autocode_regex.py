@@ -33,11 +33,16 @@ def lowered(pattern: str) -> str:
     return "".join(out)
 
 
+# Pattern syntax whose meaning lower-casing would change (property names, group names, named
+# characters): such a regex always runs as written, on the text as it is.
+_CASE_MATTERS = regex.compile(r"\\[pPNg]|\(\?P|\(\?<[A-Za-z_]")
+
+
 @dataclass
 class _Regex:
     rule_id: str
-    original: regex.Pattern           # IGNORECASE on the text as it is
-    lower: regex.Pattern              # the same on lower-cased text (twice as fast)
+    original: regex.Pattern           # IGNORECASE on the text as it is: what a rule means
+    lower: regex.Pattern | None       # the same on lower-cased text (twice as fast), if it can be
     needs: tuple[int, ...]            # one mask per condition: the texts one of which must occur
     leading: int                      # mask of the texts every match starts with (0: none known)
 
@@ -56,11 +61,17 @@ class RegexSet:
 
     def add(self, rule_id: str, pattern: str) -> None:
         """Add one regex of a rule (already checked when the codebook was read)."""
+        original = regex.compile(pattern, regex.IGNORECASE | regex.V1)
         low = lowered(pattern)
-        needs = tuple(self._mask(c) for c in required_literals(low)) if self.shortcuts else ()
-        lead = leading_texts(low) if self.shortcuts else None
-        self.regexes.append(_Regex(rule_id, regex.compile(pattern, regex.IGNORECASE | regex.V1),
-                                   regex.compile(low, regex.V1), needs, self._mask(lead) if lead else 0))
+        try:
+            lower = None if _CASE_MATTERS.search(pattern) else regex.compile(low, regex.V1)
+        except regex.error:
+            lower = None
+        needs, lead = (), None
+        if self.shortcuts and lower is not None:
+            needs = tuple(self._mask(c) for c in required_literals(low))
+            lead = leading_texts(low)
+        self.regexes.append(_Regex(rule_id, original, lower, needs, self._mask(lead) if lead else 0))
         self._automaton = None
 
     def _mask(self, texts) -> int:
@@ -87,7 +98,9 @@ class RegexSet:
         A regex that runs past the timeout on this text gives no match here (no hang)."""
         out: list[tuple[str, int, int]] = []
         lower = text.lower()
-        if len(lower) != len(text):          # lower-casing moved offsets: the plain way
+        if len(lower) != len(text) or lower != text.casefold():
+            # Lower-casing moves offsets, or a letter folds to more than its lower case (ß, ς):
+            # case-insensitive matching is only what it means on the text as it is.
             for rx in self.regexes:
                 self._collect(out, rx.rule_id, lambda rx=rx: rx.original.finditer(text, timeout=REGEX_TIMEOUT))
             return out
@@ -98,6 +111,9 @@ class RegexSet:
                 present |= bit
                 starts.setdefault(bit, []).append(end - size + 1)
         for rx in self.regexes:
+            if rx.lower is None:
+                self._collect(out, rx.rule_id, lambda rx=rx: rx.original.finditer(text, timeout=REGEX_TIMEOUT))
+                continue
             for condition in rx.needs:
                 if not present & condition:
                     break                         # a text every match needs is not in this turn
