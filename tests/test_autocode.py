@@ -132,6 +132,28 @@ def test_accept_reject_rerun_and_undo(study):
         assert [c.origin.value for c in s.scalars(select(Coding))] == ["manual"]   # the person's coding stays
 
 
+def test_evaluation_counts_what_a_person_coded_exactly_as_a_rule_would(study):
+    """A span already coded by hand is not proposed again, but it is a hit of the rule: the
+    evaluation of the run counts it (it used to be a miss, so recall looked lower than it was)."""
+    from workbench.codebook import find_code
+    from workbench.coding import apply_code
+    store, project_id, coder_id = study
+    with store.write("code by hand", project_id=project_id, coder_id=coder_id) as s:
+        src = s.scalar(select(Source).where(Source.name == "en"))
+        start = src.text.index("Yes, every trade fair in Paris.")
+        apply_code(s, src, find_code(s, project_id, "Trade fairs").id, s.get(Coder, coder_id),
+                   start, start + len("Yes, every trade fair in Paris."))
+        en_id = src.id
+    run = autocode.run(store, project_id, coder_id, source_ids=[en_id])
+    assert run.skipped_known == 1
+    assert ("Trade fairs", "Yes, every trade fair in Paris.", "fairs-en") not in _names(store)   # not stored twice
+    with store.read() as s:
+        pred, gold, segments, texts = autocode.evaluation_inputs(s, project_id, run.run_id, [coder_id])
+    scores, fps, misses = evaluate(pred, gold, segments, texts)
+    fairs = scores.set_index("code").loc["Trade fairs"]
+    assert fairs["turn_recall"] == 1.0 and fairs["char_recall"] == 1.0 and misses.empty
+
+
 @pytest.mark.parametrize("rule,needle", [
     ({"regex": "(unclosed"}, "is invalid"),
     ({"regex": "a*"}, "matches the empty string"),

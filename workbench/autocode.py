@@ -474,6 +474,11 @@ def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None
                 progress(done, len(turns))
     rule_within = {r.id: int(r.within) for r in rules if r.within}
     keep, skipped = [], 0
+    # What the rules proposed again (already coded or already suggested) is not stored twice,
+    # but the run remembers it: evaluating the run counts it among its proposals - a span a
+    # person coded exactly as a rule would is a hit of that rule, not a miss.
+    again: list[list[int]] = []
+    stored: set = set()
     for p in proposals:
         code_within = rule_within.get(p.rule)
         if code_within is not None and not any(src == p.source_id and a < p.end and p.start < b
@@ -482,8 +487,11 @@ def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None
         key = (p.source_id, p.code_id, p.start, p.end)
         if key in known:
             skipped += 1
+            if key not in stored:
+                again.append(list(key))
             continue
         known.add(key)
+        stored.add(key)
         keep.append(p)
     with store.write() as s:
         job = Job(project_id=project_id, kind=AUTOCODE, coder_id=coder_id, status=JobStatus.done, progress=1.0,
@@ -496,7 +504,7 @@ def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None
             s.add_all([Suggestion(run_id=job.id, source_id=p.source_id, code_id=p.code_id, start=p.start, end=p.end,
                                   rule=p.rule, matched=p.matched[:500]) for p in keep[i:i + 5000]])
             s.flush()
-        job.result = {"suggestions": len(keep), "skipped_known": skipped, "turns": len(turns)}
+        job.result = {"suggestions": len(keep), "skipped_known": skipped, "turns": len(turns), "proposed_again": again}
         job.message = f"{len(keep)} suggestions from {len(rules)} rules over {len(turns)} turns"
         return RunResult(job.id, len(keep), skipped, len(turns))
 
@@ -590,8 +598,9 @@ def evaluation_inputs(session: Session, project_id: int, run_id: int, gold_coder
                       source_ids: list[int] | None = None):
     """(predicted, gold, segments, texts) for :func:`autocode_eval.evaluate`.
 
-    Predicted: every suggestion of the run. Gold: manual codings (of the given coders) of the
-    same sources and the codes that have rules in the run.
+    Predicted: every suggestion of the run, and what it proposed again without storing it
+    (already coded or suggested). Gold: manual codings (of the given coders) of the same
+    sources and the codes that have rules in the run.
     """
     import pandas as pd
     job = session.get(Job, run_id)
@@ -603,6 +612,8 @@ def evaluation_inputs(session: Session, project_id: int, run_id: int, gold_coder
     names = {c.id: " › ".join(code_path(c)) for c in session.scalars(select(Code).where(Code.id.in_(codes)))}
     pred = session.execute(select(Suggestion.source_id, Suggestion.code_id, Suggestion.start, Suggestion.end)
                            .where(Suggestion.run_id == run_id, Suggestion.source_id.in_(sources))).all()
+    wanted = set(sources)
+    pred += [tuple(key) for key in (job.result or {}).get("proposed_again", []) if key[0] in wanted and key[1] in names]
     stmt = select(Coding.source_id, Coding.code_id, Coding.start, Coding.end).where(
         Coding.source_id.in_(sources), Coding.code_id.in_(codes), Coding.origin == CodingOrigin.manual)
     if gold_coder_ids:
