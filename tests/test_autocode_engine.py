@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from workbench.autocode import Turn, _merged, compile_rules, match_turns
-from workbench.autocode_anchors import pattern_anchor, pattern_length, required_literal, required_literals, required_words
+from workbench.autocode_anchors import pattern_length, required_literals, required_words
 from workbench.autocode_regex import RegexSet
 from workbench.autocode_rules import pipeline, rules_of_files, sentences
 from workbench.sources import guess_language, parse_file
@@ -31,16 +31,16 @@ def demo_turns():
 
 def test_anchors_pick_a_required_selective_word():
     nlp = pipeline("en")
-    assert pattern_anchor([{"LOWER": "association"}, {"LEMMA": {"IN": ["do", "make"]}}], nlp) == {"association"}
+    assert required_words([{"LOWER": "association"}, {"LEMMA": {"IN": ["do", "make"]}}], nlp)[0] == {"association"}
     # optional tokens never anchor; stop words are poor anchors
-    assert pattern_anchor([{"LOWER": "the", "OP": "?"}, {"LEMMA": {"IN": ["fair", "exhibition"]}}], nlp) == {
-        "fair", "exhibition"}
-    assert pattern_anchor([{"LIKE_NUM": True}, {"OP": "?"}], nlp) is None
-    assert pattern_anchor([{"LOWER": {"REGEX": "^miss(ão|ões)$"}}], nlp) == "^miss(ão|ões)$"
+    assert required_words([{"LOWER": "the", "OP": "?"}, {"LEMMA": {"IN": ["fair", "exhibition"]}}], nlp) == [{
+        "fair", "exhibition"}]
+    assert required_words([{"LIKE_NUM": True}, {"OP": "?"}], nlp) == []
+    assert required_words([{"LOWER": {"REGEX": "^miss(ão|ões)$"}}], nlp) == ["^miss(ão|ões)$"]
     assert pattern_length([{"LOWER": "a"}, {"OP": "?"}, {"LOWER": "b"}]) == 3
     assert pattern_length([{"LOWER": "a"}, {"OP": "*"}]) is None
-    assert required_literal(r"\bassociation\b[^.!?]{0,80}\b(shared|split)\b") == "association"
-    assert required_literal(r"\b(put us in touch|introduced us)\b") is None
+    assert required_literals(r"\bassociation\b[^.!?]{0,80}\b(shared|split)\b") == [("association",), ("hared", "plit")]
+    assert required_literals(r"\b(put us in touch|introduced us)\b") == [("put us in touch", "introduced us")]
     assert required_literals(r"\b(competitors?|compete|rivals?)\b[^.!?]{0,120}\b(share[ds]?|sharing)\b") == [
         ("shar",), ("competitor", "compete", "rival")]
     # a branch that needs no text of three letters or more makes no condition

@@ -91,7 +91,6 @@ class CompiledLanguage:
     gates: list[_Gate] = field(default_factory=list)
     always: set[str] = field(default_factory=set)
     regexes: RegexSet = field(default_factory=RegexSet)
-    max_tokens: dict[str, int | None] = field(default_factory=dict)
     _anchor_bits: int = 0
     _bits: _WordBits | None = None
     _lemma_ids: dict[int, int] | None = None
@@ -250,7 +249,6 @@ def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
                 raise InvalidCodebook(f"rule {rule.id!r} of {rule.code!r}: {exc}") from exc
             compiled.token_matchers[rule.id] = matcher
             lengths = [pattern_length(p) for p in rule.patterns]
-            compiled.max_tokens[rule.id] = None if None in lengths else max(lengths)
             for pattern, size in zip(rule.patterns, lengths):
                 required = required_words(pattern, nlp)
                 if not required:

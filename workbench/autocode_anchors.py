@@ -76,13 +76,6 @@ def common_words(words: set[str], nlp=None) -> int:
     return sum(1 for w in words if w.lower() in stop or len(w) <= 2)
 
 
-def pattern_anchor(pattern: list[dict], nlp=None) -> set[str] | str | None:
-    """The most selective anchor of a token pattern, or None when it has none (it then runs on
-    every turn)."""
-    words = required_words(pattern, nlp)
-    return words[0] if words else None
-
-
 def pattern_length(pattern: list[dict]) -> int | None:
     """The most tokens a match of ``pattern`` can span, or None when unbounded (``*``, ``+``)."""
     total = 0
@@ -179,12 +172,6 @@ def _leading(items, prefixes: list[str], most: int) -> tuple[list[str] | None, b
         else:
             return out, False
     return out, True
-
-
-def required_literal(pattern: str) -> str | None:
-    """The most selective single text every match of ``pattern`` contains, or None."""
-    single = [c[0] for c in required_literals(pattern, most=99) if len(c) == 1]
-    return single[0] if single else None
 
 
 def _selectivity(condition: tuple[str, ...]) -> tuple[int, int]:
