@@ -314,7 +314,9 @@ class Job(Base):
     status: Mapped[JobStatus] = mapped_column(_enum(JobStatus, "job_status"), default=JobStatus.queued,
                                               index=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Loaded when read, not with every listing of jobs: an autocoding run keeps in it the
+    # proposals it did not store twice, which can be many for a re-run over a large corpus.
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, deferred=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     message: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str] = mapped_column(Text, default="")
