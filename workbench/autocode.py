@@ -15,7 +15,7 @@ from itertools import compress, repeat
 from operator import and_, or_
 
 import regex
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from .autocode_regex import RegexSet
@@ -24,8 +24,8 @@ from .autocode_rules import sentences as sentences_of
 from .codebook import code_path, find_code
 from .coding import apply_code
 from .errors import InvalidCodebook, NotFound, WorkbenchError
-from .models import (Code, Codebook, Coder, Coding, CodingOrigin, Job, JobStatus, Segment, Source, Suggestion,
-                     SuggestionStatus, utcnow)
+from .models import (Code, Codebook, Coder, Coding, CodingOrigin, Job, JobStatus, Segment, Source, Speaker,
+                     Suggestion, SuggestionStatus, utcnow)
 
 AUTOCODE = "autocode"
 
@@ -418,12 +418,20 @@ def _match_doc(group: list[Turn], doc, compiled: CompiledLanguage) -> Iterator[P
 
 
 def turns_of(session: Session, source_ids: list[int]) -> Iterator[Turn]:
-    """Turns of sources (speaker role and language included), source by source."""
-    for source in session.scalars(select(Source).where(Source.id.in_(source_ids)).order_by(Source.id)):
-        lang = (source.language or "en").split("-")[0]
-        for seg in source.segments:
-            yield Turn(source.id, seg.start, source.text[seg.start:seg.end],
-                       seg.speaker.role.value if seg.speaker and seg.speaker.role else None, lang)
+    """Turns of sources (speaker role and language included), source by source: one query for
+    the turns of all of them (not one per source and speaker)."""
+    rows = session.execute(
+        select(Segment.source_id, Segment.start, Segment.end, Speaker.role)
+        .outerjoin(Speaker, Segment.speaker_id == Speaker.id)
+        .where(Segment.source_id.in_(source_ids)).order_by(Segment.source_id, Segment.idx)).all()
+    by_source: dict[int, list] = {}
+    for row in rows:
+        by_source.setdefault(row[0], []).append(row)
+    for source_id, text, language in session.execute(
+            select(Source.id, Source.text, Source.language).where(Source.id.in_(source_ids)).order_by(Source.id)):
+        lang = (language or "en").split("-")[0]
+        for _, start, end, role in by_source.get(source_id, ()):
+            yield Turn(source_id, start, text[start:end], role.value if role else None, lang)
 
 
 @dataclass
@@ -498,10 +506,13 @@ def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None
                   started_at=utcnow(), finished_at=utcnow())
         s.add(job)
         s.flush()
+        # A bulk insert: a run writes without an action (it is undone whole by undo_run), so
+        # its rows need no unit of work - building an object per suggestion took longer than
+        # finding them.
         for i in range(0, len(keep), 5000):
-            s.add_all([Suggestion(run_id=job.id, source_id=p.source_id, code_id=p.code_id, start=p.start, end=p.end,
-                                  rule=p.rule, matched=p.matched[:500]) for p in keep[i:i + 5000]])
-            s.flush()
+            s.execute(insert(Suggestion), [
+                {"run_id": job.id, "source_id": p.source_id, "code_id": p.code_id, "start": p.start, "end": p.end,
+                 "rule": p.rule, "matched": p.matched[:500]} for p in keep[i:i + 5000]])
         job.result = {"suggestions": len(keep), "skipped_known": skipped, "turns": len(turns), "proposed_again": again}
         job.message = f"{len(keep)} suggestions from {len(rules)} rules over {len(turns)} turns"
         return RunResult(job.id, len(keep), skipped, len(turns))
