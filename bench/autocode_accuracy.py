@@ -60,7 +60,8 @@ def main() -> None:
             by_book[book] = s_[s_["code"] == "all codes"].iloc[0].to_dict()
         results[half] = {"overall": total, "by_codebook": by_book, "suggestions": run.suggestions,
                          "false_positives": len(fps), "misses": len(misses)}
-        print(f"\n{half} half ({', '.join(names)}): {run.suggestions} suggestions")
+        print(f"\n{half} half ({', '.join(names)}): {run.suggestions + run.skipped_known} proposals "
+              f"({run.skipped_known} of them coded so by hand already, not stored twice)")
         print(f"{'codebook':<55} {'turn P':>7} {'turn R':>7} {'turn F1':>8} {'char P':>7} {'char R':>7} {'char F1':>8}")
         for name, r in [*by_book.items(), ("all codebooks", total)]:
             print(f"{name[:55]:<55} {r['turn_precision']:>7.2f} {r['turn_recall']:>7.2f} {r['turn_f1']:>8.2f} "
