@@ -1,6 +1,6 @@
 """Accuracy of the shipped rules on the demo interviews, against a hand-coded gold set.
 
-The gold set (tests/fixtures/gold/demo-gold.yaml) codes the six demo interviews with all five
+The gold set (transcripts/demo-gold.yaml) codes the six demo interviews with all five
 codebooks at sentence level. The interviews are split in two halves, each with both sectors
 and both languages: "tune" (it-01, it-03, tx-01) and "report" (it-02, tx-02, tx-03). Prints
 precision, recall and F1 per codebook and overall, at turn and character level, for both halves,
@@ -37,7 +37,7 @@ def main() -> None:
     url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'accuracy.db'}"
     store = open_store(url)
     project_id = build_demo(store, Settings(database_url=url, coder="autocoder"))["project_id"]
-    gold = yaml.safe_load((REPO / "tests" / "fixtures" / "gold" / "demo-gold.yaml").read_text(encoding="utf-8"))
+    gold = yaml.safe_load((REPO / "transcripts" / "demo-gold.yaml").read_text(encoding="utf-8"))
     with store.write() as s:
         coder = get_or_create_coder(s, "gold")
         gold_id = coder.id

@@ -215,7 +215,7 @@ def test_the_gold_set_applies_to_the_demo(demo_store):
     from workbench.coding import codings_from_quotes
     from workbench.project import get_or_create_coder
     store, project_id = demo_store
-    gold = yaml.safe_load((Path(__file__).parent / "fixtures" / "gold" / "demo-gold.yaml").read_text(encoding="utf-8"))
+    gold = yaml.safe_load((Path(__file__).parents[1] / "transcripts" / "demo-gold.yaml").read_text(encoding="utf-8"))
     with store.write() as s:
         created = codings_from_quotes(s, project_id, gold["codings"], get_or_create_coder(s, "gold"), file="demo-gold.yaml")
     assert created == len(gold["codings"]) > 300

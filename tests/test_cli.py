@@ -224,3 +224,27 @@ def test_autocode_run_review_evaluate_undo(wb, tmp_path):
     assert "2 suggestions and 1 codings removed" in wb("autocode", "undo", "1").output
     assert "No pending suggestions" in wb("autocode", "review").output
     assert text
+
+
+def test_import_codings_then_evaluate_a_run_against_them(wb, tmp_path):
+    """The demo's gold set as hand codings of 'gold'; a run scored against them; a wrong row
+    names the file and line and writes nothing; undo takes the import back."""
+    gold = Path(__file__).resolve().parents[1] / "transcripts" / "demo-gold.yaml"
+    wb("demo")
+    assert "577 codings by 'gold'" in wb("import-codings", gold).output
+    assert "0 codings by 'gold'" in wb("import-codings", gold).output          # not doubled
+    wb("autocode", "run")
+    out = wb("autocode", "evaluate", "1", "--gold", "gold").output
+    assert "all codes" in out and "Foreign firms" in out
+    (tmp_path / "bad.csv").write_text("source,codebook,code,quote\nit-01-voltaria-sistemas,Types of intermediaries "
+                                      "in collaborative networks,Foreign firms,words nobody said\n", encoding="utf-8")
+    bad = wb("import-codings", tmp_path / "bad.csv", "--coder", "rui", code=1).output
+    assert "bad.csv, line 2: row 1: quote not found" in bad
+    from workbench.models import Coder
+    from workbench.store import open_store
+    store = open_store(f"sqlite:///{wb.tmp / 'study.db'}")
+    with store.read() as s:                                                   # nothing of the bad file stayed
+        assert "rui" not in {c.name for c in s.query(Coder)}
+    store.dispose()
+    assert "import codings from demo-gold.yaml" in wb("undo").output
+    assert "577 codings by 'gold'" in wb("import-codings", gold).output        # the undo removed them all

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .corpus import get_or_create_case
-from .errors import InvalidCaseTable, NotFound
+from .errors import InvalidCaseTable, NotFound, WorkbenchError
 from .models import Attribute, AttributeType, AttributeValue, Case
 from .safety import MAX_SOURCE_BYTES, check_zip, read_limited, write_atomic
 
@@ -111,12 +111,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return read_table_bytes(read_limited(path, MAX_SOURCE_BYTES), str(path))
 
 
-def read_table_bytes(data: bytes, filename: str) -> pd.DataFrame:
-    """A case table from bytes (an upload); the file name decides CSV or XLSX."""
+def read_table_bytes(data: bytes, filename: str, error: type[WorkbenchError] = InvalidCaseTable) -> pd.DataFrame:
+    """A table from bytes (an upload); the file name decides CSV or XLSX. Problems are raised
+    as ``error`` (a case table's by default)."""
     path = Path(filename)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            check_zip(data, str(path), InvalidCaseTable)
+            check_zip(data, str(path), error)
             import io
             return pd.read_excel(io.BytesIO(data), dtype=object)
         if path.suffix.lower() in (".csv", ".tsv", ".txt"):
@@ -131,13 +132,13 @@ def read_table_bytes(data: bytes, filename: str) -> pd.DataFrame:
                     sep = ","
             return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
     except UnicodeDecodeError as exc:
-        raise InvalidCaseTable(f"is not UTF-8 text (byte offset {exc.start}); save it as CSV UTF-8",
-                               file=str(path)) from exc
-    except InvalidCaseTable:
+        raise error(f"is not UTF-8 text (byte offset {exc.start}); save it as CSV UTF-8",
+                    file=str(path)) from exc
+    except error:
         raise
     except Exception as exc:   # pandas raises many parser error types
-        raise InvalidCaseTable(f"cannot be read as a table ({exc})", file=str(path)) from exc
-    raise InvalidCaseTable(f"has an unsupported type {path.suffix}; use .csv or .xlsx", file=str(path))
+        raise error(f"cannot be read as a table ({exc})", file=str(path)) from exc
+    raise error(f"has an unsupported type {path.suffix}; use .csv or .xlsx", file=str(path))
 
 
 def import_case_table(session: Session, project_id: int, frame: pd.DataFrame, *, file: str = "") -> dict:

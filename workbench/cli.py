@@ -650,6 +650,22 @@ def export_qdc(ctx: typer.Context, codebook: Annotated[str, typer.Argument(help=
     out.print(Text(f"wrote {output}"))
 
 
+@app.command("import-codings")
+def import_codings(ctx: typer.Context,
+                   file: Annotated[Path, typer.Argument(help="YAML (like transcripts/demo-gold.yaml), CSV or XLSX with "
+                                                              "columns source, codebook, code, quote.")],
+                   coder: Annotated[str | None, typer.Option(help="Whose codings they are (default: the coder the "
+                                                                  "file names, else 'gold').")] = None):
+    """Hand codings made elsewhere, given as quotes: each quote is found in its source by its
+    exact text and coded (all rows or none; undo takes the import back)."""
+    from .coding_import import import_codings_file
+    st = _state(ctx)
+    project_id, actor_id = st.project_and_coder()
+    result = import_codings_file(st.store, project_id, file, coder=coder, actor_id=actor_id)
+    out.print(Text(f"{result['created']} codings by {result['coder']!r} from {file} "
+                   f"({result['rows'] - result['created']} of {result['rows']} rows were coded so already)"))
+
+
 @app.command("import-qdpx")
 def import_qdpx(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A .qdpx from NVivo, ATLAS.ti, MAXQDA, QualCoder, Taguette or the workbench.")],
                 name: Annotated[str | None, typer.Option(help="Name of the new project (default: the one in the file).")] = None):

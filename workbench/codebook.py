@@ -19,7 +19,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .errors import AlreadyExists, InvalidCodebook, NotFound
+from .errors import AlreadyExists, InvalidCodebook, NotFound, WorkbenchError
 from .models import Code, Codebook, Coding, new_guid
 
 MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
@@ -98,27 +98,29 @@ def _mark_line(exc: yaml.YAMLError) -> int | None:
     return mark.line + 1 if mark else None
 
 
-def parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple, int], list[InvalidCodebook]]:
-    """Safely parse YAML text; returns data, a path -> line map and structural problems."""
+def parse_yaml(text: str, file: str, error: type[WorkbenchError] = InvalidCodebook,
+               what: str = "codebooks") -> tuple[Any, dict[tuple, int], list[InvalidCodebook]]:
+    """Safely parse YAML text; returns data, a path -> line map and structural problems.
+    Problems are raised as ``error`` (``what`` names the kind of file in the messages)."""
     try:
         depth = 0
         for ev in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(ev, yaml.AliasEvent):
                 # Codebooks never need anchors; nested aliases expand geometrically.
-                raise InvalidCodebook("uses a YAML alias (*name); codebooks do not need them and "
-                                      "they are refused (alias bombs)", ev.start_mark.line + 1, file=file)
+                raise error(f"uses a YAML alias (*name); {what} do not need them and "
+                            "they are refused (alias bombs)", line=ev.start_mark.line + 1, file=file)
             if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    raise InvalidCodebook(f"is nested more than {MAX_DEPTH} levels deep",
-                                          ev.start_mark.line + 1, file=file)
+                    raise error(f"is nested more than {MAX_DEPTH} levels deep",
+                                line=ev.start_mark.line + 1, file=file)
             elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 depth -= 1
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
-                raise InvalidCodebook("is empty", 1, file=file)
+                raise error("is empty", line=1, file=file)
             problems: list[InvalidCodebook] = []
             lines = _line_map(node, problems=problems, file=file)
             data = loader.construct_document(node)
@@ -128,7 +130,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[tuple, int], list[Invali
         problem = getattr(exc, "problem", None) or str(exc)
         if "could not determine a constructor" in str(exc) or "unknown tag" in str(exc):
             problem = f"uses a YAML tag the workbench does not load ({problem})"
-        raise InvalidCodebook(f"is not valid YAML: {problem}", _mark_line(exc), file=file) from exc
+        raise error(f"is not valid YAML: {problem}", line=_mark_line(exc), file=file) from exc
     return data, lines, problems
 
 

@@ -186,7 +186,8 @@ def codings_detail(session: Session, source_id: int, ids: list[int], *, only_cod
 
 def codings_from_quotes(session: Session, project_id: int, rows: list[dict], coder: Coder, *,
                         file: str = "") -> int:
-    """Apply codings given as quotes: ``{source, codebook, code, quote}`` each, found by exact text.
+    """Apply codings given as quotes: ``{source, codebook, code, quote}`` each, found by exact text
+    (a row's ``line``, when it has one, is where it is in its file).
 
     For hand-coded material prepared elsewhere (a gold set, a colleague's spreadsheet). Every
     row is checked before anything is written; a quote that is not in its source is an error.
@@ -199,10 +200,11 @@ def codings_from_quotes(session: Session, project_id: int, rows: list[dict], cod
             source = get_source(session, project_id, row["source"])
             code = find_code(session, project_id, row["code"], str(get_codebook(session, project_id, row["codebook"]).id))
         except (KeyError, NotFound) as exc:
-            raise InvalidSpan(f"row {i}: {exc}", file=file) from exc
+            raise InvalidSpan(f"row {i}: {exc}", file=file, line=row.get("line")) from exc
         start = source.text.find(row["quote"])
         if start < 0:
-            raise InvalidSpan(f"row {i}: quote not found in {source.name!r}: {row['quote'][:60]!r}", file=file)
+            raise InvalidSpan(f"row {i}: quote not found in {source.name!r}: {row['quote'][:60]!r}", file=file,
+                              line=row.get("line"))
         planned.append((source, code.id, start, start + len(row["quote"])))
     created = 0
     for source, code_id, start, end in planned:

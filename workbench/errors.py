@@ -60,6 +60,10 @@ class InvalidCaseTable(WorkbenchError):
     """A case table (CSV/XLSX) with a bad row or value."""
 
 
+class InvalidCodingsFile(WorkbenchError):
+    """A file of hand codings given as quotes (YAML, CSV, XLSX) that cannot be read."""
+
+
 class InvalidSpan(WorkbenchError):
     """A coding span that does not fit the source text."""
 

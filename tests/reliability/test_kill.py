@@ -15,7 +15,7 @@ from workbench.exports import refi
 from workbench.project import get_or_create_coder
 from workbench.store import open_store
 
-GOLD = Path(__file__).resolve().parents[1] / "fixtures" / "gold" / "demo-gold.yaml"
+GOLD = Path(__file__).resolve().parents[2] / "transcripts" / "demo-gold.yaml"
 
 
 def _assert_killed(proc) -> None:

@@ -1,0 +1,103 @@
+"""Hand codings made elsewhere, given as quotes: a gold set, a colleague's spreadsheet of coded
+excerpts. Each row names the source, the codebook, the code and the quoted words; the quote is
+found in the source by its exact text.
+
+Files: YAML (``coder:`` and ``codings:``, a list of mappings, like transcripts/demo-gold.yaml),
+CSV or XLSX with the columns source, codebook, code, quote. They are untrusted: YAML goes through
+the same safe parser as codebooks (no tags, no aliases, bounded nesting), XLSX through the zip
+checks, and every row is checked before anything is written.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import InvalidCodingsFile
+from .safety import MAX_SOURCE_BYTES, read_limited
+
+COLUMNS = ("source", "codebook", "code", "quote")
+SUFFIXES = (".yaml", ".yml", ".csv", ".tsv", ".xlsx")
+
+
+def read_quote_rows(data: bytes, filename: str) -> tuple[list[dict], str | None]:
+    """The rows of a quotes file (the four fields and the row's ``line`` in the file) and the
+    coder the file names, if any."""
+    suffix = Path(filename).suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return _yaml_rows(data, filename)
+    if suffix in (".csv", ".tsv", ".xlsx"):
+        return _table_rows(data, filename), None
+    raise InvalidCodingsFile(f"has an unsupported type {suffix or '(none)'}; use "
+                             + ", ".join(SUFFIXES), file=filename)
+
+
+def _yaml_rows(data: bytes, filename: str) -> tuple[list[dict], str | None]:
+    from .codebook import parse_yaml
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidCodingsFile(f"is not UTF-8 text (byte offset {exc.start})", file=filename) from exc
+    doc, lines, problems = parse_yaml(text, filename, InvalidCodingsFile, "files of codings")
+    if problems:
+        raise InvalidCodingsFile(problems[0].message, line=problems[0].line, file=filename)
+    coder = None
+    if isinstance(doc, dict):
+        coder = doc.get("coder")
+        rows, where = doc.get("codings"), ("codings",)
+    else:
+        rows, where = doc, ()
+    if not isinstance(rows, list):
+        raise InvalidCodingsFile("needs a list of codings (under 'codings:'), each with "
+                                 + ", ".join(COLUMNS), line=1, file=filename)
+    out = []
+    for i, row in enumerate(rows):
+        line = lines.get(where + (i,))
+        if not isinstance(row, dict):
+            raise InvalidCodingsFile(f"coding {i + 1} is not a mapping of {', '.join(COLUMNS)}", line=line, file=filename)
+        missing = [c for c in COLUMNS if not isinstance(row.get(c), str) or not row[c].strip()]
+        if missing:
+            raise InvalidCodingsFile(f"coding {i + 1} has no {missing[0]!r}", line=line, file=filename)
+        out.append({**{c: row[c] for c in COLUMNS}, "line": line})
+    return out, (str(coder) if coder else None)
+
+
+def _table_rows(data: bytes, filename: str) -> list[dict]:
+    from .cases import read_table_bytes
+    frame = read_table_bytes(data, filename, InvalidCodingsFile)
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise InvalidCodingsFile(f"has no column {missing[0]!r} (needs {', '.join(COLUMNS)})", line=1, file=filename)
+    out = []
+    for i, row in enumerate(frame[list(COLUMNS)].itertuples(index=False), start=2):   # line 1: the header
+        values = {c: ("" if v is None or v != v else str(v)) for c, v in zip(COLUMNS, row)}
+        empty = [c for c in COLUMNS if not values[c].strip()]
+        if empty:
+            raise InvalidCodingsFile(f"row {i} has no {empty[0]!r}", line=i, file=filename)
+        out.append({**values, "line": i})
+    return out
+
+
+def import_codings(store, project_id: int, data: bytes, filename: str, *, coder: str | None = None,
+                   default_coder: str = "gold", actor_id: int | None = None) -> dict:
+    """Apply the codings of a quotes file as manual codings of ``coder`` (else the coder the
+    file names, else ``default_coder``), in one action that ``actor_id`` (who imports; default
+    that coder) can undo; nothing is written when a row is wrong. Returns ``{"coder", "rows",
+    "created"}`` (a row already coded so is not doubled)."""
+    from .coding import codings_from_quotes
+    from .project import get_or_create_coder
+    rows, named = read_quote_rows(data, filename)
+    who = coder or named or default_coder
+    if actor_id is None:                       # the history needs whose action it is up front
+        with store.write() as s:
+            actor_id = get_or_create_coder(s, who).id
+    name = Path(filename).name
+    with store.write(f"import codings from {name}", project_id=project_id, coder_id=actor_id) as s:
+        # In the same transaction: a file with a wrong row leaves not even a new coder behind.
+        created = codings_from_quotes(s, project_id, rows, get_or_create_coder(s, who), file=name)
+    return {"coder": who, "rows": len(rows), "created": created}
+
+
+def import_codings_file(store, project_id: int, path: str | Path, **kwargs) -> dict:
+    """:func:`import_codings` of a file on disk (size-limited)."""
+    path = Path(path)
+    return import_codings(store, project_id, read_limited(path, MAX_SOURCE_BYTES), str(path), **kwargs)
