@@ -408,3 +408,41 @@ def test_autocode_page_runs_reviews_and_undoes(db, tmp_path):
     assert count(db, Coding) == 1
     at.button(key=[b.key for b in at.button if b.label == "Undo run"][0]).click().run()
     assert count(db, Coding) == 0 and count(db, Suggestion) == 0
+
+
+def test_accuracy_tab_loads_the_demo_gold_set_and_scores_a_run(db):
+    """The demo's Accuracy tab offers its hand-coded gold set; loaded, a run is scored; Undo
+    takes the import back."""
+    from workbench.history import undo
+    at = page("autocode_page")
+    assert any("nothing to compare" in i.value or "Run the rules first" in i.value for i in at.info)
+    at.button(key="ev_demo_gold").click().run()
+    assert not at.exception
+    gold = count(db, Coding)
+    assert gold > 500
+    at.button[[b.label for b in at.button].index("Run the rules")].click().run()
+    assert not at.exception and "ev_demo_gold" not in [b.key for b in at.button]      # there is a truth now
+    frames = [f.value for f in at.dataframe]
+    scores = next(f for f in frames if "turn_precision" in f.columns)
+    overall = scores.set_index("code").loc["all codes"]
+    assert 0.5 < overall["turn_precision"] <= 1 and 0.5 < overall["turn_recall"] <= 1
+    with db.write() as s:
+        undo(s, 1, 1)                                   # the run writes untracked: the import is the last action
+    assert count(db, Coding) == 0
+
+
+def test_codings_file_errors_name_the_file_and_line(db, tmp_path):
+    from workbench.coding_import import import_codings
+    from workbench.errors import InvalidCodingsFile, InvalidSpan
+    bad = b"coder: x\ncodings:\n  - source: it-01-voltaria-sistemas\n    code: Foreign firms\n"
+    with pytest.raises(InvalidCodingsFile, match=r"gold.yaml, line 3: coding 1 has no 'codebook'"):
+        import_codings(db, 1, bad, "gold.yaml")
+    with pytest.raises(InvalidCodingsFile, match="alias"):
+        import_codings(db, 1, b"a: &x [1]\nb: *x\n", "bomb.yaml")
+    csv = ("source,codebook,code,quote\nit-01-voltaria-sistemas,Types of intermediaries in collaborative networks,"
+           "Foreign firms,words nobody said\n").encode()
+    with pytest.raises(InvalidSpan, match=r"q.csv, line 2: row 1: quote not found"):
+        import_codings(db, 1, csv, "q.csv")
+    with pytest.raises(InvalidCodingsFile, match="has no column 'quote'"):
+        import_codings(db, 1, b"source,codebook,code\na,b,c\n", "q.csv")
+    assert count(db, Coding) == 0

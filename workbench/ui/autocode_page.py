@@ -1,15 +1,20 @@
 """Autocoding page: run a codebook's rules, review the suggestions, undo a run, measure accuracy."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from .. import autocode
 from ..autocode_eval import evaluate
+from ..coding_import import import_codings, import_codings_file
+from ..config import load_settings
+from ..demo import read_manifest
 from ..errors import WorkbenchError
 from ..models import Coder
 from ..project import codebook_choices, coder_names, source_choices
 from .safe import md
-from .state import Workspace, commit
+from .state import Workspace, commit, shows_errors
 
 PAGE = 25
 
@@ -50,9 +55,14 @@ def _run(ws: Workspace, books, sources, runs) -> None:
             st.error(str(exc), icon=":material/error:")
             return
         bar.empty()
-        st.success(f"Run {result.run_id}: {result.suggestions} suggestions over {result.turns} turns "
-                   f"({result.skipped_known} already decided or coded were not proposed again). "
-                   "Review them in the next tab.")
+        # Shown after a rerun, so that the runs below and the other tabs already know this run.
+        st.session_state["autocode_done"] = (
+            f"Run {result.run_id}: {result.suggestions} suggestions over {result.turns} turns "
+            f"({result.skipped_known} already decided or coded were not proposed again). Review them in the next tab.")
+        st.rerun()
+    done = st.session_state.pop("autocode_done", None)
+    if done:
+        st.success(done, icon=":material/check:")
     if runs:
         st.subheader("Runs")
         for r in runs:
@@ -68,6 +78,12 @@ def _run(ws: Workspace, books, sources, runs) -> None:
 
 
 @st.fragment
+def _imported_note() -> None:
+    note = st.session_state.pop("ev_imported", None)
+    if note:
+        st.success(md(note), icon=":material/check:")
+
+
 def review_queue(ws: Workspace, runs, *, source_id: int | None = None) -> None:
     """Pending suggestions in context, with accept/reject one by one, by rule, or all shown."""
     skipped = st.session_state.pop("autocode_skipped", None)
@@ -125,9 +141,11 @@ def _decide(ws: Workspace, ids: list[int], accept: bool) -> None:
 def _accuracy(ws: Workspace, runs) -> None:
     if not runs:
         st.info("Run the rules first; then compare a run with human codings of the same sources.")
+        _import_codings(ws)
         return
     with ws.store.read() as s:
         names = coder_names(s)
+    _imported_note()
     c1, c2 = st.columns(2)
     run = c1.selectbox("Run", [r["id"] for r in runs], format_func=lambda x: f"Run {x}", key="ev_run")
     gold = c2.multiselect("Human coders (the truth)", list(names), format_func=names.get, key="ev_gold",
@@ -139,12 +157,64 @@ def _accuracy(ws: Workspace, runs) -> None:
         st.warning(str(exc))
         return
     if truth.empty:
-        st.info("Nobody has coded these sources by hand with these codes yet, so there is nothing to compare with.")
+        st.info("Nobody has coded these sources by hand with these codes yet, so there is nothing to compare "
+                "with: code some turns on the coding page, or import hand codings below.")
+        _import_codings(ws)
         return
     scores, fps, misses = evaluate(pred, truth, segments, texts)
+    overall = scores[scores["code"] == "all codes"].iloc[0]
+    cols = st.columns(4)
+    for col, (label, key) in zip(cols, [("Precision (turns)", "turn_precision"), ("Recall (turns)", "turn_recall"),
+                                        ("F1 (turns)", "turn_f1"), ("F1 (characters)", "char_f1")]):
+        value = overall[key]
+        col.metric(label, "–" if value != value else f"{value:.2f}")
     st.dataframe(scores.round(2), hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
     c1.markdown(f"**False positives** ({len(fps)})")
     c1.dataframe(fps.drop(columns=["source_id"]), hide_index=True, width="stretch")
     c2.markdown(f"**Misses** ({len(misses)})")
     c2.dataframe(misses.drop(columns=["source_id"]), hide_index=True, width="stretch")
+
+
+def _demo_gold(project_name: str | None) -> Path | None:
+    """The demo's hand-coded gold set, when this is the demo project and the manifest names one."""
+    settings = load_settings()
+    try:
+        manifest = read_manifest(settings.demo_dir)
+    except WorkbenchError:
+        return None
+    gold = manifest.get("gold")
+    if not gold or project_name != manifest.get("project"):
+        return None
+    path = settings.demo_dir / gold
+    return path if path.is_file() else None
+
+
+def _import_codings(ws: Workspace) -> None:
+    """Hand codings made elsewhere (quotes) to compare runs with; in the demo, its gold set."""
+    gold = _demo_gold(ws.project_name)
+    done = None
+    if gold is not None and st.button("Load the demo's hand-coded gold set (coder 'gold')", type="primary",
+                                      icon=":material/fact_check:", key="ev_demo_gold"):
+        with shows_errors(), st.spinner("Coding the gold set's quotes…"):
+            done = import_codings_file(ws.store, ws.project_id, gold, actor_id=ws.coder_id)
+    with st.expander("Import hand codings from a file", expanded=gold is None):
+        with st.form("ev_codings_upload", clear_on_submit=True):
+            upload = st.file_uploader("Quotes (YAML like the demo's gold set, or CSV / XLSX with the columns "
+                                      "source, codebook, code, quote)", type=["yaml", "yml", "csv", "tsv", "xlsx"],
+                                      key="ev_codings_file")
+            coder = st.text_input("Coder", placeholder="the coder the file names, else 'gold'", key="ev_codings_coder")
+            submitted = st.form_submit_button("Import codings", icon=":material/upload:")
+        if submitted and upload is not None:
+            limit = load_settings().max_upload_bytes
+            if upload.size > limit:
+                st.error(f"{md(upload.name)} is larger than the upload limit ({limit // 2**20} MB)",
+                         icon=":material/error:")
+            else:
+                with shows_errors():
+                    done = import_codings(ws.store, ws.project_id, upload.getvalue(), upload.name,
+                                          coder=coder.strip() or None, actor_id=ws.coder_id)
+    if done is not None:
+        st.session_state["ev_imported"] = (f"{done['created']} codings by {done['coder']} imported "
+                                           f"({done['rows']} rows); Undo takes them back.")
+        st.rerun()
