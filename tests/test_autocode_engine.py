@@ -191,3 +191,56 @@ def test_turns_joined_in_one_doc_match_as_they_do_alone():
     assert (100, 115, "fair-stand") in got and (600, 614, "rx") in got
     sentence_start = rule({"patterns": [[{"IS_SENT_START": True}, {"LOWER": "stand"}]]}, 4)
     assert compile_rules(rules + [sentence_start], "en").bundles is False
+
+
+def test_review_findings_stay_fixed(monkeypatch):
+    """Found by a review of the fast paths: each compared with the plain way."""
+    import time
+
+    import regex
+    from spacy.matcher import Matcher
+
+    import workbench.autocode as autocode_mod
+    from workbench.autocode_rules import parse_rule
+
+    def rule(raw, code_id=1):
+        r = parse_rule({"id": f"r{code_id}", **raw}, code="c", index=0, default_languages=["en"])
+        r.code_id = code_id
+        return r
+
+    # spaCy reads "op" as well as "OP"; word regexes in gates are compiled as spaCy does (re)
+    for patterns in ([[{"LOWER": "fair"}, {"LOWER": "big", "op": "?"}, {"LOWER": "stand"}]],
+                     [[{"LOWER": "fair"}, {"op": "*"}, {"LOWER": "stand"}]],
+                     [[{"LOWER": {"REGEX": "^[[:alpha:]]+$"}}, {"LOWER": "really"}]]):
+        compiled = compile_rules([rule({"patterns": patterns})], "en")
+        doc = compiled.nlp("fair stand and a fair very very big stand so happy :] really")
+        everything = Matcher(compiled.nlp.vocab)
+        everything.add("r1", patterns)
+        assert compiled.token_hits(doc) == {("r1", s, e) for _, s, e in everything(doc)}
+    # joined docs stay under spaCy's length limit
+    monkeypatch.setattr(autocode_mod, "BUNDLE_CHARS", 60)
+    turns = [Turn(1, 100 * i, "word " * n + "end", None, "en") for i, n in enumerate([3, 5, 20, 2, 2, 30, 1])]
+    for group in autocode_mod._bundles(turns, 8):
+        assert len(group) == 1 or sum(len(t.text) + 2 for t in group) <= 60
+    # a zero-width match makes no empty proposal, joined or not
+    zero = [rule({"regex": r"(?<=stand)", "unit": "match", "exclude": ["never"]})]
+    turns = [Turn(1, 0, "never a stand", None, "en"), Turn(1, 100, "ok", None, "en")]
+    for bundles in (True, False):
+        compiled = compile_rules(zero, "en")
+        compiled.bundles = bundles
+        assert list(match_turns(turns, compiled)) == []
+    # the regex timeout bounds a turn, not each place a match could start
+    slow = RegexSet()
+    slow.add("r", r"abc(?:x|x)*y")
+    started = time.monotonic()
+    slow.hits(" ".join(["abc" + "x" * 21] * 40) + " abcxy")
+    assert time.monotonic() - started < 3
+    # regexes whose lower-cased copy would mean something else run as written
+    texts = ["abc ABC a_b", "our competitr said", "KADIN kadın", "ı I i", "Straße strasse µm μm"]
+    for pattern in (r"(?-i:ABC)", r"\x41bc", r"[A-z]+", r"[0\n-^]", r"(?:competitor){e<=1}", "kadın", "I", "straße",
+                    "µm", r"(?x)a b c"):
+        regexes = RegexSet()
+        regexes.add("r", pattern)
+        reference = regex.compile(pattern, regex.IGNORECASE | regex.V1)
+        for text in texts:
+            assert regexes.hits(text) == [("r", m.start(), m.end()) for m in reference.finditer(text)], (pattern, text)

@@ -445,4 +445,9 @@ def test_codings_file_errors_name_the_file_and_line(db, tmp_path):
         import_codings(db, 1, csv, "q.csv")
     with pytest.raises(InvalidCodingsFile, match="has no column 'quote'"):
         import_codings(db, 1, b"source,codebook,code\na,b,c\n", "q.csv")
+    with pytest.raises(InvalidSpan):                          # no importer named: still all or nothing
+        import_codings(db, 1, csv, "q.csv", coder="rui")
+    from workbench.models import Coder
+    with db.read() as s:
+        assert "rui" not in {c.name for c in s.query(Coder)}
     assert count(db, Coding) == 0

@@ -8,13 +8,13 @@ that fired. Autocoding never writes codings; accepting a suggestion does.
 """
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import and_, or_
 
-import regex
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -87,7 +87,7 @@ class CompiledLanguage:
     # object per token it looks at; one Matcher for every rule over every turn was three
     # quarters of autocoding's time.
     token_matchers: dict[str, object] = field(default_factory=dict)
-    words: list[frozenset[str] | regex.Pattern] = field(default_factory=list)   # bit i: words[i]
+    words: list[frozenset[str] | re.Pattern] = field(default_factory=list)   # bit i: words[i]
     gates: list[_Gate] = field(default_factory=list)
     always: set[str] = field(default_factory=set)
     regexes: RegexSet = field(default_factory=RegexSet)
@@ -100,11 +100,11 @@ class CompiledLanguage:
     bundles: bool = True
 
     def add_words(self, words: set[str] | str) -> int:
-        """The bit of a required word set (or word regex), added on first use."""
-        key = frozenset(words) if isinstance(words, set) else regex.compile(words)
+        """The bit of a required word set (or word regex), added on first use. A word regex is
+        compiled by the standard library, as spaCy's Matcher compiles it."""
+        key = frozenset(words) if isinstance(words, set) else re.compile(words)
         for i, known in enumerate(self.words):
-            if known == key or (isinstance(known, regex.Pattern) and not isinstance(key, frozenset)
-                                and known.pattern == key.pattern):
+            if known == key:
                 return 1 << i
         self.words.append(key)
         return 1 << (len(self.words) - 1)
@@ -327,18 +327,24 @@ def _lower_text(vocab) -> _LowerText:
 
 SEPARATOR = "\n\n"           # between turns joined in one doc: its own token, never part of a word
 BUNDLE_TURNS = 8             # turns per doc: fewer, larger docs cost less per word
+BUNDLE_CHARS = 100_000       # and never more text than this in one (spaCy refuses docs over nlp.max_length)
 
 
 def _bundles(turns: list[Turn], size: int) -> Iterator[list[Turn]]:
     """Consecutive turns to match as one doc. A turn with white space at either end goes
     alone: only between non-space characters does the separator tokenize as it would alone."""
     group: list[Turn] = []
+    chars = 0
     for turn in turns:
-        if size > 1 and turn.text and turn.text == turn.text.strip():
+        if size > 1 and turn.text and turn.text == turn.text.strip() and len(turn.text) < BUNDLE_CHARS:
+            if group and chars + len(SEPARATOR) + len(turn.text) > BUNDLE_CHARS:
+                yield group
+                group, chars = [], 0
             group.append(turn)
+            chars += len(turn.text) + len(SEPARATOR)
             if len(group) == size:
                 yield group
-                group = []
+                group, chars = [], 0
             continue
         if group:
             yield group
@@ -406,11 +412,13 @@ def _match_doc(group: list[Turn], doc, compiled: CompiledLanguage) -> Iterator[P
         sentences = [(a - base, b - base) for a, b in sentences_of(doc, compiled.language, firsts[i], ends[i],
                                                                     cache["orth"])]
         seen: set = set()
-        for rule_id, s, e in sorted(hits, key=lambda h: (h[1], h[0])):
+        for rule_id, s, e in sorted(hits, key=lambda h: (h[1], h[0], h[2])):   # the same order in every process
             rule = compiled.rules[rule_id]
             if rule.roles and turn.role not in rule.roles:
                 continue
             a, b = _unit(text, rule, s, e, sentences)
+            if a >= b:
+                continue                            # an empty unit (a zero-width regex match) codes nothing
             if (rule.code_id, a, b) in seen or _vetoed(doc, text, rule, a, b, cache, base, (firsts[i], ends[i])):
                 continue
             seen.add((rule.code_id, a, b))

@@ -17,9 +17,16 @@ _REGEX_KEYS = {"LOWER", "LEMMA"}
 _QUANTIFIER = re.compile(r"^\{(\d*)(?:,(\d*))?\}$")
 
 
+def token_op(token) -> str:
+    """A token description's operator (``OP``, which spaCy also reads written ``op``), or ""."""
+    if not isinstance(token, dict):
+        return ""
+    return next((str(v).strip() for k, v in token.items() if str(k).upper() == "OP"), "")
+
+
 def _required(token: dict) -> bool:
     """True when the token must occur at least once for the pattern to match."""
-    op = str(token.get("OP", "")).strip()
+    op = token_op(token)
     if op in ("", "+", "1"):
         return True
     if op in ("?", "*", "!"):
@@ -80,7 +87,7 @@ def pattern_length(pattern: list[dict]) -> int | None:
     """The most tokens a match of ``pattern`` can span, or None when unbounded (``*``, ``+``)."""
     total = 0
     for token in pattern:
-        op = str(token.get("OP", "")).strip() if isinstance(token, dict) else ""
+        op = token_op(token)
         if op in ("*", "+"):
             return None
         m = _QUANTIFIER.match(op)
@@ -103,7 +110,7 @@ def required_literals(pattern: str, most: int = 3) -> list[tuple[str, ...]]:
     alternative counts only when each of its branches needs a text. Alternatives shorter than
     three characters are left out (they occur everywhere). The most selective ``most``
     conditions come first; a turn failing one cannot match, so the regex need not run there."""
-    tree = _parse(pattern)
+    tree = parse_tree(pattern)
     if tree is None:
         return []
     found = [c for c in _conditions(tree) if min(map(len, c)) >= 3]
@@ -114,18 +121,20 @@ def required_literals(pattern: str, most: int = 3) -> list[tuple[str, ...]]:
 # Syntax of the regex module's version 1 that the standard parser reads differently (nested
 # and combined character sets): such patterns get no shortcut.
 _V1_SETS = re.compile(r"\[[^\]]*\[|--|&&|\|\||~~")
+_ODD_BRACES = re.compile(r"(?<!\\)\{(?![\d,]*\})")  # {e<=1} (fuzzy), { 1} (verbose): not a count
 
 
-def _parse(pattern: str):
+def parse_tree(pattern: str):
     """The standard library's parse tree of ``pattern``, or None when its reading could differ
-    from the regex module's (which runs it)."""
-    if _V1_SETS.search(pattern):
+    from the regex module's (which runs it): version-1 sets, fuzzy or verbose counts in braces."""
+    if _V1_SETS.search(pattern) or _ODD_BRACES.search(pattern) or "(?V" in pattern:
         return None
     try:
         import re._parser as sre_parse            # the standard library's own regex parser
-        return sre_parse.parse(pattern)
+        tree = sre_parse.parse(pattern)
     except Exception:                             # syntax only the regex module knows: no shortcut
         return None
+    return None if tree.state.flags & re.VERBOSE else tree      # white space is read differently
 
 
 def leading_texts(pattern: str, most: int = 64) -> tuple[str, ...] | None:
@@ -133,7 +142,7 @@ def leading_texts(pattern: str, most: int = 64) -> tuple[str, ...] | None:
     starts with "competitor" or "rival" - or None when there are none of three characters or
     more (or more than ``most``). A match can then only start where one of them occurs, so the
     regex need only be tried there instead of at every position of the text."""
-    tree = _parse(pattern)
+    tree = parse_tree(pattern)
     if tree is None:
         return None
     texts, _ = _leading(list(tree), [""], most)

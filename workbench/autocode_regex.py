@@ -10,12 +10,14 @@ tried only where they occur. The results are exactly ``finditer``'s.
 """
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import regex
 
-from .autocode_anchors import leading_texts, required_literals
+from .autocode_anchors import leading_texts, parse_tree, required_literals
 from .autocode_rules import REGEX_TIMEOUT
 
 
@@ -33,9 +35,69 @@ def lowered(pattern: str) -> str:
     return "".join(out)
 
 
-# Pattern syntax whose meaning lower-casing would change (property names, group names, named
-# characters): such a regex always runs as written, on the text as it is.
-_CASE_MATTERS = regex.compile(r"\\[pPNg]|\(\?P|\(\?<[A-Za-z_]")
+_PLAIN_ESCAPES = set("bBwWsSdDAZntrfv")     # classes, anchors, control characters
+
+
+def lower_equivalent(pattern: str) -> bool:
+    """True when ``lowered(pattern)`` on lower-cased text matches exactly what ``pattern``
+    matches case-insensitively on the text itself - plain syntax only: no inline flags, no
+    escapes that spell letters (``\\x41``, ``\\p{Lu}``, ``\\N{...}``), no regex-module extensions,
+    letters whose lower case is their case fold (not ß, ſ, µ, ı, İ), character ranges that
+    lower-case into one range. Anything else runs as written, only slower."""
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            following = pattern[i + 1:i + 2]
+            if following.isalnum() and following not in _PLAIN_ESCAPES:
+                return False
+            i += 2
+            continue
+        i += 1
+    tree = parse_tree(pattern)
+    if tree is None or tree.state.flags & ~re.UNICODE:
+        return False
+    return _plain(tree)
+
+
+def _plain(items) -> bool:
+    for op, arg in items:
+        name = str(op)
+        if name in ("LITERAL", "NOT_LITERAL"):
+            ok = _foldable(chr(arg))
+        elif name == "IN":
+            ok = all(_foldable(chr(a)) if str(o) == "LITERAL" else _foldable_range(*a) if str(o) == "RANGE" else True
+                     for o, a in arg)
+        elif name == "SUBPATTERN":
+            ok = not arg[1] and not arg[2] and _plain(arg[3])          # no (?i:...), (?-i:...)
+        elif name == "BRANCH":
+            ok = all(_plain(branch) for branch in arg[1])
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            ok = _plain(arg[2])
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            ok = _plain(arg[1])
+        elif name == "ATOMIC_GROUP":
+            ok = _plain(arg)
+        else:
+            ok = name in ("AT", "ANY", "CATEGORY", "GROUPREF")
+        if not ok:
+            return False
+    return True
+
+
+def _foldable(ch: str) -> bool:
+    """Lower-casing ``ch`` is what case-insensitive matching does with it."""
+    low = ch.lower()
+    return len(low) == 1 and low == ch.casefold() and ch.upper().lower() == low and low.upper().lower() == low
+
+
+def _foldable_range(lo: int, hi: int) -> bool:
+    """A character range whose lower-cased copy holds exactly the lower case of what it holds."""
+    chars = [chr(c) for c in range(lo, hi + 1)]
+    cased = [c for c in chars if c.lower() != c.upper()]
+    if all(c == c.lower() and _foldable(c) for c in cased):
+        return True                               # lower-case letters and uncased characters: unchanged
+    return (len(cased) == len(chars) and all(_foldable(c) for c in chars)
+            and len({ord(c.lower()) - ord(c) for c in chars}) == 1)   # A-Z: lowered, one range again
 
 
 @dataclass
@@ -64,7 +126,7 @@ class RegexSet:
         original = regex.compile(pattern, regex.IGNORECASE | regex.V1)
         low = lowered(pattern)
         try:
-            lower = None if _CASE_MATTERS.search(pattern) else regex.compile(low, regex.V1)
+            lower = regex.compile(low, regex.V1) if lower_equivalent(pattern) else None
         except regex.error:
             lower = None
         needs, lead = (), None
@@ -98,9 +160,10 @@ class RegexSet:
         A regex that runs past the timeout on this text gives no match here (no hang)."""
         out: list[tuple[str, int, int]] = []
         lower = text.lower()
-        if len(lower) != len(text) or lower != text.casefold():
-            # Lower-casing moves offsets, or a letter folds to more than its lower case (ß, ς):
-            # case-insensitive matching is only what it means on the text as it is.
+        if len(lower) != len(text) or lower != text.casefold() or lower.upper().lower() != lower:
+            # Lower-casing moves offsets, or a letter folds to more than its lower case (ß, ς),
+            # or its upper case is another letter's too (ı, ſ): case-insensitive matching is
+            # only what it means on the text as it is.
             for rx in self.regexes:
                 self._collect(out, rx.rule_id, lambda rx=rx: rx.original.finditer(text, timeout=REGEX_TIMEOUT))
             return out
@@ -136,12 +199,17 @@ class RegexSet:
 def _matches_at(pattern: regex.Pattern, text: str, starts: list[int]) -> Iterator[regex.Match]:
     """The matches ``pattern.finditer(text)`` gives when every match starts at one of the
     sorted positions ``starts``: tried there only, left to right, each after the end of the
-    last match (as finditer continues)."""
+    last match (as finditer continues). All tries together get ``REGEX_TIMEOUT``, as one
+    finditer over the text would: TimeoutError when it is spent."""
     end = 0
+    deadline = time.monotonic() + REGEX_TIMEOUT
     for start in starts:
         if start < end:
             continue
-        m = pattern.match(text, start, timeout=REGEX_TIMEOUT)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"regex {pattern.pattern!r} ran out of time")
+        m = pattern.match(text, start, timeout=left)
         if m is not None:
             yield m
             end = m.end()

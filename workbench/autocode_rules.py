@@ -74,7 +74,8 @@ def check_pattern(pattern) -> None:
         for key in token:
             if str(key).upper() not in TOKEN_KEYS:
                 raise RuleProblem(f"unknown token attribute {key!r} (use LEMMA, LOWER, ORTH, POS, IS_PUNCT, OP, ...)")
-    if all(str(t.get("OP", "")) in ("?", "*") for t in pattern):
+    from .autocode_anchors import token_op
+    if all(token_op(t) in ("?", "*") for t in pattern):
         raise RuleProblem("a token pattern whose every token is optional matches the empty string")
 
 
@@ -159,6 +160,9 @@ def _build(lang: str):
         nlp = spacy.blank(lang)
     except Exception as exc:
         raise RuleProblem(f"no spaCy language {lang!r}") from exc
+    # No parser or tagger here, so a long text costs only its tokens: lift spaCy's guard against
+    # running those on huge texts (an unsegmented recording transcript can pass a million characters).
+    nlp.max_length = 50_000_000
     table = _lookup_table(nlp)
     if table is not None:
         _LEMMA_IDS[lang] = _lemma_ids(nlp, table)
@@ -186,7 +190,9 @@ def _lemma_ids(nlp, table) -> dict[int, int]:
     The table is keyed by the id of a word form; looking a token up by its lower-case form also
     gives "Shared" at a sentence start the lemma of "shared"."""
     strings = nlp.vocab.strings
-    return {key: strings.add(value) for key, value in table.items()}
+    # Some languages' tables (fr, ca) list several lemmas: spaCy's lookup lemmatizer takes the first.
+    return {key: strings.add(value if isinstance(value, str) else value[0])
+            for key, value in table.items() if isinstance(value, str) or value}
 
 
 @lru_cache(maxsize=None)

@@ -85,15 +85,16 @@ def import_codings(store, project_id: int, data: bytes, filename: str, *, coder:
     "created"}`` (a row already coded so is not doubled)."""
     from .coding import codings_from_quotes
     from .project import get_or_create_coder
+    from . import history
     rows, named = read_quote_rows(data, filename)
     who = coder or named or default_coder
-    if actor_id is None:                       # the history needs whose action it is up front
-        with store.write() as s:
-            actor_id = get_or_create_coder(s, who).id
     name = Path(filename).name
     with store.write(f"import codings from {name}", project_id=project_id, coder_id=actor_id) as s:
-        # In the same transaction: a file with a wrong row leaves not even a new coder behind.
-        created = codings_from_quotes(s, project_id, rows, get_or_create_coder(s, who), file=name)
+        # The coder in the same transaction: a file with a wrong row leaves not even a new coder.
+        target = get_or_create_coder(s, who)
+        if actor_id is None:
+            history.set_coder(s, target.id)    # the action is the coder's own
+        created = codings_from_quotes(s, project_id, rows, target, file=name)
     return {"coder": who, "rows": len(rows), "created": created}
 
 

@@ -52,6 +52,13 @@ def set_project(session: Session, project_id: int) -> None:
         tracking.project_id = project_id
 
 
+def set_coder(session: Session, coder_id: int) -> None:
+    """Tell a tracked session whose action it is once the coder is known (e.g. just created)."""
+    tracking = session.info.get("tracking")
+    if tracking is not None:
+        tracking.coder_id = coder_id
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value

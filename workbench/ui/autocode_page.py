@@ -77,13 +77,13 @@ def _run(ws: Workspace, books, sources, runs) -> None:
                     st.rerun()
 
 
-@st.fragment
 def _imported_note() -> None:
     note = st.session_state.pop("ev_imported", None)
     if note:
         st.success(md(note), icon=":material/check:")
 
 
+@st.fragment
 def review_queue(ws: Workspace, runs, *, source_id: int | None = None) -> None:
     """Pending suggestions in context, with accept/reject one by one, by rule, or all shown."""
     skipped = st.session_state.pop("autocode_skipped", None)
@@ -139,13 +139,13 @@ def _decide(ws: Workspace, ids: list[int], accept: bool) -> None:
 
 
 def _accuracy(ws: Workspace, runs) -> None:
+    _imported_note()
     if not runs:
         st.info("Run the rules first; then compare a run with human codings of the same sources.")
         _import_codings(ws)
         return
     with ws.store.read() as s:
         names = coder_names(s)
-    _imported_note()
     c1, c2 = st.columns(2)
     run = c1.selectbox("Run", [r["id"] for r in runs], format_func=lambda x: f"Run {x}", key="ev_run")
     gold = c2.multiselect("Human coders (the truth)", list(names), format_func=names.get, key="ev_gold",
