@@ -412,7 +412,7 @@ def _match_doc(group: list[Turn], doc, compiled: CompiledLanguage) -> Iterator[P
         sentences = [(a - base, b - base) for a, b in sentences_of(doc, compiled.language, firsts[i], ends[i],
                                                                     cache["orth"])]
         seen: set = set()
-        for rule_id, s, e in sorted(hits, key=lambda h: (h[1], h[0], h[2])):   # the same order in every process
+        for rule_id, s, e in sorted(hits, key=lambda h: (h[1], h[0], h[2])):   # shortest first, in every process
             rule = compiled.rules[rule_id]
             if rule.roles and turn.role not in rule.roles:
                 continue
