@@ -98,6 +98,7 @@ class CompiledLanguage:
     # Several turns may share one doc: true for the blank pipeline when no pattern looks at
     # where a doc starts (IS_SENT_START) or at custom attributes.
     bundles: bool = True
+    lower_texts: _LowerText | None = None          # string id -> lower-case text, for exclusions
 
     def add_words(self, words: set[str] | str) -> int:
         """The bit of a required word set (or word regex), added on first use. A word regex is
@@ -230,6 +231,7 @@ def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
                                 PhraseMatcher(nlp.vocab, attr="LOWER"), {}, language)
     # A trained pipeline tags, parses and splits sentences from context: one doc per turn.
     compiled.bundles = set(nlp.pipe_names) <= _CONTEXT_FREE_PIPES
+    compiled.lower_texts = _LowerText(nlp.vocab.strings)
     for rule in rules:
         if rule.languages and language not in rule.languages:
             continue
@@ -275,7 +277,7 @@ def _unit(text: str, rule: Rule, start_char: int, end_char: int, sentences: list
 
 
 def _vetoed(doc, text: str, rule: Rule, a: int, b: int, cache: dict, base: int = 0,
-            tokens: tuple[int, int] | None = None) -> bool:
+            tokens: tuple[int, int] | None = None, lower_texts: _LowerText | None = None) -> bool:
     """True when an exclusion phrase of ``rule`` is in the unit ``[a, b)`` of the turn ``text``:
     in its words or in its lemmas (read from arrays, once per unit and only when the words hold
     none). The turn starts at character ``base`` of ``doc`` and spans its ``tokens``."""
@@ -298,7 +300,8 @@ def _vetoed(doc, text: str, rule: Rule, a: int, b: int, cache: dict, base: int =
         span = doc.char_span(base + a, base + b, alignment_mode="expand")
         lo, hi = (span.start, span.end) if span is not None else (tokens or (0, len(doc)))
         cache[("lemmas", base + a, base + b)] = lemmas = " ".join(
-            map(_lower_text(doc.vocab).__getitem__, cache["lemma ids"][lo:hi]))
+            map((lower_texts if lower_texts is not None else _LowerText(doc.vocab.strings)).__getitem__,
+                cache["lemma ids"][lo:hi]))
     return any(x in lemmas for x in excluded)
 
 
@@ -312,17 +315,6 @@ class _LowerText(dict):
     def __missing__(self, key: int) -> str:
         self[key] = text = self.strings[key].lower()
         return text
-
-
-_LOWER_TEXTS: dict[int, _LowerText] = {}
-
-
-def _lower_text(vocab) -> _LowerText:
-    """The :class:`_LowerText` of a vocabulary (one per pipeline, kept while it lives)."""
-    texts = _LOWER_TEXTS.get(id(vocab))
-    if texts is None or texts.strings is not vocab.strings:
-        _LOWER_TEXTS[id(vocab)] = texts = _LowerText(vocab.strings)
-    return texts
 
 
 SEPARATOR = "\n\n"           # between turns joined in one doc: its own token, never part of a word
@@ -419,7 +411,8 @@ def _match_doc(group: list[Turn], doc, compiled: CompiledLanguage) -> Iterator[P
             a, b = _unit(text, rule, s, e, sentences)
             if a >= b:
                 continue                            # an empty unit (a zero-width regex match) codes nothing
-            if (rule.code_id, a, b) in seen or _vetoed(doc, text, rule, a, b, cache, base, (firsts[i], ends[i])):
+            if (rule.code_id, a, b) in seen or _vetoed(doc, text, rule, a, b, cache, base, (firsts[i], ends[i]),
+                                                       compiled.lower_texts):
                 continue
             seen.add((rule.code_id, a, b))
             yield Proposal(turn.source_id, rule.code_id, turn.start + a, turn.start + b, rule.id, text[s:e])

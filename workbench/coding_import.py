@@ -78,14 +78,19 @@ def _table_rows(data: bytes, filename: str) -> list[dict]:
 
 
 def import_codings(store, project_id: int, data: bytes, filename: str, *, coder: str | None = None,
-                   default_coder: str = "gold", actor_id: int | None = None) -> dict:
+                   default_coder: str = "gold", actor_id: int | None = None, max_bytes: int | None = None) -> dict:
     """Apply the codings of a quotes file as manual codings of ``coder`` (else the coder the
     file names, else ``default_coder``), in one action that ``actor_id`` (who imports; default
     that coder) can undo; nothing is written when a row is wrong. Returns ``{"coder", "rows",
-    "created"}`` (a row already coded so is not doubled)."""
+    "created"}`` (a row already coded so is not doubled). ``max_bytes`` is the configured upload
+    limit (``Settings.max_upload_bytes``)."""
+    from . import history
     from .coding import codings_from_quotes
     from .project import get_or_create_coder
-    from . import history
+    limit = min(max_bytes or MAX_SOURCE_BYTES, MAX_SOURCE_BYTES)
+    if len(data) > limit:
+        raise InvalidCodingsFile(f"is {len(data) / 1e6:.1f} MB, above the upload limit of {limit / 1e6:.1f} MB",
+                                 file=filename)
     rows, named = read_quote_rows(data, filename)
     who = coder or named or default_coder
     name = Path(filename).name

@@ -23,6 +23,20 @@ def read_manifest(demo_dir: Path) -> dict:
         raise InvalidSource(f"demo manifest missing ({exc.strerror})", file=str(path)) from exc
 
 
+def demo_gold(settings: Settings, project_name: str | None) -> Path | None:
+    """The demo's hand-coded gold set (quotes), when ``project_name`` is the demo project and
+    its manifest names one."""
+    try:
+        manifest = read_manifest(settings.demo_dir)
+    except InvalidSource:
+        return None
+    gold = manifest.get("gold")
+    if not gold or project_name != manifest.get("project"):
+        return None
+    path = settings.demo_dir / gold
+    return path if path.is_file() else None
+
+
 def build_demo(store, settings: Settings, *, coder_name: str | None = None) -> dict:
     """Create the demo project (once): cases with attributes, six transcripts, every codebook.
 

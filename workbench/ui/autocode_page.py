@@ -1,15 +1,13 @@
 """Autocoding page: run a codebook's rules, review the suggestions, undo a run, measure accuracy."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import streamlit as st
 
 from .. import autocode
 from ..autocode_eval import evaluate
 from ..coding_import import import_codings, import_codings_file
 from ..config import load_settings
-from ..demo import read_manifest
+from ..demo import demo_gold
 from ..errors import WorkbenchError
 from ..models import Coder
 from ..project import codebook_choices, coder_names, source_choices
@@ -176,23 +174,9 @@ def _accuracy(ws: Workspace, runs) -> None:
     c2.dataframe(misses.drop(columns=["source_id"]), hide_index=True, width="stretch")
 
 
-def _demo_gold(project_name: str | None) -> Path | None:
-    """The demo's hand-coded gold set, when this is the demo project and the manifest names one."""
-    settings = load_settings()
-    try:
-        manifest = read_manifest(settings.demo_dir)
-    except WorkbenchError:
-        return None
-    gold = manifest.get("gold")
-    if not gold or project_name != manifest.get("project"):
-        return None
-    path = settings.demo_dir / gold
-    return path if path.is_file() else None
-
-
 def _import_codings(ws: Workspace) -> None:
     """Hand codings made elsewhere (quotes) to compare runs with; in the demo, its gold set."""
-    gold = _demo_gold(ws.project_name)
+    gold = demo_gold(load_settings(), ws.project_name)
     done = None
     if gold is not None and st.button("Load the demo's hand-coded gold set (coder 'gold')", type="primary",
                                       icon=":material/fact_check:", key="ev_demo_gold"):
@@ -206,14 +190,10 @@ def _import_codings(ws: Workspace) -> None:
             coder = st.text_input("Coder", placeholder="the coder the file names, else 'gold'", key="ev_codings_coder")
             submitted = st.form_submit_button("Import codings", icon=":material/upload:")
         if submitted and upload is not None:
-            limit = load_settings().max_upload_bytes
-            if upload.size > limit:
-                st.error(f"{md(upload.name)} is larger than the upload limit ({limit // 2**20} MB)",
-                         icon=":material/error:")
-            else:
-                with shows_errors():
-                    done = import_codings(ws.store, ws.project_id, upload.getvalue(), upload.name,
-                                          coder=coder.strip() or None, actor_id=ws.coder_id)
+            with shows_errors():
+                done = import_codings(ws.store, ws.project_id, upload.getvalue(), upload.name,
+                                      coder=coder.strip() or None, actor_id=ws.coder_id,
+                                      max_bytes=load_settings().max_upload_bytes)
     if done is not None:
         st.session_state["ev_imported"] = (f"{done['created']} codings by {done['coder']} imported "
                                            f"({done['rows']} rows); Undo takes them back.")
