@@ -28,16 +28,19 @@ sys.path.insert(0, str(REPO))
 
 
 def build(url: str, n_sources: int, n_codings: int) -> None:
+    import pandas as pd
     from sqlalchemy import insert, select
 
-    from workbench.cases import import_case_table
-    from workbench.codebook import read_codebook, store_codebook
-    from workbench.corpus import add_parsed_source
-    from workbench.models import Code, Coding, CodingOrigin, Segment, Source, utcnow
-    from workbench.project import create_project, get_or_create_coder
-    from workbench.sources import parse_file, sha256
-    from workbench.store import open_store
-    import pandas as pd
+    from workbench.codebook.format import read_codebook
+    from workbench.codebook.storage import store_codebook
+    from workbench.corpus.case_table import import_case_table
+    from workbench.corpus.importing import add_parsed_source
+    from workbench.corpus.parsers import parse_file
+    from workbench.corpus.text import sha256
+    from workbench.db.models import Code, Coding, CodingOrigin, Segment, Source, utcnow
+    from workbench.db.store import open_store
+    from workbench.project.coders import get_or_create_coder
+    from workbench.project.projects import create_project
     store = open_store(url)
     parsed = [parse_file(p)[0] for p in sorted((REPO / "transcripts").glob("*.txt"))]
     with store.write() as s:
@@ -50,7 +53,7 @@ def build(url: str, n_sources: int, n_codings: int) -> None:
         for path in sorted((REPO / "codebooks").glob("*.yaml")):
             store_codebook(s, pid, read_codebook(path))
     with store.write() as s:
-        from workbench.models import Case
+        from workbench.db.models import Case
         case_ids = dict(s.execute(select(Case.name, Case.id).where(Case.project_id == pid)).all())
         for i in range(n_sources):
             p = parsed[i % len(parsed)]
@@ -87,10 +90,14 @@ def build(url: str, n_sources: int, n_codings: int) -> None:
 STEP = r"""
 import json, resource, sys, time
 sys.path.insert(0, {repo!r})
-from workbench.store import open_store
-from workbench import analysis, cases, retrieval          # imported before the clock starts
-from workbench.exports import docx_report, gather, refi
-from workbench.project import get_or_create_coder
+from workbench.analysis.crosstab import crosstab
+from workbench.exchange.refi.reader import import_qdpx
+from workbench.exchange.refi.writer import write_qdpx
+from workbench.corpus.cases import case_table
+from workbench.db.store import open_store
+from workbench.analysis import retrieval          # imported before the clock starts
+from workbench.exchange import docx_report, gather
+from workbench.project.coders import get_or_create_coder
 step, url, arg = sys.argv[1], sys.argv[2], sys.argv[3]
 store = open_store(url, migrate=False)
 with store.read() as s:                                     # a warm connection, as in the app
@@ -100,12 +107,12 @@ out = {{}}
 if step == "crosstab-db":
     with store.read() as s:
         counts = retrieval.coding_counts(s, 1, code_ids=retrieval.codebook_code_ids(s, 1, "Roles of an industrial enterprise association"))
-        ct = analysis.crosstab(counts, cases.case_table(s, 1), "sector")
+        ct = crosstab(counts, case_table(s, 1), "sector")
     out["codes"] = len(ct.table)
 elif step == "crosstab-quotes":
     with store.read() as s:
         quotes = retrieval.coded_quotes(s, 1, code_ids=retrieval.codebook_code_ids(s, 1, "Roles of an industrial enterprise association"))
-        ct = analysis.crosstab(quotes, cases.case_table(s, 1), "sector")
+        ct = crosstab(quotes, case_table(s, 1), "sector")
     out["codes"] = len(ct.table)
 elif step == "docx":
     with store.read() as s:
@@ -115,10 +122,10 @@ elif step == "docx":
     out["quotes"] = result.quotes
 elif step == "qdpx-export":
     with store.read() as s, open(arg, "wb") as fh:
-        refi.write_qdpx(s, 1, fh)
+        write_qdpx(s, 1, fh)
 elif step == "qdpx-import":
     with store.write() as s:
-        report = refi.import_qdpx(s, open(arg, "rb").read(), arg, coder=get_or_create_coder(s, "importer"))
+        report = import_qdpx(s, open(arg, "rb").read(), arg, coder=get_or_create_coder(s, "importer"))
     out["codings"] = report.codings
 out["seconds"] = time.perf_counter() - t0
 out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

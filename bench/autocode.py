@@ -7,7 +7,7 @@ size runs in its own process so that its peak memory (RSS) is its own; time is t
 several runs. Prints a table (words per second per core, peak MB, how time grows from 100k to
 1M words) and writes bench/results/autocode.json. Target: 300,000 words/s per core, linear.
 
-Then a whole run as a researcher starts it (``autocode.run``): a project of one-hour interviews
+Then a whole run as a researcher starts it (``workbench.autocode.runs.run``): a project of one-hour interviews
 (bench/load.py's builder, 2.3 million words at 200 sources) - reading the turns, loading the
 pipelines, matching, storing the suggestions - timed once in a fresh process.
 
@@ -30,9 +30,10 @@ CHILD = r"""
 import json, random, resource, sys, time
 sys.path.insert(0, {repo!r})
 from pathlib import Path
-from workbench.autocode import Turn, compile_rules, match_turns
-from workbench.autocode_rules import rules_of_files
-from workbench.sources import parse_file, guess_language
+from workbench.autocode.engine import Turn, compile_rules, match_turns
+from workbench.autocode.runs import rules_of_files
+from workbench.corpus.parsers import parse_file
+from workbench.corpus.language import guess_language
 
 size, runs = int(sys.argv[1]), int(sys.argv[2])
 rules = rules_of_files(sorted(Path({repo!r}, "codebooks").glob("*.yaml")))
@@ -66,16 +67,16 @@ import json, resource, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, {repo!r}); sys.path.insert(0, {bench!r})
 from load import build
-from workbench import autocode
-from workbench.project import get_or_create_coder
-from workbench.store import open_store
+from workbench.autocode.runs import run
+from workbench.project.coders import get_or_create_coder
+from workbench.db.store import open_store
 url = "sqlite:///" + str(Path(tempfile.mkdtemp()) / "run.db")
 info = build(url, int(sys.argv[1]), 1000)
 store = open_store(url)
 with store.write() as s:
     coder = get_or_create_coder(s, "autocoder").id
 t = time.perf_counter()
-result = autocode.run(store, info["project_id"], coder)
+result = run(store, info["project_id"], coder)
 seconds = time.perf_counter() - t
 print(json.dumps({{"words": info["words_per_transcript"] * int(sys.argv[1]), "turns": result.turns,
                   "suggestions": result.suggestions, "seconds": seconds,
@@ -84,7 +85,7 @@ print(json.dumps({{"words": info["words_per_transcript"] * int(sys.argv[1]), "tu
 
 
 def whole_run(sources: int) -> dict:
-    """``autocode.run`` over a built project, in a process of its own."""
+    """``workbench.autocode.runs.run`` over a built project, in a process of its own."""
     done = subprocess.run([sys.executable, "-c", WHOLE_RUN.format(repo=str(REPO), bench=str(REPO / "bench")),
                            str(sources)], capture_output=True, text=True)
     if done.returncode:

@@ -20,14 +20,14 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from workbench import autocode  # noqa: E402
-from workbench.autocode_eval import evaluate  # noqa: E402
-from workbench.coding import codings_from_quotes  # noqa: E402
+from workbench.autocode import runs as run_store  # noqa: E402
+from workbench.autocode.evaluation import evaluate, evaluation_inputs  # noqa: E402
+from workbench.coding.quotes_import import codings_from_quotes  # noqa: E402
 from workbench.config import Settings  # noqa: E402
+from workbench.db.models import Source  # noqa: E402
+from workbench.db.store import open_store  # noqa: E402
 from workbench.demo import build_demo  # noqa: E402
-from workbench.models import Source  # noqa: E402
-from workbench.project import get_or_create_coder  # noqa: E402
-from workbench.store import open_store  # noqa: E402
+from workbench.project.coders import get_or_create_coder  # noqa: E402
 
 HALVES = {"tune": ["it-01-voltaria-sistemas", "it-03-lusocircuito", "tx-01-tecelagem-pinheiro"],
           "report": ["it-02-nuvemar-software", "tx-02-malhas-sa-araujo", "tx-03-casal-do-selho"]}
@@ -46,9 +46,9 @@ def main() -> None:
         ids = {src.name: src.id for src in s.query(Source).where(Source.project_id == project_id)}
     results = {}
     for half, names in HALVES.items():
-        run = autocode.run(store, project_id, auto_id, source_ids=[ids[n] for n in names])
+        run = run_store.run(store, project_id, auto_id, source_ids=[ids[n] for n in names])
         with store.read() as s:
-            pred, truth, segments, texts = autocode.evaluation_inputs(s, project_id, run.run_id, [gold_id])
+            pred, truth, segments, texts = evaluation_inputs(s, project_id, run.run_id, [gold_id])
         scores, fps, misses = evaluate(pred, truth, segments, texts)
         total = scores[scores["code"] == "all codes"].iloc[0].to_dict()
         by_book = {}

@@ -25,14 +25,16 @@ sys.path.insert(0, str(REPO))
 
 from sqlalchemy import select  # noqa: E402
 
-from workbench.codebook import read_codebook, store_codebook  # noqa: E402
-from workbench.coding import apply_code  # noqa: E402
-from workbench.corpus import import_uploads  # noqa: E402
-from workbench.models import Code, Coder, Source  # noqa: E402
-from workbench.offsets import cp_to_u16  # noqa: E402
-from workbench.project import create_project, get_or_create_coder  # noqa: E402
-from workbench.store import open_store  # noqa: E402
-from workbench.transcript_view import build_view  # noqa: E402
+from workbench.codebook.format import read_codebook  # noqa: E402
+from workbench.codebook.storage import store_codebook  # noqa: E402
+from workbench.coding.codings import apply_code  # noqa: E402
+from workbench.coding.transcript_view import build_view  # noqa: E402
+from workbench.corpus.importing import import_uploads  # noqa: E402
+from workbench.corpus.offsets import cp_to_u16  # noqa: E402
+from workbench.db.models import Code, Coder, Source  # noqa: E402
+from workbench.db.store import open_store  # noqa: E402
+from workbench.project.coders import get_or_create_coder  # noqa: E402
+from workbench.project.projects import create_project  # noqa: E402
 
 RUNS = 9
 
@@ -44,7 +46,7 @@ def one_hour_interview() -> str:
 
 
 def page_script(source_id: int):
-    from workbench.ui import coding_page
+    from workbench.ui.pages import coding as coding_page
     from workbench.ui.state import workspace
     ws = workspace()
     coding_page.render(ws)

@@ -48,13 +48,24 @@ def build(url: str, n_sources: int, n_codings: int) -> dict:
     import pandas as pd
     from sqlalchemy import insert, select
 
-    from workbench.cases import import_case_table
-    from workbench.codebook import read_codebook, store_codebook
-    from workbench.corpus import add_parsed_source
-    from workbench.models import Case, Code, Coding, CodingOrigin, Segment, Source, utcnow
-    from workbench.project import create_project, get_or_create_coder
-    from workbench.sources import parse_bytes, sha256
-    from workbench.store import open_store
+    from workbench.codebook.format import read_codebook
+    from workbench.codebook.storage import store_codebook
+    from workbench.corpus.case_table import import_case_table
+    from workbench.corpus.importing import add_parsed_source
+    from workbench.corpus.parsers import parse_bytes
+    from workbench.corpus.text import sha256
+    from workbench.db.models import (
+        Case,
+        Code,
+        Coding,
+        CodingOrigin,
+        Segment,
+        Source,
+        utcnow,
+    )
+    from workbench.db.store import open_store
+    from workbench.project.coders import get_or_create_coder
+    from workbench.project.projects import create_project
     hour = "\n\n".join(p.read_text(encoding="utf-8") for p in sorted((REPO / "transcripts").glob("*.txt")))
     parsed = parse_bytes(hour.encode("utf-8"), "hour.txt")
     store = open_store(url)
@@ -94,12 +105,12 @@ def build(url: str, n_sources: int, n_codings: int) -> dict:
     return dict(words_per_transcript=words, turns_per_transcript=len(parsed.segments), project_id=pid)
 
 
-OPEN = "import sys, time; t=time.perf_counter(); from workbench.store import open_store; " \
+OPEN = "import sys, time; t=time.perf_counter(); from workbench.db.store import open_store; " \
        "s=open_store(sys.argv[1]); s.dispose(); print(time.perf_counter()-t)"
 
 
 def coding_page(source_id: int):
-    from workbench.ui import coding_page as page
+    from workbench.ui.pages import coding as page
     from workbench.ui.state import workspace
     page.render(workspace())
 
@@ -108,7 +119,7 @@ def other_page(name: str):
     import importlib
 
     from workbench.ui.state import workspace
-    importlib.import_module(f"workbench.ui.{name}").render(workspace())
+    importlib.import_module(f"workbench.ui.pages.{name}").render(workspace())
 
 
 def timed(fn, runs: int) -> list[float]:
@@ -127,17 +138,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
+    import logging
+
     from sqlalchemy import select
     from streamlit.testing.v1 import AppTest
 
-    from workbench import analysis, cases, retrieval
-    from workbench.coding import apply_code
-    from workbench.exports import docx_report, gather
-    from workbench.models import Code, Coder, Source
-    from workbench.offsets import cp_to_u16
-    from workbench.store import open_store
-
-    import logging
+    from workbench.analysis import retrieval
+    from workbench.analysis.crosstab import crosstab as tabulate
+    from workbench.coding.codings import apply_code
+    from workbench.corpus.cases import case_table
+    from workbench.corpus.offsets import cp_to_u16
+    from workbench.db.models import Code, Coder, Source
+    from workbench.db.store import open_store
+    from workbench.exchange import docx_report, gather
     logging.getLogger("streamlit").setLevel(logging.ERROR)     # "missing ScriptRunContext" in bare mode
     tmp = Path(tempfile.mkdtemp(prefix="wb-load-"))
     db = tmp / "load.db"
@@ -197,7 +210,7 @@ def main() -> None:
     def crosstab(_i):
         with store.read() as s:
             counts = retrieval.coding_counts(s, 1)
-            analysis.crosstab(counts, cases.case_table(s, 1), "sector", sources=retrieval.source_cases(s, 1))
+            tabulate(counts, case_table(s, 1), "sector", sources=retrieval.source_cases(s, 1))
     results["code x sector crosstab"] = timed(crosstab, args.runs)
 
     quotes_in_report = []
@@ -208,7 +221,7 @@ def main() -> None:
         quotes_in_report.append(docx_report.write(data, tmp / f"theme-{i}.docx").quotes)
     results["DOCX report of one code"] = timed(docx, args.runs)
 
-    for name, module in (("analysis page, first render", "analysis_page"), ("export page, first render", "export_page")):
+    for name, module in (("analysis page, first render", "analysis"), ("export page, first render", "export")):
         def render(_i, module=module):
             at = AppTest.from_function(other_page, args=(module,), default_timeout=300).run()
             assert not at.exception, at.exception

@@ -111,7 +111,7 @@ def synthesise(turns: list[tuple[str, str]], dst: Path, pause: float = 0.5) -> N
     """espeak-ng speaks each turn; the turns are joined at 16 kHz with a pause between them."""
     import numpy as np
 
-    from workbench.transcribe import SAMPLE_RATE, decode
+    from workbench.transcription.audio import SAMPLE_RATE, decode
     pieces = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, (voice, text) in enumerate(turns):
@@ -128,7 +128,7 @@ def synthesise(turns: list[tuple[str, str]], dst: Path, pause: float = 0.5) -> N
 
 def prepare_audio(folder: Path, quick: bool) -> list[dict]:
     """The clips with their reference text, language and duration."""
-    from workbench.transcribe import probe
+    from workbench.transcription.audio import probe
     # "hint": the language passed to the engine (None = detected, as in the app's default).
     clips = [dict(name="jfk", path=str(REPO / "tests" / "fixtures" / "jfk.flac"), reference=JFK, language="en",
                   hint=None)]
@@ -151,7 +151,9 @@ def child(spec: dict) -> dict:
     """Load the model, transcribe every clip, report times, texts and peak RSS."""
     import dataclasses
 
-    from workbench.transcribe import Options, decode, get_engine
+    from workbench.transcription.audio import decode
+    from workbench.transcription.engines import get_engine
+    from workbench.transcription.options import Options
     options = Options(cpu_threads=THREADS, **spec["options"])
     engine = get_engine(options.engine)
     audio = {c["name"]: decode(c["path"]) for c in spec["clips"]}
@@ -188,8 +190,8 @@ def _vm_hwm_mb() -> float | None:
 def prepare(folder: Path, quick: bool) -> dict:
     """In its own process, so that the parent stays small: join the packaged model, convert it
     for openai-whisper once, and make the audio."""
-    from workbench.ct2_to_openai import checkpoint_for
-    from workbench.whisper_models import default_model, resolve
+    from workbench.transcription.ct2_to_openai import checkpoint_for
+    from workbench.transcription.models import default_model, resolve
     model = default_model()
     folder_ = resolve(model)
     checkpoint_for(model)

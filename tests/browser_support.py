@@ -1,5 +1,5 @@
 """Fixtures for a real browser (Debian's chromium through Playwright) against `streamlit run` on
-127.0.0.1, shared by tests/browser and tests/reliability (each conftest imports them)."""
+127.0.0.1, shared by tests/browser and tests/reliability (the root conftest imports them)."""
 from __future__ import annotations
 
 import os
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pg_server import free_port
+from tests.pg_server import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

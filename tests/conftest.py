@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import itertools
 import os
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from browser_support import app_server, browser, page  # noqa: F401  (fixtures: one browser per session)
+from tests.browser_support import app_server, browser, page  # noqa: F401  (fixtures: one browser per session)
+from tests.paths import REPO
+from workbench.codebook.format import read_codebook
+from workbench.codebook.storage import store_codebook
 from workbench.config import Settings
-from workbench.project import create_project, get_or_create_coder
-from workbench.store import open_store
+from workbench.db.store import open_store
+from workbench.project.coders import get_or_create_coder
+from workbench.project.projects import create_project
 
-REPO = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 _counter = itertools.count()
 
 
@@ -32,7 +33,7 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def pg_template():
     """Start PostgreSQL once; migrate a template database every test database is copied from."""
-    from pg_server import PostgresServer
+    from tests.pg_server import PostgresServer
     server = PostgresServer()
     admin_url = server.start()
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -74,6 +75,29 @@ def project(store):
         coder = get_or_create_coder(s, "ana")
         p = create_project(s, "Study")
         return p.id, coder.id
+
+
+INTERVIEW = ("[00:00:01] Interviewer: How did you choose Germany?\n\n"
+             "[00:00:05] Rui Sá: A client took us there. Então fomos à feira 👍 em Frankfurt.\n\n"
+             "[00:00:20] Interviewer: And the association?\n\n"
+             "[00:00:24] Rui Sá: They shared the stand, so the cost was lower.\n")
+
+
+@pytest.fixture
+def interview(tmp_path):
+    """A four-turn interview file (English and Portuguese, an emoji) to import."""
+    f = tmp_path / "rui.txt"
+    f.write_text(INTERVIEW, encoding="utf-8")
+    return f
+
+
+@pytest.fixture
+def codebook_id(store, project):
+    """Id of the association-roles codebook loaded into the test project."""
+    project_id, coder_id = project
+    spec = read_codebook(REPO / "codebooks" / "association-roles.yaml")
+    with store.write("load", project_id=project_id, coder_id=coder_id) as s:
+        return store_codebook(s, project_id, spec)["codebook_id"]
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Builders of small real files for tests (DOCX, PDF) - made on the fly, nothing binary in git."""
+"""Builders of small real files for tests (DOCX, PDF, audio) - made on the fly, nothing binary in git -
+and a few shared steps of library tests."""
 from __future__ import annotations
 
 import io
@@ -102,3 +103,20 @@ def wer(reference: str, hypothesis: str) -> float:
     norm = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
                           jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
     return jiwer.wer(reference, hypothesis, reference_transform=norm, hypothesis_transform=norm)
+
+
+def apply_named_code(store, project, code_name, start, end, memo=None):
+    """Code [start, end) of the project's (first) source with the code called ``code_name``;
+    returns ``(coding id, created)``."""
+    from sqlalchemy import select
+
+    from workbench.codebook.lookup import find_code
+    from workbench.coding.codings import apply_code
+    from workbench.db.models import Coder, Source
+    project_id, coder_id = project
+    with store.write(f"code {code_name}", project_id=project_id, coder_id=coder_id) as s:
+        src = s.scalar(select(Source).where(Source.project_id == project_id))
+        code = find_code(s, project_id, code_name)
+        coding, created = apply_code(s, src, code.id, s.get(Coder, coder_id), start, end, memo=memo)
+        return coding.id, created
+

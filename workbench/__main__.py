@@ -1,4 +1,4 @@
-"""``python -m workbench`` = the ``workbench`` command."""
-from .cli import main
+"""``python -m workbench``: the command line."""
+from workbench.cli import main
 
 main()

@@ -6,16 +6,20 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
-from . import cases as cases_mod
-from .codebook import read_codebook, store_codebook
-from .config import Settings
-from .corpus import get_or_create_case, import_files
-from .errors import InvalidSource
-from .models import Project, Source
-from .project import create_project, get_or_create_coder
+from workbench.codebook.format import read_codebook
+from workbench.codebook.storage import store_codebook
+from workbench.config import Settings
+from workbench.corpus.case_table import import_case_table, read_table
+from workbench.corpus.cases import get_or_create_case
+from workbench.corpus.importing import import_files
+from workbench.db.models import Project, Source
+from workbench.errors import InvalidSource
+from workbench.project.coders import get_or_create_coder
+from workbench.project.projects import create_project
 
 
 def read_manifest(demo_dir: Path) -> dict:
+    """The demo's manifest (``demo.yaml``): project name, cases table, sources and their cases."""
     path = demo_dir / "demo.yaml"
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -54,8 +58,8 @@ def build_demo(store, settings: Settings, *, coder_name: str | None = None) -> d
             project = create_project(s, name, manifest.get("description", "").strip())
         project_id = project.id
     with store.write("load the demo case table", project_id=project_id, coder_id=coder_id) as s:
-        frame = cases_mod.read_table(settings.demo_dir / manifest["cases"])
-        cases_mod.import_case_table(s, project_id, frame, file=manifest["cases"])
+        frame = read_table(settings.demo_dir / manifest["cases"])
+        import_case_table(s, project_id, frame, file=manifest["cases"])
     sources = []
     for entry in manifest["sources"]:
         results, _ = import_files(store, project_id, coder_id, [settings.demo_dir / entry["file"]])

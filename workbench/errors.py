@@ -98,3 +98,23 @@ class UndoConflict(WorkbenchError):
 
 class ConcurrentEdit(WorkbenchError):
     """Someone else changed the same thing since it was read (optimistic version check)."""
+
+
+class AnalysisProblem(WorkbenchError):
+    """An analysis that cannot be computed as asked (no cases, one group, an unknown attribute...)."""
+
+
+class AgreementProblem(WorkbenchError):
+    """Agreement that cannot be computed (fewer than two coders, nothing coded...)."""
+
+
+class TranscriptionFailed(WorkbenchError):
+    """Audio that cannot be transcribed (unreadable, silent, too long, unknown language...)."""
+
+
+class ModelNotFound(WorkbenchError):
+    """A Whisper model that is neither a folder, a packaged model nor a name the engine knows."""
+
+
+class InvalidExchangeFile(WorkbenchError):
+    """A QDPX/QDC file that cannot be imported safely or consistently."""

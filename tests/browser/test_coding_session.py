@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from workbench.codebook import code_path
-from workbench.models import Coding
-from workbench.store import open_store
+from workbench.codebook.lookup import code_path
+from workbench.db.models import Coding
+from workbench.db.store import open_store
 
 SOURCE = "it-02-nuvemar-software"
 SPAN = "signed in München 👍"
@@ -61,7 +61,7 @@ def test_full_coding_session(app_server, page):
     page.wait_for_selector("text=München", timeout=30_000)
 
     select_text(page, SPAN)
-    page.wait_for_selector("text=Selected", timeout=15_000)
+    page.wait_for_selector("text=Selected", timeout=60_000)
     codes = page.get_by_label("Codes", exact=True).first
     for name in ("Information aggregator", "Socialization"):
         codes.click()
@@ -69,7 +69,7 @@ def test_full_coding_session(app_server, page):
         page.get_by_role("option", name=name).first.click()
     page.get_by_label("Memo (optional)").click()          # closes the list, as a person would
     page.get_by_role("button", name="Apply codes").click()
-    page.wait_for_function("() => document.querySelectorAll('.wb-mark').length > 0", timeout=15_000)
+    page.wait_for_function("() => document.querySelectorAll('.wb-mark').length > 0", timeout=60_000)
 
     shown = marks(page)
     assert "".join(m["text"] for m in shown) == SPAN
@@ -77,17 +77,17 @@ def test_full_coding_session(app_server, page):
     assert db_codings(app_server) == [("Information aggregator", SPAN), ("Socialization", SPAN)]
 
     page.locator(".wb-mark").first.click()
-    page.wait_for_selector("text=Codings here", timeout=15_000)
+    page.wait_for_selector("text=Codings here", timeout=60_000)
     page.get_by_role("button", name="Remove").first.click()
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.wb-mark')].every(m => !m.title.includes('\\n'))", timeout=15_000)
+        "() => [...document.querySelectorAll('.wb-mark')].every(m => !m.title.includes('\\n'))", timeout=60_000)
     remaining = db_codings(app_server)
     assert len(remaining) == 1 and remaining[0][1] == SPAN
     assert remaining[0][0] in marks(page)[0]["title"]
 
     page.get_by_role("button", name="Undo").click()
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.wb-mark')].some(m => m.title.includes('\\n'))", timeout=15_000)
+        "() => [...document.querySelectorAll('.wb-mark')].some(m => m.title.includes('\\n'))", timeout=60_000)
     assert db_codings(app_server) == [("Information aggregator", SPAN), ("Socialization", SPAN)]
     titles = marks(page)[0]["title"].split("\n")
     assert sorted(t.split(" · ")[0].split(" › ")[-1] for t in titles) == ["Information aggregator", "Socialization"]

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from workbench import autocode
+from workbench.autocode import runs as run_store
 from workbench.config import Settings
+from workbench.db.models import Coding, Suggestion
+from workbench.db.store import open_store
 from workbench.demo import build_demo
-from workbench.models import Coding, Suggestion
-from workbench.store import open_store
 
 
-def wait_for(url, expected, timeout=20.0):
+def wait_for(url, expected, timeout=120.0):
     import time
     deadline = time.monotonic() + timeout
     while counts(url) != expected and time.monotonic() < deadline:
@@ -31,9 +31,9 @@ def test_accept_a_suggestion_then_undo_the_run(app_server, page):
     store = open_store(app_server.db_url)
     project_id = build_demo(store, Settings(database_url=app_server.db_url, coder="ana"))["project_id"]
     with store.read() as s:
-        from workbench.codebook import get_codebook
+        from workbench.codebook.lookup import get_codebook
         book = get_codebook(s, project_id, "Roles of an industrial enterprise association").id
-    run = autocode.run(store, project_id, 1, codebook_ids=[book])
+    run = run_store.run(store, project_id, 1, codebook_ids=[book])
     store.dispose()
     assert run.suggestions > 0
     page.goto(app_server.url + "/autocode")
@@ -41,7 +41,7 @@ def test_accept_a_suggestion_then_undo_the_run(app_server, page):
     page.get_by_role("button", name="Accept", exact=True).first.wait_for(timeout=30_000)
     page.get_by_role("button", name="Accept", exact=True).first.click()
     assert wait_for(app_server.db_url, (1, run.suggestions - 1)) == (1, run.suggestions - 1)
-    page.get_by_text(f"{run.suggestions - 1} suggestion(s) shown").wait_for(timeout=20_000)
+    page.get_by_text(f"{run.suggestions - 1} suggestion(s) shown").wait_for(timeout=60_000)
     page.get_by_role("tab", name="Run").click()
     page.get_by_role("button", name="Undo run").first.click()
     assert wait_for(app_server.db_url, (0, 0)) == (0, 0)

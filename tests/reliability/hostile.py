@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from workbench.cases import get_case, get_or_create_attribute, set_value
-from workbench.coding import apply_code, set_coding_memo
+from workbench.coding.codings import apply_code
+from workbench.coding.memos import set_coding_memo
 from workbench.config import Settings
-from workbench.corpus import assign_case, import_uploads
+from workbench.corpus.cases import get_case, get_or_create_attribute, set_value
+from workbench.corpus.importing import import_uploads
+from workbench.corpus.sources import assign_case
+from workbench.db.models import Code, Codebook, Coder, Project, Source
+from workbench.db.store import open_store
 from workbench.demo import build_demo
-from workbench.models import Code, Codebook, Coder, Project, Source
-from workbench.store import open_store
 
 EVIL_TEXT = ("Ana: <script>alert(1)</script> and <img src=x onerror=alert(2)> and :red[x] and $x$\n"
              "Rui: ok\nAna: fine")

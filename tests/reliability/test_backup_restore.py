@@ -7,14 +7,14 @@ import subprocess
 import sys
 import time
 
-from reliability.conftest import REPO, count, integrity, run_cli
+from tests.reliability.support import REPO, count, integrity, run_cli
 
 WRITER = """
 import sys
 from sqlalchemy import select
-from workbench.coding import apply_code
-from workbench.models import Coder, Source
-from workbench.store import open_store
+from workbench.coding.codings import apply_code
+from workbench.db.models import Coder, Source
+from workbench.db.store import open_store
 store = open_store(sys.argv[1])
 log = open(sys.argv[2], "a")
 for i in range(100000):

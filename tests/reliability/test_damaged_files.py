@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from reliability.conftest import run_cli
+from tests.reliability.support import run_cli
+from workbench.db.store import open_store
 from workbench.errors import DatabaseProblem
-from workbench.store import open_store
 
 
 def _digest(path: Path) -> str:
@@ -108,7 +108,7 @@ def test_a_foreign_sqlite_database_is_refused(tmp_path):
 
 def test_older_schema_is_backed_up_then_migrated(tmp_path, monkeypatch):
     """Pretend the packaged head moved on: the file is copied before the upgrade runs."""
-    from workbench import store as store_mod
+    from workbench.db import store as store_mod
     path = tmp_path / "p.db"
     open_store(f"sqlite:///{path}").dispose()
     upgraded = []

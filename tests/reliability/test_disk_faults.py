@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from reliability.conftest import count, integrity, run_cli
-from workbench.coding import apply_code
+from tests.reliability.support import count, integrity, run_cli
+from workbench.coding.codings import apply_code
+from workbench.db.models import Coder, Source
+from workbench.db.store import open_store
 from workbench.errors import CannotWrite
-from workbench.models import Coder, Source
-from workbench.safety import write_atomic
-from workbench.store import open_store
+from workbench.safety.atomic import write_atomic
 
 
 @pytest.fixture

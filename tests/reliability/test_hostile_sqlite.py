@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from reliability.conftest import count, run_cli
-from workbench import project_file
+from tests.reliability.support import count, run_cli
+from workbench.db import restore as project_file
+from workbench.db.store import open_store
 from workbench.errors import DatabaseProblem
-from workbench.store import open_store
 
 
 @pytest.fixture
@@ -61,8 +61,8 @@ def test_triggers_views_and_unknown_columns_stay_behind(project_db, tmp_path):
     cols = [r[1] for r in sqlite3.connect(target).execute("PRAGMA table_info(source)")]
     assert "secret" not in cols
     # The copy is a working project: coding in it does not set off anything the file carried.
-    from workbench.coding import apply_code
-    from workbench.models import Coder, Project, Source
+    from workbench.coding.codings import apply_code
+    from workbench.db.models import Coder, Project, Source
     store = open_store(f"sqlite:///{target}")
     try:
         with store.write("code", project_id=1, coder_id=1) as s:
@@ -122,7 +122,7 @@ def test_a_project_file_moves_into_an_empty_postgresql_database(project_db, pg_t
         assert result["rows"]["source"] == 6
         store = open_store(url)
         try:
-            from workbench.corpus import import_uploads
+            from workbench.corpus.importing import import_uploads
             import_uploads(store, 1, None, [("new.txt", b"Ana: a new interview after the move")])
             with store.read() as s:
                 assert s.execute(text("SELECT count(*) FROM source")).scalar() == 7

@@ -7,15 +7,16 @@ from pathlib import Path
 
 import yaml
 
-from reliability.conftest import count, integrity, run_cli, run_cli_killed_at
-from workbench.coding import codings_from_quotes
+from tests.paths import REPO
+from tests.reliability.support import count, integrity, run_cli, run_cli_killed_at
+from workbench.coding.quotes_import import codings_from_quotes
 from workbench.config import Settings
+from workbench.db.store import open_store
 from workbench.demo import build_demo
-from workbench.exports import refi
-from workbench.project import get_or_create_coder
-from workbench.store import open_store
+from workbench.exchange.refi.writer import export_qdpx
+from workbench.project.coders import get_or_create_coder
 
-GOLD = Path(__file__).resolve().parents[2] / "transcripts" / "demo-gold.yaml"
+GOLD = REPO / "transcripts" / "demo-gold.yaml"
 
 
 def _assert_killed(proc) -> None:
@@ -85,7 +86,7 @@ def test_killed_qdpx_import_leaves_no_half_project(tmp_path):
             assert codings_from_quotes(s, 1, gold, get_or_create_coder(s, "gold")) == len(gold)
         qdpx = tmp_path / "study.qdpx"
         with store.read() as s:
-            qdpx.write_bytes(refi.export_qdpx(s, 1))
+            qdpx.write_bytes(export_qdpx(s, 1))
     finally:
         store.dispose()
     expected = count(tmp_path / "source.db", "coding")

@@ -3,21 +3,20 @@ code and codebook names, memos, cases and attribute values is shown literally on
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from reliability.hostile import EVIL_MEMO, MARKERS, build_hostile_project
+from tests.paths import REPO
+from tests.reliability.hostile import EVIL_MEMO, MARKERS, build_hostile_project
 from workbench.ui.safe import md
 
-REPO = Path(__file__).resolve().parents[2]
-PAGES = ["overview", "sources_page", "coding_page", "codebook_page", "autocode_page", "retrieval_page",
-         "memos_page", "analysis_page", "agreement_page", "export_page"]
+PAGES = ["overview", "sources", "coding", "codebooks", "autocode", "retrieval",
+         "memos", "analysis", "agreement", "export"]
 URLS = ["", "sources", "coding", "codebook", "autocode", "retrieval", "memos", "analysis", "agreement", "export"]
 HTML_SINKS = {"html"}
 # A page and hostile text it shows in markdown (escaped).
-SHOWN_ON = {"retrieval_page": "<script>alert(1)</script>", "memos_page": EVIL_MEMO}                           # st.html, components.html
+SHOWN_ON = {"retrieval": "<script>alert(1)</script>", "memos": EVIL_MEMO}                           # st.html, components.html
 
 
 def run_page(name: str):
@@ -26,7 +25,7 @@ def run_page(name: str):
     from workbench.ui.state import workspace
     ws = workspace()
     if ws is not None:
-        importlib.import_module(f"workbench.ui.{name}").render(ws)
+        importlib.import_module(f"workbench.ui.pages.{name}").render(ws)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +45,7 @@ def _markdown_elements(at: AppTest):
             found.append(proto)
         for child in getattr(node, "children", {}).values() if isinstance(getattr(node, "children", None), dict) else []:
             walk(child)
-    for root in (at._tree[0], at._tree[1]) if hasattr(at, "_tree") else ():
+    for root in (at.main, at.sidebar):           # AppTest's public roots of the page
         walk(root)
     return found
 
@@ -96,7 +95,8 @@ def test_hostile_text_is_literal_in_the_browser_on_every_page(app_server, page):
     for url in URLS:
         page.goto(f"{app_server.url}/{url}")
         page.wait_for_selector("[data-testid='stSidebar']", timeout=60_000)
-        page.wait_for_timeout(1500)
+        # Every page opens with its title: wait for it instead of for a fixed time.
+        page.wait_for_selector("[data-testid='stMain'] h1", timeout=60_000)
         main = page.locator("[data-testid='stMain']")
         # Nothing injected: no element from the hostile strings exists anywhere in the page.
         assert page.locator("img[src='x'], img[src='y'], img[src='z'], svg[onload], b[onmouseover]").count() == 0, url

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from workbench import autocode, history
-from workbench.models import Coder, Coding, Event, Source, Suggestion, SuggestionStatus
+from workbench.autocode import runs as run_store
+from workbench.autocode.review import review
+from workbench.db import history
+from workbench.db.models import (
+    Coder,
+    Coding,
+    Event,
+    Source,
+    Suggestion,
+    SuggestionStatus,
+)
 
 
 def test_accept_all_keeps_the_good_suggestions_when_one_cannot_be_accepted(demo_store):
     store, project_id = demo_store
     with store.write() as s:
         coder_id = s.scalar(select(Coder.id))
-    run = autocode.run(store, project_id, coder_id)
+    run = run_store.run(store, project_id, coder_id)
     with store.read() as s:
         ids = list(s.scalars(select(Suggestion.id).where(Suggestion.run_id == run.run_id).order_by(Suggestion.id)))[:5]
     assert len(ids) == 5
@@ -23,7 +32,7 @@ def test_accept_all_keeps_the_good_suggestions_when_one_cannot_be_accepted(demo_
         bad_where = (bad.source_id, bad.start)
 
     with store.write("accept five", project_id=project_id, coder_id=coder_id) as s:
-        result = autocode.review(s, project_id, ids, accept=True, coder=s.get(Coder, coder_id))
+        result = review(s, project_id, ids, accept=True, coder=s.get(Coder, coder_id))
     assert result.changed == 4
     assert len(result.skipped) == 1 and f"suggestion {ids[2]}" in result.skipped[0]
     with store.read() as s:

@@ -3,11 +3,9 @@ the limit the library enforces."""
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 
+from tests.paths import REPO
 from workbench.config import Settings
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_server_config_keeps_xsrf_and_caps_uploads():

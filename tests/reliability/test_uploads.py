@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from workbench.corpus import import_uploads
+from tests.paths import FIXTURES
+from workbench.corpus.importing import import_uploads
+from workbench.db.models import Job, Source
 from workbench.errors import InvalidSource
-from workbench.jobs import enqueue_audio
-from workbench.models import Job, Source
+from workbench.transcription.jobs import enqueue_audio
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ZIP_AS_MP3 = b"PK\x03\x04" + b"\x14\x00" * 200
 
 

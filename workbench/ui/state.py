@@ -6,10 +6,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from ..config import load_settings
-from ..errors import WorkbenchError
-from ..project import create_project, find_coder, get_or_create_coder, list_projects
-from ..store import Store, open_store
+from workbench.config import load_settings
+from workbench.db import history
+from workbench.db.store import Store, open_store
+from workbench.demo import build_demo
+from workbench.errors import WorkbenchError
+from workbench.project.coders import find_coder, get_or_create_coder
+from workbench.project.projects import create_project, list_projects
 
 
 @st.cache_resource(show_spinner="Opening the project database…")
@@ -49,8 +52,9 @@ def local_worker(url: str):
     import sys
     if os.environ.get("WORKBENCH_LOCAL_WORKER", "1") == "0":
         return None
-    proc = subprocess.Popen([sys.executable, "-m", "workbench", "--db", url, "worker"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The URL goes by environment, not on the command line, where other users could read a password.
+    proc = subprocess.Popen([sys.executable, "-m", "workbench", "worker"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "WORKBENCH_DATABASE_URL": url})
     atexit.register(proc.terminate)
     return proc
 
@@ -60,7 +64,6 @@ def first_run(store: Store) -> None:
     with store.read() as s:
         empty = not list_projects(s)
     if empty:
-        from ..demo import build_demo
         with st.spinner("First run: building the demo project (six interviews, five codebooks)…"):
             build_demo(store, load_settings())
 
@@ -152,7 +155,6 @@ def workspace() -> Workspace | None:
 
 def _undo_buttons(ws: Workspace) -> None:
     """Undo/redo of the coder's own changes, on every page (the log survives restarts)."""
-    from .. import history
     with st.sidebar:
         c1, c2 = st.columns(2)
         for col, redo in ((c1, False), (c2, True)):

@@ -1,0 +1,64 @@
+"""Importing files as sources, and their speakers (SQLite and PostgreSQL)."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from workbench.corpus.importing import import_files
+from workbench.corpus.speakers import rename_speaker, set_speaker_role
+from workbench.db.models import Segment, Source, SpeakerRole
+from workbench.errors import InvalidSource
+
+
+def test_import_stores_text_segments_speakers_and_roles(store, project, interview):
+    project_id, coder_id = project
+    results, errors = import_files(store, project_id, coder_id, [interview], case="Firm A")
+    assert errors == [] and results[0].created and results[0].segments == 4
+    with store.read() as s:
+        src = s.get(Source, results[0].source_id)
+        assert src.case.name == "Firm A" and src.format == "txt"
+        assert [(sp.label, sp.role) for sp in src.speakers] == [
+            ("Interviewer", SpeakerRole.interviewer), ("Rui Sá", SpeakerRole.interviewee)]
+        seg = src.segments[1]
+        assert src.text[seg.start:seg.end].endswith("feira 👍 em Frankfurt.")
+        assert (seg.t_start, seg.t_end) == (5.0, 20.0)
+
+
+def test_reimporting_the_same_file_is_detected(store, project, interview, tmp_path):
+    project_id, coder_id = project
+    import_files(store, project_id, coder_id, [interview])
+    copy = tmp_path / "renamed-copy.txt"
+    copy.write_bytes(interview.read_bytes())
+    results, _ = import_files(store, project_id, coder_id, [copy])
+    assert not results[0].created and results[0].duplicate_of == "rui"
+    with store.read() as s:
+        assert s.scalar(select(func.count(Source.id))) == 1
+
+
+def test_a_bad_file_in_a_batch_stores_nothing(store, project, interview, tmp_path):
+    project_id, coder_id = project
+    bad = tmp_path / "broken.docx"
+    bad.write_bytes(b"PK\x03\x04garbage")
+    with pytest.raises(InvalidSource) as exc:
+        import_files(store, project_id, coder_id, [interview, bad])
+    assert exc.value.file == str(bad)
+    with store.read() as s:
+        assert s.scalar(select(func.count(Source.id))) == 0
+        assert s.scalar(select(func.count(Segment.id))) == 0
+    results, errors = import_files(store, project_id, coder_id, [interview, bad], skip_bad=True)
+    assert [r.created for r in results] == [True] and len(errors) == 1
+
+
+def test_speakers_rename_and_role(store, project, interview):
+    project_id, coder_id = project
+    import_files(store, project_id, coder_id, [interview])
+    with store.write("rename", project_id=project_id, coder_id=coder_id) as s:
+        rename_speaker(s, project_id, "rui", "Rui Sá", "R. Sá (CEO)")
+        set_speaker_role(s, project_id, "rui", "Interviewer", "other")
+    with store.read() as s:
+        src = s.scalar(select(Source))
+        assert [(sp.label, sp.role.value) for sp in src.speakers] == [("Interviewer", "other"), ("R. Sá (CEO)", "interviewee")]
+    with store.write() as s, pytest.raises(Exception, match="no speaker 'Nobody'"):
+        rename_speaker(s, project_id, "rui", "Nobody", "x")
+    with store.write() as s, pytest.raises(InvalidSource, match="unknown role"):
+        set_speaker_role(s, project_id, "rui", "Interviewer", "boss")

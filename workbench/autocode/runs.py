@@ -1,0 +1,184 @@
+"""Autocoding runs: the rules of chosen codebooks over chosen sources, stored as suggestions
+(never codings) in one run that can be undone whole."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from workbench.autocode.engine import Proposal, Turn, compile_rules, match_turns
+from workbench.codebook.format import read_codebook
+from workbench.codebook.lookup import code_path, find_code
+from workbench.codebook.rules import Rule, RuleProblem, parse_rule
+from workbench.db.models import (
+    Code,
+    Codebook,
+    Coding,
+    Job,
+    JobStatus,
+    Segment,
+    Source,
+    Speaker,
+    Suggestion,
+    utcnow,
+)
+from workbench.errors import InvalidCodebook, NotFound
+
+AUTOCODE = "autocode"
+
+
+def rules_of(session: Session, project_id: int, codebook_ids: list[int] | None = None,
+             code_ids: list[int] | None = None) -> list[Rule]:
+    """Every rule of the chosen codebooks (or codes), parsed, with its code id."""
+    stmt = select(Code).join(Codebook).where(Codebook.project_id == project_id)
+    if codebook_ids:
+        stmt = stmt.where(Code.codebook_id.in_(codebook_ids))
+    if code_ids:
+        stmt = stmt.where(Code.id.in_(code_ids))
+    rules = []
+    for code in session.scalars(stmt.order_by(Code.codebook_id, Code.id)):
+        for i, raw in enumerate(code.rules or []):
+            try:
+                rule = parse_rule(raw, code=" › ".join(code_path(code)), index=i,
+                                  default_languages=code.codebook.languages or [])
+            except RuleProblem as exc:
+                raise InvalidCodebook(f"code {code.name!r}, rule {i + 1}: {exc}", file=code.codebook.source_file) from exc
+            rule.code_id = code.id
+            if rule.within:
+                rule.within = str(find_code(session, project_id, rule.within, str(code.codebook_id)).id)
+            rules.append(rule)
+    return rules
+
+
+def rules_of_files(paths) -> list[Rule]:
+    """Every rule of the codebook files ``paths``, parsed, numbered by ``code_id`` in file order
+    (for benchmarks and checks that run rules without a project)."""
+    rules = []
+    for path in paths:
+        spec = read_codebook(path)
+        for _, code in spec.walk():
+            for i, raw in enumerate(code.rules):
+                rule = parse_rule(raw, code=code.name, index=i, default_languages=spec.languages)
+                rule.code_id = len(rules)
+                rules.append(rule)
+    return rules
+
+
+def turns_of(session: Session, source_ids: list[int]) -> Iterator[Turn]:
+    """Turns of sources (speaker role and language included), source by source: one query for
+    the turns of all of them (not one per source and speaker)."""
+    rows = session.execute(
+        select(Segment.source_id, Segment.start, Segment.end, Speaker.role)
+        .outerjoin(Speaker, Segment.speaker_id == Speaker.id)
+        .where(Segment.source_id.in_(source_ids)).order_by(Segment.source_id, Segment.idx)).all()
+    by_source: dict[int, list] = {}
+    for row in rows:
+        by_source.setdefault(row[0], []).append(row)
+    for source_id, text, language in session.execute(
+            select(Source.id, Source.text, Source.language).where(Source.id.in_(source_ids)).order_by(Source.id)):
+        lang = (language or "en").split("-")[0]
+        for _, start, end, role in by_source.get(source_id, ()):
+            yield Turn(source_id, start, text[start:end], role.value if role else None, lang)
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    suggestions: int
+    skipped_known: int
+    turns: int
+
+
+def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None = None,
+        code_ids: list[int] | None = None, source_ids: list[int] | None = None,
+        progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run the rules over the sources and store suggestions (never codings), as one run."""
+    with store.read() as s:
+        rules = rules_of(s, project_id, codebook_ids, code_ids)
+        if not rules:
+            raise NotFound("the chosen codes have no autocoding rules (see docs/autocoding-rules.md)")
+        if source_ids is None:
+            source_ids = list(s.scalars(select(Source.id).where(Source.project_id == project_id)))
+        turns = list(turns_of(s, source_ids))
+        within = {int(r.within) for r in rules if r.within}
+        inside = {}
+        for code_id in within:
+            inside[code_id] = [(c.source_id, c.start, c.end) for c in s.scalars(
+                select(Coding).where(Coding.code_id == code_id, Coding.source_id.in_(source_ids)))]
+        known = set(s.execute(select(Suggestion.source_id, Suggestion.code_id, Suggestion.start, Suggestion.end)
+                              .where(Suggestion.source_id.in_(source_ids))).all())
+        known |= set(s.execute(select(Coding.source_id, Coding.code_id, Coding.start, Coding.end)
+                               .where(Coding.source_id.in_(source_ids))).all())
+    proposals: list[Proposal] = []
+    by_lang: dict[str, list[Turn]] = {}
+    for t in turns:
+        by_lang.setdefault(t.language, []).append(t)
+    done = 0
+    for lang, group in by_lang.items():
+        compiled = compile_rules(rules, lang)
+        if not compiled.rules:
+            done += len(group)
+            continue
+        for i in range(0, len(group), 500):
+            chunk = group[i:i + 500]
+            proposals.extend(match_turns(chunk, compiled))
+            done += len(chunk)
+            if progress:
+                progress(done, len(turns))
+    rule_within = {r.id: int(r.within) for r in rules if r.within}
+    keep, skipped = [], 0
+    # What the rules proposed again (already coded or already suggested) is not stored twice,
+    # but the run remembers it: evaluating the run counts it among its proposals - a span a
+    # person coded exactly as a rule would is a hit of that rule, not a miss.
+    again: list[list[int]] = []
+    stored: set = set()
+    for p in proposals:
+        code_within = rule_within.get(p.rule)
+        if code_within is not None and not any(src == p.source_id and a < p.end and p.start < b
+                                               for src, a, b in inside.get(code_within, [])):
+            continue
+        key = (p.source_id, p.code_id, p.start, p.end)
+        if key in known:
+            skipped += 1
+            if key not in stored:
+                again.append(list(key))
+            continue
+        known.add(key)
+        stored.add(key)
+        keep.append(p)
+    with store.write() as s:
+        job = Job(project_id=project_id, kind=AUTOCODE, coder_id=coder_id, status=JobStatus.done, progress=1.0,
+                  params={"codebook_ids": codebook_ids, "code_ids": code_ids, "source_ids": source_ids,
+                          "rules": len(rules)},
+                  started_at=utcnow(), finished_at=utcnow())
+        s.add(job)
+        s.flush()
+        # A bulk insert: a run writes without an action (it is undone whole by undo_run), so
+        # its rows need no unit of work - building an object per suggestion took longer than
+        # finding them.
+        for i in range(0, len(keep), 5000):
+            s.execute(insert(Suggestion), [
+                {"run_id": job.id, "source_id": p.source_id, "code_id": p.code_id, "start": p.start, "end": p.end,
+                 "rule": p.rule, "matched": p.matched[:500]} for p in keep[i:i + 5000]])
+        job.result = {"suggestions": len(keep), "skipped_known": skipped, "turns": len(turns), "proposed_again": again}
+        job.message = f"{len(keep)} suggestions from {len(rules)} rules over {len(turns)} turns"
+        return RunResult(job.id, len(keep), skipped, len(turns))
+
+
+def undo_run(session: Session, project_id: int, run_id: int) -> dict:
+    """Remove a run entirely: its suggestions and the codings accepted from it."""
+    job = session.get(Job, run_id)
+    if job is None or job.project_id != project_id or job.kind != AUTOCODE:
+        raise NotFound(f"no autocoding run {run_id} in this project")
+    codings = session.execute(delete(Coding).where(Coding.run_id == run_id)).rowcount
+    suggestions = session.execute(delete(Suggestion).where(Suggestion.run_id == run_id)).rowcount
+    session.execute(update(Job).where(Job.id == run_id).values(status=JobStatus.cancelled, message="undone"))
+    return {"codings": codings, "suggestions": suggestions}
+
+
+def runs(session: Session, project_id: int) -> list[dict]:
+    return [{"id": j.id, "when": j.created_at.strftime("%Y-%m-%d %H:%M"), "status": j.status.value,
+             "message": j.message} for j in session.scalars(
+        select(Job).where(Job.project_id == project_id, Job.kind == AUTOCODE).order_by(Job.id.desc()))]

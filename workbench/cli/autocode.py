@@ -1,0 +1,110 @@
+"""Assisted coding: run the suggesters, review the queue, score a run, undo it."""
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.text import Text
+
+from workbench.autocode import runs as run_store
+from workbench.autocode.evaluation import evaluate, evaluation_inputs
+from workbench.autocode.review import pending, review
+from workbench.cli.base import app, clip, err, out, state, sub_app, table
+from workbench.codebook.lookup import get_codebook
+from workbench.corpus.sources import get_source, list_sources
+from workbench.db.models import Coder
+from workbench.project.coders import coder_names
+
+autocode_app = sub_app("Deductive autocoding: codebook rules propose codings; you accept or reject them.")
+app.add_typer(autocode_app, name="autocode")
+
+
+@autocode_app.command("run")
+def autocode_run(ctx: typer.Context,
+                 codebook: Annotated[list[str] | None, typer.Option(help="Codebook(s) whose rules run (default: all).")] = None,
+                 source: Annotated[list[str] | None, typer.Option(help="Only these sources (default: all).")] = None):
+    """Run the rules over the sources; store suggestions with the rule that fired."""
+    st = state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.read() as s:
+        books = [get_codebook(s, project_id, c).id for c in codebook] if codebook else None
+        sources = [get_source(s, project_id, x).id for x in source] if source else None
+    with Progress(TextColumn("matching"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("turns", total=None)
+        result = run_store.run(st.store, project_id, coder_id, codebook_ids=books, source_ids=sources,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    out.print(Text(f"run {result.run_id}: {result.suggestions} suggestions over {result.turns} turns "
+                   f"({result.skipped_known} already decided or coded, not proposed again)"))
+
+
+@autocode_app.command("review")
+def autocode_review(ctx: typer.Context,
+                    run: Annotated[int | None, typer.Option(help="Only this run.")] = None,
+                    rule: Annotated[str | None, typer.Option(help="Only suggestions of this rule.")] = None,
+                    accept: Annotated[list[int] | None, typer.Option(help="Accept these suggestion ids.")] = None,
+                    reject: Annotated[list[int] | None, typer.Option(help="Reject these suggestion ids.")] = None,
+                    accept_all: Annotated[bool, typer.Option("--accept-all", help="Accept every listed suggestion.")] = False,
+                    reject_all: Annotated[bool, typer.Option("--reject-all", help="Reject every listed suggestion.")] = False):
+    """The review queue: list pending suggestions, accept or reject them (one by one, by rule, all)."""
+    st = state(ctx)
+    project_id, coder_id = st.project_and_coder()
+    with st.store.read() as s:
+        queue = pending(s, project_id, run_id=run, rule=rule)
+    decisions = [(True, accept or []), (False, reject or [])]
+    if accept_all or reject_all:
+        decisions.append((accept_all, [r["id"] for r in queue]))
+    changed, skipped = 0, []
+    with st.store.write("review suggestions", project_id=project_id, coder_id=coder_id) as s:
+        for yes, ids in decisions:
+            if ids:
+                result = review(s, project_id, ids, accept=yes, coder=s.get(Coder, coder_id))
+                changed += result.changed
+                skipped += result.skipped
+    for line in skipped:
+        out.print(Text(f"not accepted, still pending: {line}", style="yellow"))
+    if changed or skipped:
+        out.print(Text(f"{changed} suggestion(s) decided"))
+        return
+    table([{"id": r["id"], "source": r["source"], "code": r["code"], "rule": r["rule"],
+             "text": clip(r["text"], 90)} for r in queue], "pending suggestions",
+           empty="No pending suggestions: run `workbench autocode run`.")
+
+
+@autocode_app.command("evaluate")
+def autocode_evaluate(ctx: typer.Context, run: Annotated[int, typer.Argument(help="Run id.")],
+                      gold: Annotated[list[str] | None, typer.Option(help="Coder(s) whose manual codings are the truth (default: all manual codings).")] = None,
+                      show: Annotated[int, typer.Option(help="How many false positives and misses to list.")] = 10):
+    """Precision, recall and F1 of a run against human codings, per code and overall."""
+    st = state(ctx)
+    with st.reading() as (s, project):
+        names = coder_names(s)
+        gold_ids = [i for i, n in names.items() if n in gold] if gold else None
+        pred, truth, segments, texts = evaluation_inputs(s, project.id, run, gold_ids)
+        source_names = dict((r["id"], r["name"]) for r in list_sources(s, project.id))
+    scores, fps, misses = evaluate(pred, truth, segments, texts)
+    fmt = lambda v: "" if v != v else f"{v:.2f}"  # noqa: E731
+    table([{k: (fmt(v) if isinstance(v, float) else v) for k, v in r.items()} for r in scores.to_dict("records")],
+           f"run {run} against {', '.join(gold) if gold else 'manual codings'}")
+    for title, frame in (("false positives", fps), ("misses", misses)):
+        table([{"source": source_names.get(r["source_id"], r["source_id"]), "turn": r["turn"] + 1, "code": r["code"],
+                 "text": clip(r["text"], 90)} for r in frame.head(show).to_dict("records")],
+               f"{title} ({len(frame)})", empty=f"No {title}.")
+
+
+@autocode_app.command("undo")
+def autocode_undo(ctx: typer.Context, run: Annotated[int, typer.Argument(help="Run id.")]):
+    """Remove a run in one step: its suggestions and the codings accepted from it."""
+    st = state(ctx)
+    project_id, _ = st.project_and_coder()
+    with st.store.write() as s:
+        result = run_store.undo_run(s, project_id, run)
+    out.print(Text(f"run {run} undone: {result['suggestions']} suggestions and {result['codings']} codings removed"))
+
+
+@autocode_app.command("runs")
+def autocode_runs(ctx: typer.Context):
+    """Autocoding runs of the project."""
+    st = state(ctx)
+    with st.reading() as (s, project):
+        table(run_store.runs(s, project.id), "autocoding runs", empty="No runs yet: `workbench autocode run`.")

@@ -1,0 +1,165 @@
+"""Importing files as sources of a project: all in one transaction, every file parsed before
+anything is written, the same file twice recognised by its hash, uploads on the hardened path."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workbench.corpus.cases import get_or_create_case
+from workbench.corpus.parsers import TRANSCRIPT_EXTENSIONS, parse_bytes, parse_file
+from workbench.corpus.parsers.parsed import ParsedSource
+from workbench.corpus.sources import unique_source_name
+from workbench.corpus.speakers import initial_role
+from workbench.corpus.text import sha256
+from workbench.db.models import Segment, Source, SourceKind, Speaker
+from workbench.errors import InvalidSource, WorkbenchError
+from workbench.safety.untrusted import MAX_SOURCE_BYTES
+
+
+@dataclass
+class ImportResult:
+    """What happened to one file of an import."""
+    file: str
+    name: str
+    source_id: int | None = None
+    created: bool = False
+    duplicate_of: str | None = None
+    segments: int = 0
+    speakers: int = 0
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named directly, plus the supported files inside named folders (sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file()
+                              and f.suffix.lower() in TRANSCRIPT_EXTENSIONS))
+        else:
+            out.append(p)
+    return out
+
+
+def add_parsed_source(session: Session, project_id: int, parsed: ParsedSource, *, name: str,
+                      file_hash: str, original_filename: str = "", case_id: int | None = None,
+                      language: str | None = None) -> Source:
+    """Store a parsed source with its speakers and segments (in the caller's transaction)."""
+    source = Source(project_id=project_id, case_id=case_id, name=unique_source_name(session, project_id, name),
+                    kind=SourceKind(parsed.kind), format=parsed.format,
+                    original_filename=original_filename, file_hash=file_hash, text=parsed.text,
+                    text_hash=sha256(parsed.text.encode("utf-8")),
+                    language=language or parsed.language)
+    has_interviewer = any(initial_role(s, False) for s in parsed.speakers)
+    speakers = {}
+    for label in parsed.speakers:
+        speakers[label] = Speaker(label=label, role=initial_role(label, has_interviewer))
+        source.speakers.append(speakers[label])
+    for idx, (seg, (start, end)) in enumerate(zip(parsed.segments, parsed.spans)):
+        source.segments.append(Segment(idx=idx, start=start, end=end, t_start=seg.t_start,
+                                       t_end=seg.t_end, page=seg.page,
+                                       speaker=speakers.get(seg.speaker)))
+    session.add(source)
+    session.flush()
+    return source
+
+
+def safe_upload_name(name: str) -> str:
+    """The name of an uploaded file, refused when it could point anywhere but at itself.
+
+    Browsers send a bare file name; one with a folder part (``../``), a NUL byte or another
+    control character was made by hand to reach elsewhere, and is refused with the reason.
+    The name is only ever a label: stored files get generated names.
+    """
+    shown = repr(name)[1:-1][:200]
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise InvalidSource("has a NUL byte or another control character in its name; rename the file",
+                            file=shown)
+    if "/" in name or "\\" in name or name.strip() in ("", ".", ".."):
+        raise InvalidSource("has a folder part (such as ../) in its name; upload the file itself", file=shown)
+    return name.strip().lstrip(".") or "upload"
+
+
+def import_files(store, project_id: int, coder_id: int | None, paths: Iterable[str | Path], *,
+                 case: str | None = None, language: str | None = None, encoding: str | None = None,
+                 skip_bad: bool = False,
+                 progress: Callable[[int, int, str], None] | None = None) -> tuple[list[ImportResult], list[WorkbenchError]]:
+    """Import files (or folders) as sources of a project, all in one transaction.
+
+    Every file is parsed before anything is written. A bad file stops the whole import
+    (nothing stored) unless ``skip_bad``; then the good files are stored and the errors
+    returned. A file whose bytes are already in the project is reported, not duplicated.
+    """
+    files = expand_paths(paths)
+    if not files:
+        raise InvalidSource("no files to import (folders are searched for "
+                            f"{', '.join(sorted(TRANSCRIPT_EXTENSIONS))})")
+
+    def read(i: int, label: str):
+        if progress:
+            progress(i, len(files), Path(label).name)
+        return parse_file(Path(label), encoding=encoding)
+    return _import(store, project_id, coder_id, [(str(f), f.stem, f.name) for f in files], read,
+                   case=case, language=language, skip_bad=skip_bad, progress=progress)
+
+
+def import_uploads(store, project_id: int, coder_id: int | None, uploads: list[tuple[str, bytes]], *,
+                   case: str | None = None, language: str | None = None, encoding: str | None = None,
+                   skip_bad: bool = False, max_bytes: int | None = None) -> tuple[list[ImportResult], list[WorkbenchError]]:
+    """Import files uploaded in the browser: ``(file name, bytes)`` pairs, same rules as files.
+
+    ``max_bytes`` is the configured upload limit (``Settings.max_upload_bytes``)."""
+    limit = min(max_bytes or MAX_SOURCE_BYTES, MAX_SOURCE_BYTES)
+    items = []
+    for name, data in uploads:
+        clean = safe_upload_name(name)
+        items.append((clean, Path(clean).stem, clean, data))
+
+    by_label = {label: data for label, _, _, data in items}
+
+    def read(_i: int, clean: str):
+        data = by_label[clean]
+        if len(data) > limit:
+            raise InvalidSource(f"is {len(data) / 1e6:.1f} MB, above the upload limit of {limit / 1e6:.1f} MB",
+                                file=clean)
+        return parse_bytes(data, clean, encoding=encoding), data
+    return _import(store, project_id, coder_id, [(label, stem, orig) for label, stem, orig, _ in items],
+                   read, case=case, language=language, skip_bad=skip_bad, progress=None)
+
+
+def _import(store, project_id, coder_id, entries, read, *, case, language, skip_bad, progress):
+    parsed: list[tuple[tuple[str, str, str], ParsedSource, bytes]] = []
+    errors: list[WorkbenchError] = []
+    for i, entry in enumerate(entries):
+        try:
+            p, data = read(i, entry[0])
+            parsed.append((entry, p, data))
+        except WorkbenchError as exc:
+            errors.append(exc)
+    if errors and not skip_bad:
+        raise errors[0] if len(errors) == 1 else InvalidSource(
+            f"{len(errors)} files cannot be imported, nothing was stored:\n" + "\n".join(map(str, errors)))
+    results = []
+    with store.write(f"import {len(parsed)} file(s)", project_id=project_id, coder_id=coder_id) as s:
+        case_id = get_or_create_case(s, project_id, case).id if case else None
+        seen: dict[str, str] = {}
+        for (label, stem, original), p, data in parsed:
+            digest = sha256(data)
+            existing = s.scalar(select(Source).where(Source.project_id == project_id,
+                                                     Source.file_hash == digest))
+            if existing or digest in seen:
+                results.append(ImportResult(label, existing.name if existing else seen[digest],
+                                            existing.id if existing else None,
+                                            duplicate_of=existing.name if existing else seen[digest]))
+                continue
+            src = add_parsed_source(s, project_id, p, name=stem, file_hash=digest,
+                                    original_filename=original, case_id=case_id, language=language)
+            seen[digest] = src.name
+            results.append(ImportResult(label, src.name, src.id, created=True,
+                                        segments=len(p.segments), speakers=len(p.speakers)))
+    if progress:
+        progress(len(entries), len(entries), "")
+    return results, errors

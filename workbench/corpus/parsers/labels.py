@@ -1,0 +1,86 @@
+"""The grammar of speaker labels in typed transcripts: ``Name:``, ``[Name]``, ``Q:``/``A:``,
+with optional timestamps, and which candidates are really speakers (not ``Note:`` in prose)."""
+from __future__ import annotations
+
+import re
+
+_TS = r"[\[(]?(?P<{n}>\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:[.,]\d{{1,3}})?)[\])]?"
+
+_TS1, _TS2 = _TS.format(n="ts1"), _TS.format(n="ts2")
+
+_BRACKET_LABEL = re.compile(rf"^(?:{_TS1}\s+)?\[(?P<label>[^\]\d:][^\]]{{0,60}})\]\s*:?\s*(?:{_TS2}\s*)?(?P<rest>.*)$")
+
+_COLON_LABEL = re.compile(
+    rf"^(?:{_TS1}\s+)?(?P<label>[^\W\d_][\w .'’()\-]{{0,60}}?)\s*(?:{_TS2})?\s*:(?!\d{{2}})\s*(?:[\[(]?(?P<ts3>\d{{1,2}}:\d{{2}}(?::\d{{2}})?)[\])]?\s*)?(?P<rest>.*)$")
+
+TS_ONLY = re.compile(rf"^{_TS1}\s*(?P<rest>.*)$")
+
+INTERVIEWER_LABELS = re.compile(
+    r"^(q|p|i|int|interviewer|interviewers|interviewer \d+|entrevistador(a)?( \d+)?|moderator|"
+    r"moderador(a)?|researcher|investigador(a)?|pergunta|question)$", re.IGNORECASE)
+
+_SHORT_LABELS = re.compile(r"^(q|a|p|r|i)$", re.IGNORECASE)
+
+
+def guess_role(label: str) -> str | None:
+    """``interviewer`` for labels like Q, Interviewer 1, Entrevistadora; None otherwise."""
+    return "interviewer" if INTERVIEWER_LABELS.match(label.strip()) else None
+
+
+_STAGE = {"laughs", "laughter", "laughing", "pause", "inaudible", "crosstalk", "silence", "unclear",
+          "risos", "ri", "pausa", "impercetível", "imperceptível", "inaudível", "silêncio", "interrupção",
+          "overlapping", "cough", "phone rings", "music", "noise"}
+
+
+def match_label(line: str):
+    for pattern in (_BRACKET_LABEL, _COLON_LABEL):
+        m = pattern.match(line)
+        if m:
+            label = m.group("label").strip()
+            if pattern is _BRACKET_LABEL and (label.casefold() in _STAGE or not label[:1].isupper()):
+                continue      # [laughs], [inaudible]: a transcriber's note, not a speaker
+            words = label.split()
+            if 1 <= len(words) <= 5 and not re.search(r"[.?!,;]$", label) and not label.lower().startswith("http"):
+                ts = m.group("ts1") or m.group("ts2") or m.groupdict().get("ts3")
+                return label, ts, m.group("rest")
+    return None
+
+
+PROSE_LEADS = {"note", "nota", "notes", "example", "exemplo", "e.g", "ps", "p.s", "obs", "source",
+                "fonte", "remark", "update", "important", "warning", "tip", "re", "subject", "assunto",
+                "date", "data", "time", "hora", "location", "local", "duration", "duração"}
+
+
+def accept_labels(candidates: list, starts_paragraph: list[bool] | None = None) -> set[str]:
+    """Which label candidates are speakers (compared case-insensitively).
+
+    A label counts when it recurs, is a Q/A-style or interviewer label, or carries a
+    timestamp. Once a text has such speakers, a one-off label that looks like a name
+    (at most four capitalised words, not "Note" or "Date") counts too - but only where a
+    turn can begin (after a blank line), so "Germany: 40 percent" inside an answer stays text.
+    """
+    counts: dict[str, int] = {}
+    for c in candidates:
+        if c:
+            counts[c[0].casefold()] = counts.get(c[0].casefold(), 0) + 1
+    accepted = {c[0].casefold() for c in candidates if c and (
+        counts[c[0].casefold()] >= 2 or c[1] is not None or _SHORT_LABELS.match(c[0]) or guess_role(c[0]))}
+    accepted -= {c[0].casefold() for c in candidates if c and c[0].casefold() in PROSE_LEADS and c[1] is None}
+    strong = set(accepted)
+
+    def weak(j: int) -> bool:
+        return 0 <= j < len(candidates) and bool(candidates[j]) and candidates[j][0].casefold() not in strong
+
+    if accepted:
+        for i, c in enumerate(candidates):
+            if not c or c[0].casefold() in accepted or c[0].casefold() in PROSE_LEADS:
+                continue
+            if starts_paragraph is not None:
+                after_turn = starts_paragraph[i] or (i > 0 and bool(candidates[i - 1])
+                                                     and candidates[i - 1][0].casefold() in strong)
+                if not after_turn or weak(i - 1) or weak(i + 1):
+                    continue      # "Germany: 40%" / "Spain: 20%" in a row is a list, not a dialogue
+            words = c[0].split()
+            if len(words) <= 4 and all(w[0].isupper() for w in words if w[0].isalpha()):
+                accepted.add(c[0].casefold())
+    return accepted

@@ -1,0 +1,68 @@
+"""Text as the workbench stores it: decoded strictly, NFC, ``\n`` line endings; and file hashes."""
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+
+from workbench.errors import InvalidSource
+
+
+def normalise(text: str) -> str:
+    """NFC, ``\\n`` line endings, no trailing spaces at line ends, no BOM."""
+    text = text.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text)
+    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+
+
+def looks_binary(data: bytes) -> int | None:
+    """The offset of the first NUL or other binary control byte, or None for text."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None        # UTF-16 with BOM: NUL bytes are expected
+    for i, b in enumerate(data[:65536]):
+        if b == 0 or (b < 9) or (13 < b < 27 and b != 0x1B):
+            return i
+    return None
+
+
+def decode_text(data: bytes, file: str, encoding: str | None = None) -> str:
+    """Decode, then refuse NUL characters (binary content; PostgreSQL cannot store them)."""
+    text = _decode(data, file, encoding)
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise InvalidSource("holds NUL characters: binary content, not a transcript", file=file, offset=nul)
+    return text
+
+
+def _decode(data: bytes, file: str, encoding: str | None = None) -> str:
+    """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, or ``encoding``.
+
+    Anything else is refused with the offset of the first bad byte and a suggested
+    encoding: guessing silently would store mangled accents that nobody notices until the
+    quotes are in a paper.
+    """
+    if encoding:
+        try:
+            return data.decode(encoding)
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise InvalidSource(f"cannot be read as {encoding}: {exc}", file=file) from exc
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InvalidSource(f"is not valid UTF-16: {exc.reason}", file=file, offset=exc.start) from exc
+    bad = looks_binary(data)
+    if bad is not None:
+        raise InvalidSource("is a binary file, not text", file=file, offset=bad)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        from charset_normalizer import from_bytes
+        best = from_bytes(data).best()
+        hint = f"; it looks like {best.encoding} - import it with --encoding {best.encoding}" if best else ""
+        raise InvalidSource(f"is not UTF-8 (byte 0x{data[exc.start]:02x}){hint}",
+                            file=file, offset=exc.start) from exc
+
+
+def sha256(data: bytes) -> str:
+    """The hex SHA-256 of ``data`` (how files and texts are recognised)."""
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,317 @@
+"""The event log: every row change a person makes, grouped per action, with undo and redo.
+
+A write session that is *tracked* (``Store.write(action=...)``) records, at each flush, one
+``event`` row per inserted, updated or deleted row with its values before and after. Undo
+replays a group backwards, redo forwards. Because the stack lives in the database, it
+survives a restart and is shared by the UI and the CLI. Undo is per coder and project: one
+coder's undo never reverts another coder's work; if another coder changed a row since, the
+undo is refused (:class:`UndoConflict`) rather than overwriting their change.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Date, DateTime, event, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from workbench.db.models import (
+    MODELS_BY_TABLE,
+    Base,
+    Coder,
+    Event,
+    EventState,
+    Job,
+    utcnow,
+)
+from workbench.errors import NothingToUndo, UndoConflict
+
+# Rows that are machine bookkeeping, not a person's change.
+# Suggestions are tracked: undoing a review puts them back in the queue. A run's own inserts
+# are not logged (runs write without an action); a run is undone whole by autocode.undo_run.
+UNTRACKED = (Event, Job)
+# Columns that change on every write and would make every undo look like a conflict.
+VOLATILE = {"updated_at"}
+
+
+@dataclass
+class _Tracking:
+    action: str
+    project_id: int | None
+    coder_id: int | None
+    group_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    pending: list[tuple[str, Base, dict | None]] = field(default_factory=list)
+    started: bool = False
+
+
+def track(session: Session, *, action: str, project_id: int | None, coder_id: int | None) -> None:
+    """Record the row changes of ``session`` as one undoable action."""
+    session.info["tracking"] = _Tracking(action, project_id, coder_id)
+
+
+def set_project(session: Session, project_id: int) -> None:
+    """Tell a tracked session its project once it is known (e.g. right after creating it)."""
+    tracking = session.info.get("tracking")
+    if tracking is not None:
+        tracking.project_id = project_id
+
+
+def set_coder(session: Session, coder_id: int) -> None:
+    """Tell a tracked session whose action it is once the coder is known (e.g. just created)."""
+    tracking = session.info.get("tracking")
+    if tracking is not None:
+        tracking.coder_id = coder_id
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        # SQLite hands back naive datetimes, PostgreSQL aware ones: compare in naive UTC.
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(obj: Base) -> dict[str, Any]:
+    """The column values of a row, as JSON-ready values."""
+    mapper = obj.__mapper__
+    return {attr.key: _jsonable(getattr(obj, attr.key)) for attr in mapper.column_attrs}
+
+
+def _snapshot_before(obj: Base) -> dict[str, Any]:
+    from sqlalchemy import inspect as sa_inspect
+    state = sa_inspect(obj)
+    before = {}
+    for attr in obj.__mapper__.column_attrs:
+        hist = state.attrs[attr.key].history
+        if hist.deleted:
+            before[attr.key] = _jsonable(hist.deleted[0])
+        elif hist.unchanged:
+            before[attr.key] = _jsonable(hist.unchanged[0])
+        else:
+            before[attr.key] = _jsonable(getattr(obj, attr.key))
+    return before
+
+
+def restore_values(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+    """Turn a JSON snapshot back into Python values for ``model``'s columns."""
+    out = {}
+    for attr in model.__mapper__.column_attrs:
+        if attr.key not in values:
+            continue
+        value = values[attr.key]
+        col_type = attr.columns[0].type
+        if value is not None and isinstance(col_type, DateTime):
+            value = dt.datetime.fromisoformat(value).replace(tzinfo=dt.timezone.utc)
+        elif value is not None and isinstance(col_type, Date):
+            value = dt.date.fromisoformat(value)
+        elif value is not None and getattr(col_type, "enum_class", None) is not None:
+            value = col_type.enum_class(value)
+        out[attr.key] = value
+    return out
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _ctx, _instances) -> None:
+    tracking: _Tracking | None = session.info.get("tracking")
+    if tracking is None:
+        return
+    # Left over only when the previous flush failed (and a savepoint took it back): its rows
+    # never reached the database, so they must not reach the log either.
+    tracking.pending.clear()
+    for obj in session.deleted:
+        if not isinstance(obj, UNTRACKED):
+            tracking.pending.append(("delete", obj, _snapshot_before(obj)))
+    for obj in session.dirty:
+        if not isinstance(obj, UNTRACKED) and session.is_modified(obj, include_collections=False):
+            tracking.pending.append(("update", obj, _snapshot_before(obj)))
+    for obj in session.new:
+        if not isinstance(obj, UNTRACKED):
+            tracking.pending.append(("insert", obj, None))
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, _ctx) -> None:
+    tracking: _Tracking | None = session.info.get("tracking")
+    if tracking is None or not tracking.pending:
+        return
+    rows = []
+    for op, obj, before in tracking.pending:
+        after = None if op == "delete" else snapshot(obj)
+        if op == "update" and {k: v for k, v in before.items() if k not in VOLATILE} == \
+                {k: v for k, v in after.items() if k not in VOLATILE}:
+            continue
+        project_id = tracking.project_id
+        if project_id is None and obj.__tablename__ == "project":
+            project_id = (after or before)["id"]
+        rows.append({"group_id": tracking.group_id, "project_id": project_id,
+                     "coder_id": tracking.coder_id, "action": tracking.action, "op": op,
+                     "entity": obj.__tablename__, "entity_id": (after or before)["id"],
+                     "before": before, "after": after, "state": EventState.done.value,
+                     "created_at": utcnow()})
+    tracking.pending.clear()
+    if not rows:
+        return
+    conn = session.connection()
+    if not tracking.started and tracking.project_id is not None:
+        # A new action makes the undone actions of this coder un-redoable.
+        conn.execute(update(Event).where(
+            Event.project_id == tracking.project_id, Event.coder_id == tracking.coder_id,
+            Event.state == EventState.undone).values(state=EventState.discarded))
+        tracking.started = True
+    conn.execute(insert(Event), rows)
+
+
+def _table_order() -> list[str]:
+    return [t.name for t in Base.metadata.sorted_tables]
+
+
+def _last_group(session: Session, project_id: int, coder_id: int | None, state: EventState) -> str:
+    order = Event.undone_at.desc() if state == EventState.undone else Event.id.desc()
+    group = session.scalar(
+        select(Event.group_id).where(Event.project_id == project_id, Event.coder_id == coder_id,
+                                     Event.state == state).order_by(order, Event.id.desc()).limit(1))
+    if group is None:
+        raise NothingToUndo("nothing to undo" if state == EventState.done else "nothing to redo")
+    return group
+
+
+def _comparable(values: dict | None) -> dict:
+    return {k: v for k, v in (values or {}).items() if k not in VOLATILE}
+
+
+_COMPOSE = {  # (first op, later op) -> op of the pair, for one row touched twice in a group
+    ("insert", "update"): "insert", ("insert", "delete"): None, ("update", "update"): "update",
+    ("update", "delete"): "delete", ("delete", "insert"): "update"}
+
+
+def _collapse(events: list[Event]) -> list[tuple[str, str, int, dict | None, dict | None, str]]:
+    """One net change per row: a row inserted then edited in one action is one insert."""
+    net: dict[tuple[str, int], list] = {}
+    for ev in events:
+        key = (ev.entity, ev.entity_id)
+        if key not in net:
+            net[key] = [ev.op, ev.before, ev.after, ev.action]
+            continue
+        entry = net[key]
+        entry[0] = _COMPOSE.get((entry[0], ev.op), ev.op) if entry[0] else ev.op
+        entry[2] = ev.after
+    return [(op, entity, eid, before, after, action)
+            for (entity, eid), (op, before, after, action) in net.items() if op]
+
+
+def _referrers(session: Session, table: str, ids: set[int], deleting: dict[str, set[int]]) -> str | None:
+    """A row outside this action that points at one of ``ids`` (and would be lost with them)."""
+    for other in Base.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table.name != table or other.name in ("event",):
+                continue
+            rows = session.execute(select(other.c.id).where(fk.parent.in_(ids))).scalars().all()
+            foreign = set(rows) - deleting.get(other.name, set())
+            if foreign:
+                return f"{other.name} {sorted(foreign)[0]}"
+    return None
+
+
+def _replay(session: Session, events: list[Event], forward: bool) -> None:
+    """Apply ``events`` (forward = redo) or their inverse (undo).
+
+    Inserts go first (parents before children), then updates, then deletes (children
+    first): that order satisfies every foreign key in both directions. Nothing is
+    changed if a row was changed since by someone else, or if deleting a row would take
+    with it rows made since (a coding added to a source whose import is being undone).
+    """
+    order = _table_order()
+    inserts, deletes, updates = [], [], []
+    for op, entity, eid, before, after, action in _collapse(events):
+        model = MODELS_BY_TABLE[entity]
+        if not forward:
+            op = {"insert": "delete", "delete": "insert", "update": "update"}[op]
+        expected = before if forward else after       # what the row must look like now
+        target = after if forward else before         # what it becomes
+        current = session.get(model, eid)
+        if op == "insert":
+            if current is not None:
+                raise UndoConflict(f"{entity} {eid} exists again; cannot restore it")
+            inserts.append((model, target))
+        else:
+            if current is None or _comparable(snapshot(current)) != _comparable(expected):
+                raise UndoConflict(
+                    f"{entity} {eid} was changed since \"{action}\" (by another coder or action); "
+                    "undo it by hand, or skip this step with `workbench undo --skip`")
+            (deletes if op == "delete" else updates).append((current, target))
+    try:
+        for model, values in sorted(inserts, key=lambda mv: order.index(mv[0].__tablename__)):
+            session.add(model(**restore_values(model, values)))
+            session.flush()
+        for current, target in updates:
+            for key, value in restore_values(type(current), target).items():
+                setattr(current, key, value)
+        session.flush()
+        # Checked after the updates: a row this action re-parents no longer points here.
+        # Raising rolls the whole transaction back (Store.write), so nothing is half-done.
+        deleting: dict[str, set[int]] = {}
+        for current, _ in deletes:
+            deleting.setdefault(current.__tablename__, set()).add(current.id)
+        for table, ids in deleting.items():
+            holder = _referrers(session, table, ids, deleting)
+            if holder:
+                raise UndoConflict(f"undoing this would also delete {holder}, made after it; "
+                                   "remove that first, or skip this step with `workbench undo --skip`")
+        for current, _ in sorted(deletes, key=lambda cv: -order.index(cv[0].__tablename__)):
+            session.delete(current)
+            session.flush()
+    except IntegrityError as exc:
+        raise UndoConflict(f"the database refused the change ({exc.orig}); nothing was changed") from exc
+
+
+@dataclass
+class UndoResult:
+    action: str
+    changes: int
+
+
+def undo(session: Session, project_id: int, coder_id: int | None) -> UndoResult:
+    """Revert the coder's most recent action in the project."""
+    return _step(session, project_id, coder_id, redo=False)
+
+
+def redo(session: Session, project_id: int, coder_id: int | None) -> UndoResult:
+    """Re-apply the coder's most recently undone action."""
+    return _step(session, project_id, coder_id, redo=True)
+
+
+def _step(session: Session, project_id: int, coder_id: int | None, *, redo: bool) -> UndoResult:
+    if session.info.get("tracking") is not None:
+        raise RuntimeError("undo/redo must run in an untracked write session")
+    group = _last_group(session, project_id, coder_id, EventState.undone if redo else EventState.done)
+    events = list(session.scalars(select(Event).where(Event.group_id == group).order_by(Event.id)))
+    _replay(session, events, forward=redo)
+    new_state = EventState.done if redo else EventState.undone
+    session.execute(update(Event).where(Event.group_id == group).values(
+        state=new_state, undone_at=None if redo else utcnow()))
+    return UndoResult(events[0].action, len(events))
+
+
+def skip(session: Session, project_id: int, coder_id: int | None) -> UndoResult:
+    """Drop the coder's most recent action from the undo stack without reverting it
+    (for a step that can no longer be undone because others built on it)."""
+    group = _last_group(session, project_id, coder_id, EventState.done)
+    first = session.scalar(select(Event).where(Event.group_id == group).order_by(Event.id).limit(1))
+    count = len(session.scalars(select(Event.id).where(Event.group_id == group)).all())
+    session.execute(update(Event).where(Event.group_id == group).values(state=EventState.discarded))
+    return UndoResult(first.action, count)
+
+
+def recent(session: Session, project_id: int, limit: int = 50) -> list[Event]:
+    """The latest events of a project, newest first (the audit trail)."""
+    return list(session.scalars(select(Event).where(Event.project_id == project_id)
+                                .order_by(Event.id.desc()).limit(limit)))

@@ -1,0 +1,64 @@
+"""A QDPX archive read on the hardened path: in memory (nothing is extracted), size caps per
+member and in total, unsafe member paths refused, ``absolute://`` and ``relative://`` sources
+never followed."""
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from workbench.errors import InvalidExchangeFile
+from workbench.safety.untrusted import check_zip
+
+MAX_QDPX_BYTES = 1024 ** 3
+
+MAX_MEMBER_BYTES = 200 * 1024 * 1024        # one source text
+
+MAX_PROJECT_XML_BYTES = 3 * 1024 ** 3       # project.qde: a million codings is ~0.5 GB of XML
+
+MAX_UNPACKED_BYTES = 6 * 1024 ** 3
+
+
+class Archive:
+    """Members of a QDPX, read in memory with case-insensitive names and size caps."""
+
+    def __init__(self, data: bytes, file: str):
+        self.file = file
+        self.zip = check_zip(data, file, InvalidExchangeFile, max_total=MAX_UNPACKED_BYTES)
+        self.members = {}
+        for info in self.zip.infolist():
+            name = info.filename
+            pure = PurePosixPath(name.replace("\\", "/"))
+            if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", name):
+                raise InvalidExchangeFile(f"holds a member with an unsafe path {name!r}; refused", file=file)
+            self.members[str(pure).lower()] = info
+
+    def read(self, name: str, limit: int = MAX_MEMBER_BYTES) -> bytes | None:
+        info = self.members.get(name.lower())
+        if info is None:
+            return None
+        if info.file_size > limit:
+            raise InvalidExchangeFile(f"member {info.filename!r} is larger than {limit // 2**20} MB", file=self.file)
+        return self.zip.read(info)
+
+    def project_xml(self) -> bytes:
+        for name in ("project.qde",):
+            data = self.read(name, MAX_PROJECT_XML_BYTES)
+            if data is not None:
+                return data
+        raise InvalidExchangeFile("has no project.qde", file=self.file)
+
+    def source_text(self, path: str | None) -> tuple[str | None, str]:
+        """The text behind a ``plainTextPath``; ``(None, reason)`` when it is not to be read."""
+        if not path:
+            return None, "has no plain text"
+        if path.startswith("absolute://") or path.startswith("relative://"):
+            return None, f"points outside the archive ({path.split('://')[0]}://); not followed"
+        name = path.removeprefix("internal://")
+        pure = PurePosixPath(name.replace("\\", "/"))
+        if pure.is_absolute() or ".." in pure.parts or "/" in name.strip("/"):
+            return None, f"has an unsafe path {path!r}; not followed"
+        for folder in ("sources/", ""):
+            data = self.read(folder + name)
+            if data is not None:
+                return data.decode("utf-8-sig"), ""
+        return None, f"names {name!r}, which is not in the archive"

@@ -1,0 +1,69 @@
+"""QDA-XML helpers shared by the REFI-QDA reader and writer: namespaces, GUIDs and dates as the
+standard writes them, escaping, and parsing untrusted XML (no DTD, no entities, no network)."""
+from __future__ import annotations
+
+import datetime as dt
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from workbench.errors import InvalidExchangeFile
+
+NS = "urn:QDA-XML:project:1.0"
+
+NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
+
+
+def refi_guid(value: str) -> str:
+    return value.strip("{}").upper()
+
+
+def now_text() -> str:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def when_text(value: dt.datetime | None) -> str:
+    if value is None:
+        return now_text()
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def attr_text(value) -> str:
+    return escape(str(value), {'"': "&quot;"})
+
+
+def element_text(value) -> str:
+    return escape(str(value))
+
+
+def parse_xml(data: bytes, file: str) -> etree._Element:
+    """Parse untrusted XML: no DTD, no entities, no network, no huge trees."""
+    head = data[:4096].lower()
+    if b"<!doctype" in head or b"<!entity" in data.lower():
+        raise InvalidExchangeFile("contains a DOCTYPE or entity declarations; refused (entity expansion attacks)",
+                                  file=file)
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                             remove_comments=True)
+    try:
+        return etree.fromstring(data, parser=parser)
+    except etree.XMLSyntaxError as exc:
+        raise InvalidExchangeFile(f"is not well-formed XML ({exc.msg})", file=file, line=exc.lineno) from exc
+
+
+def local_name(el) -> str:
+    return el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
+
+
+def children_named(el, name: str):
+    return [c for c in el if local_name(c) == name]
+
+
+def child_named(el, name: str):
+    found = children_named(el, name)
+    return found[0] if found else None
+
+
+def descendants_named(el, name: str):
+    return [c for c in el.iter() if local_name(c) == name]

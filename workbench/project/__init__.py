@@ -1,0 +1,1 @@
+"""Projects (studies) and coders (the people who code)."""

@@ -1,0 +1,55 @@
+"""The hardened path for untrusted files: size caps and zip checks.
+
+Every file a person hands the workbench (an upload, a DOCX, a QDPX, a codebook) is read
+through these helpers, so a zip bomb or a 5 GB "transcript" is refused with a clear message
+before it can exhaust memory. YAML has its own hardened parser (``safety.yaml_safe``).
+"""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from workbench.errors import InvalidSource, WorkbenchError
+
+MAX_SOURCE_BYTES = 200 * 1024 * 1024          # one transcript/document file
+MAX_ZIP_UNCOMPRESSED = 500 * 1024 * 1024      # all members of a DOCX/QDPX together
+MAX_ZIP_RATIO = 200                           # uncompressed/compressed, per member
+MAX_ZIP_MEMBERS = 10_000
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """Read a file, refusing it when it is larger than ``limit`` bytes (or missing)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError as exc:
+        raise InvalidSource("does not exist", file=str(path)) from exc
+    except OSError as exc:
+        raise InvalidSource(f"cannot be read ({exc.strerror})", file=str(path)) from exc
+    if path.is_dir():
+        raise InvalidSource("is a folder, not a file", file=str(path))
+    if size > limit:
+        raise InvalidSource(f"is {size / 1e6:.0f} MB, above the {limit / 1e6:.0f} MB limit",
+                            file=str(path))
+    with path.open("rb") as fh:
+        return fh.read(limit + 1)
+
+
+def check_zip(data: bytes, file: str, error: type[WorkbenchError] = InvalidSource,
+              max_total: int = MAX_ZIP_UNCOMPRESSED) -> zipfile.ZipFile:
+    """Open zip bytes after checking member count, total size and compression ratio."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise error(f"is not a valid zip-based file ({exc})", file=file) from exc
+    members = archive.infolist()
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise error(f"holds {len(members)} files, more than {MAX_ZIP_MEMBERS}", file=file)
+    total = sum(m.file_size for m in members)
+    if total > max_total:
+        raise error(f"would unpack to {total / 1e6:.0f} MB, above the {max_total / 1e6:.0f} MB limit", file=file)
+    for m in members:
+        if m.compress_size and m.file_size / m.compress_size > MAX_ZIP_RATIO and m.file_size > 1_000_000:
+            raise error(f"member {m.filename!r} is compressed {m.file_size // m.compress_size}:1 "
+                        "(a zip bomb?)", file=file)
+    return archive

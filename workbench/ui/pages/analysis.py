@@ -1,0 +1,108 @@
+"""Analysis page: compare themes across groups of cases, with a chart and statistics."""
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+from workbench.analysis.cooccurrence import cooccurrence
+from workbench.analysis.counts import code_source_matrix, frequencies
+from workbench.analysis.crosstab import COUNTS, crosstab
+from workbench.analysis.retrieval import coded_quotes, coding_counts, source_cases
+from workbench.codebook.lookup import code_path, codebook_choices, get_codebook
+from workbench.codebook.storage import codebook_summary
+from workbench.corpus.cases import case_table
+from workbench.corpus.sources import source_choices
+from workbench.errors import AnalysisProblem
+from workbench.ui.safe import md
+from workbench.ui.state import Workspace
+
+
+def render(ws: Workspace) -> None:
+    st.title("Analysis")
+    with ws.store.read() as s:
+        books = codebook_choices(s, ws.project_id)
+        used = {r["codebook"]: r["codings"] for r in codebook_summary(s, ws.project_id)}
+        cases = case_table(s, ws.project_id)
+    attributes = [c for c in cases.columns if c != "case"]
+    if not books or not attributes:
+        st.info("A crosstab needs a codebook and a case table with attributes (e.g. sector). "
+                "Load them on the **Codebooks** and **Sources & cases** pages.")
+        return
+    c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+    busiest = max(range(len(books)), key=lambda i: used.get(books[i][1], 0))   # open on what has codings
+    book = c1.selectbox("Codebook", [b for b, _ in books], format_func=dict(books).get, key="an_book", index=busiest)
+    by = c2.selectbox("Compare by", attributes, index=attributes.index("sector") if "sector" in attributes else 0,
+                      key="an_by")
+    count = c3.selectbox("Count", list(COUNTS), key="an_count",
+                         format_func={"cases": "cases having the code", "sources": "sources", "codings": "codings"}.get)
+    roles = c4.multiselect("Speaker role", ["interviewee", "interviewer", "other"], key="an_roles",
+                           placeholder="any role")
+    with ws.store.read() as s:
+        cb = get_codebook(s, ws.project_id, book)
+        codes = [" › ".join(code_path(c)) for c in cb.codes]
+        ids = [c.id for c in cb.codes]
+        mine = [ws.coder_id] if ws.blind else None
+        quotes = (coded_quotes(s, ws.project_id, code_ids=ids, roles=roles, include_subcodes=False,
+                                         coder_ids=mine) if roles
+                  else coding_counts(s, ws.project_id, code_ids=ids, coder_ids=mine))
+        src_frame = source_cases(s, ws.project_id)
+        names = dict(source_choices(s, ws.project_id))
+    try:
+        result = crosstab(quotes, cases, by, count=count, codes=codes, sources=src_frame)
+    except AnalysisProblem as exc:
+        st.warning(str(exc))
+        return
+    if quotes.empty:
+        st.info("Nothing is coded with this codebook yet: code some text on the **Coding** page.")
+        return
+    tab_table, tab_freq, tab_cooc, tab_matrix = st.tabs(["Crosstab", "Frequencies", "Co-occurrence", "Code x source"])
+    with tab_freq:
+        with ws.store.read() as s:
+            freq = frequencies(coded_quotes(s, ws.project_id, code_ids=ids, roles=roles or None,
+                                                               include_subcodes=False, coder_ids=mine))
+        st.plotly_chart(px.bar(freq, x="cases", y="code", orientation="h", hover_data=["codings", "sources", "coded_words"],
+                               height=max(300, 30 * len(freq))).update_layout(yaxis={"autorange": "reversed"}),
+                        width="stretch")
+        st.dataframe(freq, hide_index=True, width="stretch")
+    with tab_table:
+        pct = result.col_percent.fillna(0).round(1)
+        long = pct.reset_index().melt(id_vars="code", var_name=by, value_name="percent")
+        fig = px.bar(long, y="code", x="percent", color=by, barmode="group", orientation="h",
+                     labels={"percent": f"% of {count} in the group"}, height=max(320, 32 * len(pct) * 1.2))
+        fig.update_layout(yaxis={"autorange": "reversed"}, legend_title_text=by, margin={"l": 10, "r": 10})
+        st.plotly_chart(fig, width="stretch")
+        shown = result.table.astype(str) + pct.map(lambda v: f" ({v:.0f}%)")
+        shown.columns = [f"{g} (n={result.group_sizes[g]})" for g in shown.columns]
+        st.dataframe(shown, width="stretch")
+        if result.tests:
+            st.subheader("Does having the code depend on the group?")
+            tests = result.tests_frame().round(3)
+            st.dataframe(tests, hide_index=True, width="stretch")
+            significant = [t.code for t in result.tests if t.p_value < 0.05]
+            st.caption(f"{len(significant)} of {len(result.tests)} codes differ at p < 0.05"
+                       + (f": {md(', '.join(significant))}" if significant else "")
+                       + ". Adjusted residuals above 1.96 (below -1.96) mark groups where the code is more (less) "
+                         "frequent than independence would predict.")
+        for w in result.warnings:
+            st.warning(w)
+    with tab_cooc:
+        unit = st.radio("Together in", ["overlap", "turn"], horizontal=True, key="an_cooc_unit",
+                        format_func={"overlap": "overlapping codings", "turn": "the same speaker turn"}.get)
+        with ws.store.read() as s:      # spans are needed here: load the codings themselves
+            spans = coded_quotes(s, ws.project_id, code_ids=ids, roles=roles or None, include_subcodes=False,
+                                           coder_ids=mine)
+        co = cooccurrence(spans, unit=unit)
+        if co.empty:
+            st.info("No two codes of this codebook occur together yet.")
+        else:
+            pivot = co.pivot_table(index="code_a", columns="code_b", values="count", fill_value=0)
+            st.plotly_chart(px.imshow(pivot, text_auto=True, aspect="auto", color_continuous_scale="Blues"),
+                            width="stretch")
+            st.dataframe(co.round(3), hide_index=True, width="stretch")
+    with tab_matrix:
+        matrix = code_source_matrix(quotes.assign(source=quotes["source_id"].map(names)))
+        if matrix.empty:
+            st.info("Nothing coded with this codebook yet.")
+        else:
+            st.plotly_chart(px.imshow(matrix, text_auto=True, aspect="auto", color_continuous_scale="Greens"),
+                            width="stretch")

@@ -1,0 +1,1 @@
+"""Pieces of the app shared by several pages."""
