@@ -144,7 +144,9 @@ def merge_codes(session: Session, project_id: int, code_id: int, into_id: int) -
     for sug in session.scalars(select(Suggestion).where(Suggestion.code_id == code.id)):
         sug.code_id = into.id
     for child in list(code.children):
-        child.parent_id = into.id
+        # Through the relationship, not the column: deleting ``code`` below would otherwise empty
+        # the parent of the children its (loaded) collection still holds.
+        child.parent = into
     session.flush()
     session.delete(code)
     session.flush()

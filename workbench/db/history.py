@@ -33,7 +33,9 @@ from workbench.errors import NothingToUndo, UndoConflict
 # Rows that are machine bookkeeping, not a person's change.
 # Suggestions are tracked: undoing a review puts them back in the queue. A run's own inserts
 # are not logged (runs write without an action); a run is undone whole by autocode.undo_run.
-UNTRACKED = (Event, Job)
+# Coders are people, not changes: the log's own rows name them, so an undo that deleted the
+# coder an action created (a file of codings imported as a new coder) would orphan the log.
+UNTRACKED = (Event, Job, Coder)
 # Columns that change on every write and would make every undo look like a conflict.
 VOLATILE = {"updated_at"}
 
@@ -249,7 +251,7 @@ def _replay(session: Session, events: list[Event], forward: bool) -> None:
                     "undo it by hand, or skip this step with `workbench undo --skip`")
             (deletes if op == "delete" else updates).append((current, target))
     try:
-        for model, values in sorted(inserts, key=lambda mv: order.index(mv[0].__tablename__)):
+        for model, values in _parents_first(sorted(inserts, key=lambda mv: order.index(mv[0].__tablename__))):
             session.add(model(**restore_values(model, values)))
             session.flush()
         for current, target in updates:
@@ -266,11 +268,46 @@ def _replay(session: Session, events: list[Event], forward: bool) -> None:
             if holder:
                 raise UndoConflict(f"undoing this would also delete {holder}, made after it; "
                                    "remove that first, or skip this step with `workbench undo --skip`")
-        for current, _ in sorted(deletes, key=lambda cv: -order.index(cv[0].__tablename__)):
+        rows = _parents_first([(type(c), snapshot(c), c) for c, _ in
+                               sorted(deletes, key=lambda cv: order.index(cv[0].__tablename__))])
+        for _model, _values, current in reversed(rows):          # children first
             session.delete(current)
             session.flush()
     except IntegrityError as exc:
         raise UndoConflict(f"the database refused the change ({exc.orig}); nothing was changed") from exc
+
+
+def _self_references(model) -> list[str]:
+    """Columns of ``model`` that point at its own table (a code's parent)."""
+    table = model.__table__
+    return [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+
+
+def _parents_first(rows: list[tuple]) -> list[tuple]:
+    """``rows`` (model, values, ...) in table order, and within a table that points at itself, each
+    row after the rows of this batch it points at: a code is restored before its sub-codes."""
+    out: list[tuple] = []
+    i = 0
+    while i < len(rows):
+        model = rows[i][0]
+        j = i
+        while j < len(rows) and rows[j][0] is model:
+            j += 1
+        group, refs = rows[i:j], _self_references(model)
+        if refs:
+            ids = {r[1].get("id") for r in group}
+            placed: set = set()
+            while group:
+                ready = [r for r in group if not any(r[1].get(c) in ids - placed for c in refs if r[1].get(c))]
+                if not ready:                     # a loop cannot be in a tree; keep the order given
+                    ready = group
+                out.extend(ready)
+                placed |= {r[1].get("id") for r in ready}
+                group = [r for r in group if r not in ready]
+        else:
+            out.extend(group)
+        i = j
+    return out
 
 
 @dataclass
