@@ -36,6 +36,31 @@ def test_packaged_multilingual_model_is_found_and_joined():
     assert resolve("base") == str(folder)            # joined once, then reused
 
 
+def test_packaged_weights_are_used_only_with_the_pinned_sha256(tmp_path, monkeypatch):
+    """A third party's model package is checked file by file before it is joined or loaded."""
+    import dataclasses
+    import shutil
+
+    from workbench.transcription.models import materialise, verify
+    [base] = [m for m in packaged_models() if m.name == "base"]
+    verify(base)                                               # the installed one matches its pins
+    tampered = tmp_path / "model.bin.part2"
+    shutil.copyfile(base.parts[1], tampered)
+    with tampered.open("r+b") as fh:                           # one byte of the weights changed
+        fh.seek(1000)
+        byte = fh.read(1)
+        fh.seek(1000)
+        fh.write(bytes([byte[0] ^ 1]))
+    altered = dataclasses.replace(base, parts=[base.parts[0], tampered])
+    monkeypatch.setenv("WORKBENCH_MODEL_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(ModelNotFound, match="model.bin.part2 has SHA-256 .* altered or damaged"):
+        materialise(altered)
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").iterdir())   # nothing joined
+    stranger = dataclasses.replace(base, distributions=["pip"])
+    with pytest.raises(ModelNotFound, match="not one this workbench has pinned"):
+        verify(stranger)
+
+
 def test_unknown_or_offline_models_are_refused():
     with pytest.raises(ModelNotFound, match="unknown model"):
         resolve("gigantic-v9")

