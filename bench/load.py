@@ -54,15 +54,7 @@ def build(url: str, n_sources: int, n_codings: int) -> dict:
     from workbench.corpus.importing import add_parsed_source
     from workbench.corpus.parsers import parse_bytes
     from workbench.corpus.text import sha256
-    from workbench.db.models import (
-        Case,
-        Code,
-        Coding,
-        CodingOrigin,
-        Segment,
-        Source,
-        utcnow,
-    )
+    from workbench.db.models import Case, Code, Coding, CodingOrigin, Segment, Source, utcnow
     from workbench.db.store import open_store
     from workbench.project.coders import get_or_create_coder
     from workbench.project.projects import create_project

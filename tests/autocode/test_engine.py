@@ -7,12 +7,7 @@ import random
 import pytest
 
 from tests.paths import REPO
-from workbench.autocode.anchors import (
-    leading_texts,
-    pattern_length,
-    required_literals,
-    required_words,
-)
+from workbench.autocode.anchors import leading_texts, pattern_length, required_literals, required_words
 from workbench.autocode.engine import Turn, _merged, compile_rules, match_turns
 from workbench.autocode.pipelines import pipeline, sentences
 from workbench.autocode.regexes import RegexSet, _matches_at

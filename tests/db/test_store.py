@@ -98,3 +98,14 @@ def test_two_stores_in_one_process_and_a_writer_elsewhere_keep_the_file_whole(tm
     with sqlite3.connect(tmp_path / "p.db") as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT count(*) FROM case_").fetchone() == (80,)
+
+
+def test_the_migrations_build_exactly_the_models_schema(store):
+    """Every change to the models comes with a migration (compared on both backends)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from workbench.db.models import Base
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == []

@@ -106,22 +106,30 @@ def test_a_foreign_sqlite_database_is_refused(tmp_path):
         assert conn.execute("SELECT name FROM sqlite_master").fetchall() == [("customers",)]
 
 
-def test_older_schema_is_backed_up_then_migrated(tmp_path, monkeypatch):
-    """Pretend the packaged head moved on: the file is copied before the upgrade runs."""
-    from workbench.db import store as store_mod
-    path = tmp_path / "p.db"
-    open_store(f"sqlite:///{path}").dispose()
-    upgraded = []
-    monkeypatch.setattr(store_mod, "head_revision", lambda: "0002_pretend")
-    monkeypatch.setattr(store_mod.command, "upgrade", lambda cfg, rev: upgraded.append(rev))
+def test_older_schema_is_backed_up_then_migrated(tmp_path):
+    """A project made by the first release (schema 0001) is copied, then really upgraded: the
+    copy keeps schema 0001 and the data, the project reaches head with its data and new tables."""
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
 
-    s = store_mod.Store(f"sqlite:///{path}")
-    backup = s.migrate(backup_dir=tmp_path / "backups")
-    s.dispose()
-    assert upgraded == ["head"]
-    assert backup is not None and backup.exists()
+    from workbench.db.store import alembic_config, backups_of, head_revision
+    path = tmp_path / "p.db"
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        conn.exec_driver_sql("INSERT INTO project (guid, name, description, created_at) "
+                             "VALUES ('g-1', 'First study', '', '2026-11-23 10:00:00')")
+    engine.dispose()
+    store = open_store(f"sqlite:///{path}")
+    try:
+        assert store.current_revision() == head_revision() != "0001"
+        with store.engine.connect() as conn:
+            assert "coding_status" in inspect(conn).get_table_names()
+            assert conn.exec_driver_sql("SELECT name FROM project").fetchall() == [("First study",)]
+    finally:
+        store.dispose()
+    [backup] = backups_of(path)
     with sqlite3.connect(backup) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
-
-
+        assert conn.execute("SELECT name FROM project").fetchall() == [("First study",)]

@@ -133,3 +133,27 @@ def test_a_project_file_moves_into_an_empty_postgresql_database(project_db, pg_t
     finally:
         with engine.connect() as c:
             c.execute(text("DROP DATABASE IF EXISTS wb_restore_target WITH (FORCE)"))
+
+
+def test_a_backup_from_the_first_release_restores_and_one_from_a_newer_release_is_refused(tmp_path):
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from workbench.db.store import alembic_config
+    old = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{old}")
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        conn.exec_driver_sql("INSERT INTO project (guid, name, description, created_at) "
+                             "VALUES ('g-1', 'First study', '', '2026-11-23 10:00:00')")
+    engine.dispose()
+    result = project_file.restore(old, f"sqlite:///{tmp_path / 'new.db'}")
+    assert result["rows"]["project"] == 1 and result["rows"].get("coding_status", 0) == 0
+    assert count(tmp_path / "new.db", "project", "name = 'First study'") == 1
+    newer = tmp_path / "newer.db"
+    with sqlite3.connect(old) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0999'")
+    old.rename(newer)
+    with pytest.raises(DatabaseProblem, match="schema 0999, which this version of the workbench does not know"):
+        project_file.restore(newer, f"sqlite:///{tmp_path / 'other.db'}")
+    assert not (tmp_path / "other.db").exists()

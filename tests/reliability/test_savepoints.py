@@ -7,14 +7,7 @@ from sqlalchemy import func, select
 from workbench.autocode import runs as run_store
 from workbench.autocode.review import review
 from workbench.db import history
-from workbench.db.models import (
-    Coder,
-    Coding,
-    Event,
-    Source,
-    Suggestion,
-    SuggestionStatus,
-)
+from workbench.db.models import Coder, Coding, Event, Source, Suggestion, SuggestionStatus
 
 
 def test_accept_all_keeps_the_good_suggestions_when_one_cannot_be_accepted(demo_store):

@@ -19,12 +19,7 @@ if not hasattr(whisper, "load_model"):      # another package called "whisper" (
 import torch  # noqa: E402  (only importable with the optional engine)
 
 from tests.paths import FIXTURES
-from workbench.transcription.ct2_to_openai import (  # noqa: E402
-    ConversionError,
-    checkpoint_for,
-    convert,
-    read_ct2,
-)
+from workbench.transcription.ct2_to_openai import ConversionError, checkpoint_for, convert, read_ct2  # noqa: E402
 from workbench.transcription.engines import get_engine  # noqa: E402
 from workbench.transcription.models import cache_dir, resolve  # noqa: E402
 from workbench.transcription.options import Options  # noqa: E402

@@ -11,12 +11,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from workbench.analysis.crosstab import Crosstab, crosstab
-from workbench.analysis.retrieval import (
-    coded_quotes,
-    coding_counts,
-    expand_subcodes,
-    source_cases,
-)
+from workbench.analysis.retrieval import coded_quotes, coding_counts, expand_subcodes, source_cases
 from workbench.codebook.lookup import code_path, find_code, get_codebook
 from workbench.corpus.cases import case_table
 

@@ -16,15 +16,7 @@ from sqlalchemy.orm import Session
 
 from workbench.autocode.runs import AUTOCODE, rules_of
 from workbench.codebook.lookup import code_path
-from workbench.db.models import (
-    Code,
-    Coding,
-    CodingOrigin,
-    Job,
-    Segment,
-    Source,
-    Suggestion,
-)
+from workbench.db.models import Code, Coding, CodingOrigin, Job, Segment, Source, Suggestion
 from workbench.errors import NotFound
 
 

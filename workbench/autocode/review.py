@@ -9,14 +9,7 @@ from sqlalchemy.orm import Session
 
 from workbench.codebook.lookup import code_path
 from workbench.coding.codings import apply_code
-from workbench.db.models import (
-    Code,
-    Coder,
-    CodingOrigin,
-    Source,
-    Suggestion,
-    SuggestionStatus,
-)
+from workbench.db.models import Code, Coder, CodingOrigin, Source, Suggestion, SuggestionStatus
 from workbench.errors import WorkbenchError
 
 

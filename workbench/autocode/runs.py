@@ -12,18 +12,7 @@ from workbench.autocode.engine import Proposal, Turn, compile_rules, match_turns
 from workbench.codebook.format import read_codebook
 from workbench.codebook.lookup import code_path, find_code
 from workbench.codebook.rules import Rule, RuleProblem, parse_rule
-from workbench.db.models import (
-    Code,
-    Codebook,
-    Coding,
-    Job,
-    JobStatus,
-    Segment,
-    Source,
-    Speaker,
-    Suggestion,
-    utcnow,
-)
+from workbench.db.models import Code, Codebook, Coding, Job, JobStatus, Segment, Source, Speaker, Suggestion, utcnow
 from workbench.errors import InvalidCodebook, NotFound
 
 AUTOCODE = "autocode"

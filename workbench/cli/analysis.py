@@ -9,12 +9,7 @@ from rich.text import Text
 from workbench.analysis.agreement import agreement_table, disagreements
 from workbench.analysis.counts import frequencies as code_frequencies
 from workbench.analysis.crosstab_query import project_crosstab
-from workbench.analysis.retrieval import (
-    codebook_code_ids,
-    coded_quotes,
-    segments_frame,
-    source_texts,
-)
+from workbench.analysis.retrieval import codebook_code_ids, coded_quotes, segments_frame, source_texts
 from workbench.cli.base import EMPTY, app, clip, err, state, table
 from workbench.project.coders import coder_ids_named
 

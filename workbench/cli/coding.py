@@ -10,12 +10,7 @@ from rich.text import Text
 
 from workbench.cli.base import app, clip, memo_rows, out, state, sub_app, table
 from workbench.codebook.lookup import code_path, find_code
-from workbench.coding.codings import (
-    adjust_coding,
-    apply_code,
-    get_coding,
-    remove_coding,
-)
+from workbench.coding.codings import adjust_coding, apply_code, get_coding, remove_coding
 from workbench.coding.memos import add_memo, list_memos
 from workbench.coding.quotes_import import import_codings_file
 from workbench.corpus.sources import get_source

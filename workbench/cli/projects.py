@@ -16,12 +16,7 @@ from workbench.corpus.sources import list_sources
 from workbench.demo import build_demo
 from workbench.errors import WorkbenchError
 from workbench.project.coders import get_or_create_coder
-from workbench.project.projects import (
-    create_project,
-    list_projects,
-    overview,
-    resolve_project,
-)
+from workbench.project.projects import create_project, list_projects, overview, resolve_project
 
 
 @app.command()

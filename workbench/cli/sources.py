@@ -5,24 +5,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from workbench.cli.base import app, err, out, state, sub_app, table
 from workbench.corpus.case_table import export_case_table, import_case_table, read_table
-from workbench.corpus.cases import (
-    attribute_types,
-    get_or_create_attribute,
-    get_or_create_case,
-    parse_value,
-    set_value,
-)
+from workbench.corpus.cases import attribute_types, get_or_create_attribute, get_or_create_case, parse_value, set_value
 from workbench.corpus.importing import import_files
 from workbench.corpus.sources import assign_case, get_source
 from workbench.corpus.speakers import rename_speaker, set_speaker_role, speaker_rows

@@ -19,15 +19,7 @@ from sqlalchemy import Date, DateTime, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workbench.db.models import (
-    MODELS_BY_TABLE,
-    Base,
-    Coder,
-    Event,
-    EventState,
-    Job,
-    utcnow,
-)
+from workbench.db.models import MODELS_BY_TABLE, Base, Coder, Event, EventState, Job, utcnow
 from workbench.errors import NothingToUndo, UndoConflict
 
 # Rows that are machine bookkeeping, not a person's change.

@@ -288,6 +288,20 @@ class Coding(Base):
                                              passive_deletes=True)
 
 
+class CodingStatus(Base):
+    """A coder's own word on a source: whether they have finished coding it. Agreement compares
+    the sources every compared coder marked done - a source left empty but marked done counts as
+    "coded nothing", a source never marked is not judged - and the crosstab by coder uses the same
+    bases."""
+    __tablename__ = "coding_status"
+    __table_args__ = (UniqueConstraint("source_id", "coder_id"), {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id", ondelete="CASCADE"), index=True)
+    coder_id: Mapped[int] = mapped_column(ForeignKey("coder.id"))
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
 class Memo(Base):
     """Free text on the project, a source, a code or a coding (the one target id that is set)."""
     __tablename__ = "memo"

@@ -20,13 +20,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text
 
 from workbench.db.models import Base, Project
-from workbench.db.store import (
-    Store,
-    default_backup_path,
-    head_revision,
-    open_store,
-    sqlite_path,
-)
+from workbench.db.store import Store, default_backup_path, head_revision, known_revisions, open_store, sqlite_path
 from workbench.errors import AlreadyExists, DatabaseProblem
 
 # One value (a transcript's text, a memo) larger than this is refused: a real one-hour
@@ -71,9 +65,12 @@ def check_project_file(conn: sqlite3.Connection, path: Path) -> None:
     if objects.get("alembic_version") != "table":
         raise DatabaseProblem("is not a workbench project (no schema version); nothing was copied", file=str(path))
     versions = [r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
-    if versions != [head_revision()]:
-        raise DatabaseProblem(f"has schema {versions[0] if versions else 'none'}, this version of the workbench "
-                              f"copies projects at schema {head_revision()}; nothing was copied", file=str(path))
+    # A backup from an earlier release is welcome (its tables are a subset: what is missing stays
+    # empty); one from a newer release may hold what this version would silently drop.
+    if len(versions) != 1 or versions[0] not in known_revisions():
+        raise DatabaseProblem(f"has schema {versions[0] if versions else 'none'}, which this version of the "
+                              f"workbench does not know (it knows up to {head_revision()}); update the "
+                              "workbench; nothing was copied", file=str(path))
     for table in Base.metadata.sorted_tables:
         kind = objects.get(table.name)
         if kind is not None and kind != "table":

@@ -93,6 +93,11 @@ def alembic_config(connection=None) -> Config:
     return cfg
 
 
+def known_revisions() -> set[str]:
+    """Every schema revision this version of the workbench can read (its migrations)."""
+    return {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -196,7 +201,7 @@ class Store:
         current = self.current_revision()
         if current == head:
             return None
-        known = {r.revision for r in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+        known = known_revisions()
         where = str(sqlite_path(self.url) or make_url(self.url).render_as_string(hide_password=True))
         if current is not None and current not in known:
             raise DatabaseProblem(

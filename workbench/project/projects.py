@@ -4,17 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workbench.db.models import (
-    Case,
-    Code,
-    Codebook,
-    Coding,
-    Job,
-    JobStatus,
-    Memo,
-    Project,
-    Source,
-)
+from workbench.db.models import Case, Code, Codebook, Coding, Job, JobStatus, Memo, Project, Source
 from workbench.errors import AlreadyExists, NotFound
 
 

@@ -119,10 +119,7 @@ class OpenAIWhisper(Engine):
     def _model(self, options: Options):
         import whisper
 
-        from workbench.transcription.ct2_to_openai import (
-            alignment_heads,
-            checkpoint_for,
-        )
+        from workbench.transcription.ct2_to_openai import alignment_heads, checkpoint_for
         name = options.model or default_model()
         try:
             checkpoint = checkpoint_for(name)

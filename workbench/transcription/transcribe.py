@@ -6,13 +6,7 @@ from pathlib import Path
 
 from workbench.corpus.parsers.parsed import ParsedSegment, ParsedSource
 from workbench.errors import TranscriptionFailed
-from workbench.transcription.audio import (
-    SAMPLE_RATE,
-    channels_are_separate,
-    check_not_silent,
-    decode,
-    probe,
-)
+from workbench.transcription.audio import SAMPLE_RATE, channels_are_separate, check_not_silent, decode, probe
 from workbench.transcription.engines import get_engine
 from workbench.transcription.options import Options, Progress, Transcript
 

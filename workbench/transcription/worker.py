@@ -26,15 +26,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from workbench.corpus.text import sha256
-from workbench.db.models import (
-    Job,
-    JobStatus,
-    Segment,
-    Source,
-    SourceStatus,
-    Speaker,
-    utcnow,
-)
+from workbench.db.models import Job, JobStatus, Segment, Source, SourceStatus, Speaker, utcnow
 from workbench.db.store import open_store
 from workbench.errors import WorkbenchError
 from workbench.transcription.jobs import set_source_status

@@ -10,26 +10,8 @@ import zipfile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbench.db.models import (
-    Attribute,
-    AttributeType,
-    Case,
-    Code,
-    Codebook,
-    Coder,
-    Coding,
-    Memo,
-    Project,
-    Source,
-)
-from workbench.exchange.refi.qda_xml import (
-    NS,
-    NS_CODEBOOK,
-    attr_text,
-    element_text,
-    refi_guid,
-    when_text,
-)
+from workbench.db.models import Attribute, AttributeType, Case, Code, Codebook, Coder, Coding, Memo, Project, Source
+from workbench.exchange.refi.qda_xml import NS, NS_CODEBOOK, attr_text, element_text, refi_guid, when_text
 
 ORIGIN = "Interview workbench"
 

@@ -7,14 +7,7 @@ import streamlit as st
 from workbench.codebook.format import check_text, to_yaml
 from workbench.codebook.lookup import code_detail, codebook_choices
 from workbench.codebook.storage import codings_per_code, spec_from_db, store_codebook
-from workbench.codebook.tree import (
-    create_code,
-    create_codebook,
-    delete_code,
-    merge_codes,
-    move_code,
-    update_code,
-)
+from workbench.codebook.tree import create_code, create_codebook, delete_code, merge_codes, move_code, update_code
 from workbench.db.models import Codebook
 from workbench.errors import InvalidCodebook
 from workbench.ui.safe import md

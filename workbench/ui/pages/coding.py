@@ -13,13 +13,7 @@ from workbench.coding.codings import (
     remove_coding,
 )
 from workbench.coding.memos import set_coding_memo
-from workbench.coding.transcript_view import (
-    PAGE_TURNS,
-    build_view,
-    page_count,
-    page_of_offset,
-    span_from_selection,
-)
+from workbench.coding.transcript_view import PAGE_TURNS, build_view, page_count, page_of_offset, span_from_selection
 from workbench.corpus.correction import correct_segment
 from workbench.corpus.sources import source_picker_rows
 from workbench.corpus.timecodes import seconds_to_clock

@@ -5,31 +5,15 @@ import pandas as pd
 import streamlit as st
 
 from workbench.config import load_settings
-from workbench.corpus.case_table import (
-    case_table_bytes,
-    import_case_table,
-    read_table_bytes,
-    save_case_table,
-)
-from workbench.corpus.cases import (
-    attribute_types,
-    case_names,
-    case_table,
-    get_or_create_attribute,
-)
+from workbench.corpus.case_table import case_table_bytes, import_case_table, read_table_bytes, save_case_table
+from workbench.corpus.cases import attribute_types, case_names, case_table, get_or_create_attribute
 from workbench.corpus.importing import import_uploads
 from workbench.corpus.parsers import TRANSCRIPT_EXTENSIONS
 from workbench.corpus.sources import assign_case, list_sources, source_choices
 from workbench.corpus.speakers import rename_speaker, set_speaker_role
 from workbench.db.models import AttributeType, Source, SpeakerRole
 from workbench.errors import WorkbenchError
-from workbench.transcription.jobs import (
-    AUDIO_EXTENSIONS,
-    cancel,
-    enqueue_audio,
-    list_jobs,
-    retry,
-)
+from workbench.transcription.jobs import AUDIO_EXTENSIONS, cancel, enqueue_audio, list_jobs, retry
 from workbench.transcription.models import default_model, list_models
 from workbench.transcription.options import Options
 from workbench.ui.safe import md
