@@ -120,3 +120,10 @@ def apply_named_code(store, project, code_name, start, end, memo=None):
         coding, created = apply_code(s, src, code.id, s.get(Coder, coder_id), start, end, memo=memo)
         return coding.id, created
 
+
+
+def unescaped(markdown: str) -> str:
+    """What a reader sees of markdown the app escaped (``ui.safe.md``): the text without the
+    backslashes."""
+    import re
+    return re.sub(r"\\(.)", r"\1", markdown)

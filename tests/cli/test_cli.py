@@ -163,8 +163,51 @@ def test_crosstab_and_agreement(wb):
     assert "Socialization" in wb("frequencies").output
     wb("export", "crosstab", "--by", "sector", wb.tmp / "ct.xlsx")
     import pandas as pd
-    assert "p_chi_square" in pd.read_excel(wb.tmp / "ct.xlsx", sheet_name="tests").columns
+    sheets = pd.read_excel(wb.tmp / "ct.xlsx", sheet_name=None)
+    assert set(sheets) == {"counts", "column %", "row %", "tests"}
+    assert list(sheets["tests"].columns[:6]) == ["code", "test", "p", "p (Holm)", "Cramér's V (bias-corrected)",
+                                                 "smallest possible p"]
     assert "no coder named 'zoe'" in wb("agreement", "--coder", "ana", "--coder", "zoe", code=1).output
+    # a mistyped coder is an error everywhere, never "every coder"
+    assert "no coder named 'zoe' (coders: ana, bea)" in wb("crosstab", "--by", "sector", "--coder", "zoe", code=1).output
+
+
+def test_agreement_is_not_fooled_by_a_skipped_interview(wb):
+    """bea copies ana's codings except one interview: with nothing marked done that interview is
+    left out and said so; once both mark every interview done it counts as 'bea coded nothing'."""
+    wb("demo")
+    sources = ["it-01-voltaria-sistemas", "it-02-nuvemar-software", "tx-01-tecelagem-pinheiro"]
+    for src in sources:
+        wb("code", src, 0, 20, "Socialization")
+        if src != sources[-1]:
+            wb("--coder", "bea", "code", src, 0, 20, "Socialization")
+    out = wb("agreement", "--coder", "ana", "--coder", "bea", "--unit", "source").output
+    assert "compared: 2 source(s) every coder coded in" in out and "bea coded nothing in it" in out
+    assert "mark sources done" in out
+    wb("status", "done", *sources)
+    assert "3 source(s) marked done" in wb("--coder", "bea", "status", "done", *sources).output
+    out = wb("agreement", "--coder", "ana", "--coder", "bea", "--unit", "source").output
+    assert "compared: 3 source(s) every coder marked done" in out
+    assert "3 source(s) not compared" in out and "it-03-lusocircuito" in out      # the unmarked ones, listed
+    assert "66.7%" in out and "1.000" not in out
+    listing = wb("status", "list").output
+    assert "tx-01-tecelagem-pinheiro" in listing and "yes" in listing
+    assert "1 source(s) marked not done" in wb("--coder", "bea", "status", "reopen", sources[0]).output
+    assert "compared: 2 source(s)" in wb("agreement", "--coder", "ana", "--coder", "bea", "--unit", "source").output
+    wb("--coder", "bea", "undo")                      # marking is undoable like any change
+    assert "compared: 3 source(s)" in wb("agreement", "--coder", "ana", "--coder", "bea", "--unit", "source").output
+
+
+def test_methods_paragraph_from_what_was_computed(wb, tmp_path):
+    wb("demo")
+    wb("import-codings", REPO / "transcripts" / "demo-gold.yaml")
+    target = tmp_path / "methods.md"
+    wb("methods", "--by", "sector", "--codebook", "Roles of an industrial enterprise association", "-o", target)
+    text = target.read_text(encoding="utf-8")
+    assert "case attribute 'sector': IT/electronics (3 cases) and Textile (3 cases)" in text
+    assert "Fisher's exact test" in text and "Holm's method" in text and "Bergsma" in text
+    assert "smallest attainable p-value was 0.100" in text and "Interview workbench" in text
+    assert "say what to describe" in wb("methods", code=2).output
 
 
 def test_exports_report_quotes_matrix(wb, tmp_path):

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
+from tests.helpers import unescaped
 from tests.paths import FIXTURES
 from workbench.config import Settings
 from workbench.corpus.offsets import cp_to_u16
@@ -305,16 +306,56 @@ def test_analysis_page_shows_the_sector_crosstab_with_statistics(db):
     # ana coded it in one IT and two textile interviews (bea's coding is on a textile one too)
     assert row["test"] == "Fisher's exact"
     assert row["p"] == pytest.approx(stats.fisher_exact([[1, 2], [2, 1]])[1], abs=0.001)
-    assert any("expected counts below 5" in w.value for w in at.warning)
+    # 3 vs 3 firms: the page says that no code can reach significance, instead of implying it could
+    assert any("smallest p any code could reach is 0.100" in unescaped(w.value) for w in at.warning)
+    assert any("tested codes differ between the groups" in unescaped(m.value) for m in at.markdown)
+    shown = at.dataframe[0].value
+    assert "p (Holm)" in shown.columns and "V (bias-corrected)" in shown.columns and "p_chi_square" not in shown.columns
 
 
-def test_agreement_page_shows_kappa_and_alpha(db):
-    _seed_two_coders(db)
+def test_agreement_page_compares_what_both_finished_and_says_undefined(db):
+    from workbench.coding.status import set_done
+    from workbench.db.models import Coder
+    _seed_two_coders(db)         # ana coded three interviews, bea one of them
     at = page("agreement")
     assert not at.exception
     labels = {m.label: m.value for m in at.metric}
     assert set(labels) == {"Percent agreement", "Cohen's kappa", "Krippendorff's alpha"}
-    assert labels["Cohen's kappa"] == "1.00"
+    assert labels["Cohen's kappa"] == "1.00"                 # on the one interview both coded...
+    assert any("5 source(s) not compared" in unescaped(w.value) for w in at.warning)   # ...and it says so
+    at.radio(key="ag_unit").set_value("source").run()        # one unit, both "yes": nothing varies
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Krippendorff's alpha"] == "undefined (no variation)" and labels["Percent agreement"] == "100.0%"
+    # Both mark two interviews done; bea left one empty: it counts as "coded nothing" now.
+    with db.read() as s:
+        bea = s.scalar(select(Coder.id).where(Coder.name == "bea"))
+    for coder in (1, bea):
+        with db.write("done", project_id=1, coder_id=coder) as s:
+            for name in ("tx-01-tecelagem-pinheiro", "tx-02-malhas-sa-araujo"):
+                set_done(s, 1, name, coder)
+    at = page("agreement")
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Cohen's kappa"] not in ("1.00", "undefined (no variation)")
+    assert any("every chosen coder marked done" in unescaped(c.value) for c in at.caption)
+
+
+def test_the_coding_page_marks_a_source_done_and_undo_takes_it_back(db):
+    from workbench.coding.status import done_sources
+    with db.read() as s:
+        source_id = s.scalar(select(Source.id).where(Source.name == "tx-01-tecelagem-pinheiro"))
+    at = AppTest.from_function(run_page, args=("coding",), default_timeout=60)
+    at.session_state["coding_source"] = source_id
+    at.run()
+    key = f"done:{source_id}:1"
+    assert at.toggle(key=key).value is False
+    at.toggle(key=key).set_value(True).run()
+    assert not at.exception
+    with db.read() as s:
+        assert done_sources(s, 1) == {1: {source_id}}
+    at.button(key="sidebar_undo").click().run()
+    assert at.toggle(key=key).value is False                  # read back from the database, not remembered
+    with db.read() as s:
+        assert done_sources(s, 1) == {}
 
 
 def test_export_page_builds_the_report(db, tmp_path, monkeypatch):

@@ -1,29 +1,53 @@
-"""The crosstab of a project, read from the database: which codes, which coders, and how the
-codings are counted - the one place the CLI, the app and the report decide it.
+"""The crosstab of a project, read from the database: which codes, which coders, which sources
+count and how the codings are counted - the one place the CLI, the app and the report decide it.
 
 Without a speaker-role filter the codings are counted per (code, source) in SQL (a million
 codings in a fraction of a second); a role filter needs each coding's turn, so the codings
 themselves are read (:func:`~workbench.analysis.retrieval.coded_quotes`). A test checks that
-both give the same tables.
+both give the same tables. With coders chosen, only the sources they judged count (those they
+marked done; where a coder marked none, those they coded in) - the same definition agreement
+uses - so a source a coder never looked at is not read as "the code is absent".
 """
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbench.analysis.crosstab import Crosstab, crosstab
+from workbench.analysis.crosstab import ALPHA, Crosstab, crosstab
 from workbench.analysis.retrieval import coded_quotes, coding_counts, expand_subcodes, source_cases
 from workbench.codebook.lookup import code_path, find_code, get_codebook
+from workbench.coding.status import done_sources
 from workbench.corpus.cases import case_table
+from workbench.db.models import Coding
+from workbench.project.coders import coder_names
+
+
+def judged_sources(session: Session, project_id: int, coder_ids: list[int], code_ids: list[int] | None) -> set[int]:
+    """Sources the coders judged: marked done, or (for a coder who marked none) coded in."""
+    done = done_sources(session, project_id, coder_ids)
+    judged: set[int] = set()
+    for coder_id in coder_ids:
+        if done.get(coder_id):
+            judged |= done[coder_id]
+            continue
+        stmt = select(Coding.source_id).where(Coding.coder_id == coder_id)
+        if code_ids is not None:
+            stmt = stmt.where(Coding.code_id.in_(code_ids or [-1]))
+        judged |= set(session.scalars(stmt.distinct()))
+    return judged
 
 
 def project_crosstab(session: Session, project_id: int, by: str, *, codebook: str | int | None = None,
                      code: str | int | None = None, count: str = "cases", roles: list[str] | None = None,
-                     coder_ids: list[int] | None = None) -> Crosstab:
+                     coder_ids: list[int] | None = None, subcodes: bool = True, adjustment: str = "holm",
+                     alpha: float = ALPHA) -> Crosstab:
     """Code x ``by`` (a case attribute) for the codes of ``codebook`` (all its codes are rows,
-    coded or not), or of ``code`` and its sub-codes, or every coded code."""
+    coded or not), or of ``code`` and its sub-codes, or every coded code. ``subcodes``: a parent
+    counts the codings of its sub-codes (default) or only its own."""
     code_ids = rows = None
     if code is not None:
-        code_ids = sorted(expand_subcodes(session, [find_code(session, project_id, code, codebook).id]))
+        picked = find_code(session, project_id, code, codebook)
+        code_ids = sorted(expand_subcodes(session, [picked.id]))
     elif codebook is not None:
         book = get_codebook(session, project_id, codebook)
         code_ids = [c.id for c in book.codes]
@@ -33,5 +57,13 @@ def project_crosstab(session: Session, project_id: int, by: str, *, codebook: st
                                include_subcodes=False)
     else:
         counted = coding_counts(session, project_id, code_ids=code_ids, coder_ids=coder_ids)
-    return crosstab(counted, case_table(session, project_id), by, count=count, codes=rows,
-                    sources=source_cases(session, project_id))
+    sources = source_cases(session, project_id)
+    sources = sources[sources["case"] != ""]
+    reason = "has no source"
+    if coder_ids:
+        judged = judged_sources(session, project_id, coder_ids, code_ids)
+        sources = sources[sources["source_id"].isin(judged)]
+        names = coder_names(session)
+        reason = f"no source of it judged by {', '.join(sorted(names[i] for i in coder_ids))}"
+    return crosstab(counted, case_table(session, project_id), by, count=count, codes=rows, sources=sources,
+                    adjustment=adjustment, alpha=alpha, subcodes=subcodes, missing_reason=reason)

@@ -103,11 +103,32 @@ def _code_paths(session: Session, code_ids: set[int]) -> dict[int, str]:
 
 
 def segments_frame(session: Session, project_id: int) -> pd.DataFrame:
-    """Every turn of the project's sources: source_id, idx, start, end (agreement units)."""
-    rows = session.execute(select(Segment.source_id, Segment.idx, Segment.start, Segment.end)
-                           .join(Source).where(Source.project_id == project_id)
+    """Every turn of the project's sources: source_id, idx, start, end and the speaker's role
+    ("" when none is set) - the units of agreement."""
+    rows = session.execute(select(Segment.source_id, Segment.idx, Segment.start, Segment.end, Speaker.role)
+                           .join(Source, Source.id == Segment.source_id)
+                           .outerjoin(Speaker, Speaker.id == Segment.speaker_id)
+                           .where(Source.project_id == project_id)
                            .order_by(Segment.source_id, Segment.idx)).all()
-    return pd.DataFrame(rows, columns=["source_id", "idx", "start", "end"])
+    return pd.DataFrame([(sid, idx, a, b, role.value if role else "") for sid, idx, a, b, role in rows],
+                        columns=["source_id", "idx", "start", "end", "role"])
+
+
+def coding_spans(session: Session, project_id: int, *, code_ids: list[int] | None = None,
+                 coder_ids: list[int] | None = None) -> pd.DataFrame:
+    """Codings as plain spans: code (path), coder (name), source_id, start, end - what agreement
+    needs, read in one query without the quotes' texts and turns."""
+    stmt = (select(Coding.code_id, Coder.name, Coding.source_id, Coding.start, Coding.end)
+            .join(Source, Source.id == Coding.source_id).join(Coder, Coder.id == Coding.coder_id)
+            .where(Source.project_id == project_id))
+    if code_ids is not None:
+        stmt = stmt.where(Coding.code_id.in_(code_ids or [-1]))
+    if coder_ids is not None:
+        stmt = stmt.where(Coding.coder_id.in_(coder_ids or [-1]))
+    rows = session.execute(stmt).all()
+    paths = _code_paths(session, {r[0] for r in rows}) if rows else {}
+    return pd.DataFrame([(paths[c], coder, sid, a, b) for c, coder, sid, a, b in rows],
+                        columns=["code", "coder", "source_id", "start", "end"])
 
 
 def source_cases(session: Session, project_id: int) -> pd.DataFrame:
@@ -150,6 +171,13 @@ def coding_counts(session: Session, project_id: int, *, code_ids: list[int] | No
                         columns=["code", "source_id", "case", "n"])
 
 
-def coding_count(session: Session, project_id: int) -> int:
-    """How many codings the project holds (one COUNT, for empty states and captions)."""
-    return session.scalar(select(func.count(Coding.id)).join(Source).where(Source.project_id == project_id)) or 0
+def coding_count(session: Session, project_id: int, *, code_ids: list[int] | None = None,
+                 coder_ids: list[int] | None = None) -> int:
+    """How many codings the project holds (of these codes and coders; one COUNT, for empty states
+    and captions)."""
+    stmt = select(func.count(Coding.id)).join(Source).where(Source.project_id == project_id)
+    if code_ids is not None:
+        stmt = stmt.where(Coding.code_id.in_(code_ids or [-1]))
+    if coder_ids is not None:
+        stmt = stmt.where(Coding.coder_id.in_(coder_ids or [-1]))
+    return session.scalar(stmt) or 0

@@ -31,11 +31,15 @@ app.add_typer(export_app, name="export")
 def export_report(ctx: typer.Context, output: Annotated[Path, typer.Argument(help="Target .docx file.")],
                   codebook: Annotated[str | None, typer.Option(help="Only this codebook (default: all).")] = None,
                   code: Annotated[str | None, typer.Option(help="Only this code and its subcodes (name, path or id).")] = None,
-                  by: Annotated[str | None, typer.Option(help="Add a crosstab by this case attribute, e.g. sector.")] = None):
-    """A Word report: codebook with definitions, quotes with citations and memos, optional crosstab."""
+                  by: Annotated[str | None, typer.Option(help="Add a crosstab by this case attribute, e.g. sector.")] = None,
+                  agree: Annotated[list[str] | None, typer.Option("--agreement", help="Add the agreement of these "
+                                                                  "coders (give two or more) to the methods.")] = None,
+                  unit: Annotated[str, typer.Option(help="Agreement unit: character, turn or source.")] = "turn"):
+    """A Word report: codebook with definitions, quotes with citations and memos, optional crosstab,
+    and a methods section written from what the report computed."""
     st = state(ctx)
     with st.reading() as (s, project):
-        data = report_input(s, project.id, codebook=codebook, code=code, by=by)
+        data = report_input(s, project.id, codebook=codebook, code=code, by=by, agreement_coders=agree, unit=unit)
     result = docx_report.write(data, output)
     note = f"; {result.stripped_characters} characters XML forbids were removed" if result.stripped_characters else ""
     out.print(Text(f"wrote {output}: {result.quotes} quotes{note}"))

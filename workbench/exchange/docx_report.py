@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.analysis.crosstab import Crosstab
+from workbench.analysis.presentation import crosstab_rows
 from workbench.safety.atomic import write_atomic
 from workbench.safety.sanitise import XML_FORBIDDEN
 
@@ -28,6 +29,7 @@ class ReportInput:
     coding_memos: dict[int, str] = field(default_factory=dict)
     crosstabs: list[Crosstab] = field(default_factory=list)
     cite_with: list[str] = field(default_factory=list)      # case attributes in each citation, e.g. sector
+    methods: list[str] = field(default_factory=list)        # the methods paragraphs (analysis.methods)
 
 
 @dataclass
@@ -122,24 +124,23 @@ def build(report: ReportInput) -> ReportResult:
 
     for ct in report.crosstabs:
         document.add_heading(f"Codes by {clean(ct.by)} ({ct.count})", level=1)
-        groups = list(ct.table.columns)
-        tests = {t.code: t for t in ct.tests}
-        header = ["Code"] + [f"{g} (n={ct.group_sizes[g]})" for g in groups] + (["Test", "p", "V"] if tests else [])
+        rows = crosstab_rows(ct)
+        header = list(rows[0]) if rows else ["code"]
         table = document.add_table(rows=1, cols=len(header))
         table.style = "Light List Accent 1"
         for cell, text in zip(table.rows[0].cells, header):
             cell.text = clean(text)
-        for code, row in ct.table.iterrows():
-            cells = table.add_row().cells
-            values = [code] + [f"{row[g]} ({ct.col_percent.loc[code, g]:.0f}%)" if ct.col_percent.loc[code, g] ==
-                               ct.col_percent.loc[code, g] else str(row[g]) for g in groups]
-            t = tests.get(code)
-            if tests:
-                values += [t.test, f"{t.p_value:.3f}", f"{t.cramers_v:.2f}"] if t else ["", "", ""]
-            for cell, text in zip(cells, values):
-                cell.text = clean(text)
+        for row in rows:
+            for cell, key in zip(table.add_row().cells, header):
+                cell.text = clean(str(row.get(key, "")))
+        if ct.tests:
+            document.add_paragraph(clean(ct.summary()), style="Caption")
         for w in ct.warnings:
             document.add_paragraph(clean(w), style="Caption")
+    if report.methods:
+        document.add_heading("Methods", level=1)
+        for paragraph in report.methods:
+            document.add_paragraph(clean(paragraph))
     buf = io.BytesIO()
     document.save(buf)
     return ReportResult(buf.getvalue(), n_quotes, clean.stripped)

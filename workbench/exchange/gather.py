@@ -5,8 +5,10 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbench.analysis.crosstab import crosstab
-from workbench.analysis.retrieval import coded_quotes, source_cases
+from workbench.analysis.agreement_query import project_agreement
+from workbench.analysis.crosstab_query import project_crosstab
+from workbench.analysis.methods import methods
+from workbench.analysis.retrieval import coded_quotes
 from workbench.codebook.lookup import code_path, find_code, get_codebook
 from workbench.corpus.cases import case_table
 from workbench.db.models import Code, Codebook, Memo, Project
@@ -30,8 +32,10 @@ def quotes_and_cases(session: Session, project_id: int, codebook: str | int | No
 
 def report_input(session: Session, project_id: int, *, codebook: str | int | None = None,
                  code: str | int | None = None, by: str | None = None,
-                 cite_with: list[str] | None = None) -> ReportInput:
-    """Everything a DOCX report shows: the codebook, quotes with citations, memos, a crosstab.
+                 cite_with: list[str] | None = None, agreement_coders: list[str] | None = None,
+                 unit: str = "turn") -> ReportInput:
+    """Everything a DOCX report shows: the codebook, quotes with citations, memos, a crosstab, and
+    a methods section for what it computed (the crosstab, and agreement of ``agreement_coders``).
 
     With ``code`` (an id, name or path), only that code and its subcodes: the report of one theme.
     """
@@ -60,13 +64,21 @@ def report_input(session: Session, project_id: int, *, codebook: str | int | Non
         code_memos.setdefault(" › ".join(code_path(session.get(Code, memo.code_id))), []).append(memo.text)
     coding_memos = {m.coding_id: m.text for m in session.scalars(
         select(Memo).where(Memo.project_id == project_id, Memo.coding_id.isnot(None)))}
-    crosstabs = []
+    crosstabs, method_items = [], []
     if by:
-        src = source_cases(session, project_id)
-        base_quotes = quotes[[c for c in quotes.columns if c not in cases.columns or c == "case"]]
-        crosstabs.append(crosstab(base_quotes, cases, by, codes=[e["path"] for e in entries], sources=src))
+        ct = project_crosstab(session, project_id, by, codebook=codebook if only is None else None,
+                              code=only.id if only is not None else None)
+        crosstabs.append(ct)
+        method_items.append((ct, {"codebook": books[0].name if codebook is not None and books else None}))
+    agreements = []
+    if agreement_coders:
+        found = project_agreement(session, project_id, agreement_coders, unit=unit, codebook=codebook)
+        agreements.append((found.result, {"codebook": found.codebook,
+                                          "excluded_names": [found.source_names.get(s, str(s))
+                                                             for s, _ in found.result.excluded]}))
     title = project.name + (f": {' › '.join(code_path(only))}" if only is not None
                             else f": {books[0].name}" if codebook is not None and books else "")
     return ReportInput(title=title, description=project.description, codebook=entries, quotes=quotes,
                        code_memos=code_memos, coding_memos=coding_memos, crosstabs=crosstabs,
+                       methods=methods(method_items, agreements),
                        cite_with=cite_with if cite_with is not None else [a for a in ("sector",) if a in cases.columns])

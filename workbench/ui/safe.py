@@ -19,3 +19,9 @@ def md(text: str) -> str:
 def quote_md(text: str) -> str:
     """A block quote of ``text``, escaped, keeping its line breaks."""
     return "\n".join("> " + md(line) if line.strip() else ">" for line in str(text).split("\n"))
+
+
+def plain(message) -> str:
+    """An error or warning (``str(message)``) for ``st.error``/``st.warning``, which render
+    markdown: file, code and speaker names in a message must appear as they are."""
+    return md(str(message))

@@ -13,6 +13,7 @@ from workbench.demo import build_demo
 from workbench.errors import WorkbenchError
 from workbench.project.coders import find_coder, get_or_create_coder
 from workbench.project.projects import create_project, list_projects
+from workbench.ui.safe import plain
 
 
 @st.cache_resource(show_spinner="Opening the project database…")
@@ -37,7 +38,7 @@ def shows_errors():
     try:
         yield
     except WorkbenchError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
 
 
 @st.cache_resource(show_spinner=False)
@@ -179,7 +180,7 @@ def commit(ws: Workspace, action: str, fn, *, toast: str | None = None):
         with ws.store.write(action, project_id=ws.project_id, coder_id=ws.coder_id) as s:
             result = fn(s)
     except WorkbenchError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(plain(exc), icon=":material/error:")
         return False, None
     if toast:
         st.toast(toast)

@@ -1,19 +1,23 @@
 """Analysis page: compare themes across groups of cases, with a chart and statistics."""
 from __future__ import annotations
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
 from workbench.analysis.cooccurrence import cooccurrence
 from workbench.analysis.counts import code_source_matrix, frequencies
-from workbench.analysis.crosstab import COUNTS, crosstab
-from workbench.analysis.retrieval import coded_quotes, coding_counts, source_cases
-from workbench.codebook.lookup import code_path, codebook_choices, get_codebook
+from workbench.analysis.crosstab import COUNTS
+from workbench.analysis.crosstab_query import project_crosstab
+from workbench.analysis.presentation import crosstab_rows
+from workbench.analysis.retrieval import coded_quotes, coding_count, coding_counts
+from workbench.analysis.significance import ADJUSTMENTS
+from workbench.codebook.lookup import codebook_choices, get_codebook
 from workbench.codebook.storage import codebook_summary
 from workbench.corpus.cases import case_table
 from workbench.corpus.sources import source_choices
 from workbench.errors import AnalysisProblem
-from workbench.ui.safe import md
+from workbench.ui.safe import md, plain
 from workbench.ui.state import Workspace
 
 
@@ -37,22 +41,28 @@ def render(ws: Workspace) -> None:
                          format_func={"cases": "cases having the code", "sources": "sources", "codings": "codings"}.get)
     roles = c4.multiselect("Speaker role", ["interviewee", "interviewer", "other"], key="an_roles",
                            placeholder="any role")
+    with st.expander("Counting and tests", icon=":material/tune:"):
+        o1, o2, o3 = st.columns(3)
+        subcodes = o1.toggle("A parent counts its sub-codes", value=True, key="an_subcodes",
+                             help="On: a case has 'Barriers' when it has any barrier. Off: only codings of the "
+                                  "parent code itself.")
+        adjustment = o2.selectbox("Adjust p-values for many codes", list(ADJUSTMENTS), format_func=ADJUSTMENTS.get,
+                                  key="an_adjust", help="Holm controls the chance of any false finding; "
+                                                        "Benjamini-Hochberg the share of false findings.")
+        alpha = o3.selectbox("Significance level", [0.05, 0.01, 0.10], key="an_alpha")
     with ws.store.read() as s:
         cb = get_codebook(s, ws.project_id, book)
-        codes = [" › ".join(code_path(c)) for c in cb.codes]
         ids = [c.id for c in cb.codes]
         mine = [ws.coder_id] if ws.blind else None
-        quotes = (coded_quotes(s, ws.project_id, code_ids=ids, roles=roles, include_subcodes=False,
-                                         coder_ids=mine) if roles
-                  else coding_counts(s, ws.project_id, code_ids=ids, coder_ids=mine))
-        src_frame = source_cases(s, ws.project_id)
+        coded = coding_count(s, ws.project_id, code_ids=ids, coder_ids=mine)
         names = dict(source_choices(s, ws.project_id))
-    try:
-        result = crosstab(quotes, cases, by, count=count, codes=codes, sources=src_frame)
-    except AnalysisProblem as exc:
-        st.warning(str(exc))
-        return
-    if quotes.empty:
+        try:
+            result = project_crosstab(s, ws.project_id, by, codebook=book, count=count, roles=roles or None,
+                                      coder_ids=mine, subcodes=subcodes, adjustment=adjustment, alpha=alpha)
+        except AnalysisProblem as exc:
+            st.warning(plain(exc))
+            return
+    if not coded:
         st.info("Nothing is coded with this codebook yet: code some text on the **Coding** page.")
         return
     tab_table, tab_freq, tab_cooc, tab_matrix = st.tabs(["Crosstab", "Frequencies", "Co-occurrence", "Code x source"])
@@ -71,20 +81,20 @@ def render(ws: Workspace) -> None:
                      labels={"percent": f"% of {count} in the group"}, height=max(320, 32 * len(pct) * 1.2))
         fig.update_layout(yaxis={"autorange": "reversed"}, legend_title_text=by, margin={"l": 10, "r": 10})
         st.plotly_chart(fig, width="stretch")
-        shown = result.table.astype(str) + pct.map(lambda v: f" ({v:.0f}%)")
-        shown.columns = [f"{g} (n={result.group_sizes[g]})" for g in shown.columns]
-        st.dataframe(shown, width="stretch")
+        st.dataframe(pd.DataFrame(crosstab_rows(result)).set_index("code"), width="stretch")
         if result.tests:
             st.subheader("Does having the code depend on the group?")
-            tests = result.tests_frame().round(3)
-            st.dataframe(tests, hide_index=True, width="stretch")
-            significant = [t.code for t in result.tests if t.p_value < 0.05]
-            st.caption(f"{len(significant)} of {len(result.tests)} codes differ at p < 0.05"
-                       + (f": {md(', '.join(significant))}" if significant else "")
-                       + ". Adjusted residuals above 1.96 (below -1.96) mark groups where the code is more (less) "
-                         "frequent than independence would predict.")
+            st.markdown(md(result.summary()))
+            st.caption("Fisher's exact test for two groups, its Freeman-Halton extension for more groups with small "
+                       "expected counts, Pearson's chi-square otherwise; '–' where no test applies (the note says "
+                       "why). V is Cramér's V with Bergsma's bias correction. Adjusted residuals above 1.96 (below "
+                       "-1.96) mark groups where the code is more (less) frequent than independence would predict.")
+            with st.expander("Residuals and details"):
+                st.dataframe(result.tests_frame().round(3), hide_index=True, width="stretch")
+        if result.excluded_cases:
+            st.caption("Not in the bases: " + md(", ".join(f"{c} ({why})" for c, why in result.excluded_cases)))
         for w in result.warnings:
-            st.warning(w)
+            st.warning(plain(w))
     with tab_cooc:
         unit = st.radio("Together in", ["overlap", "turn"], horizontal=True, key="an_cooc_unit",
                         format_func={"overlap": "overlapping codings", "turn": "the same speaker turn"}.get)
@@ -100,7 +110,10 @@ def render(ws: Workspace) -> None:
                             width="stretch")
             st.dataframe(co.round(3), hide_index=True, width="stretch")
     with tab_matrix:
-        matrix = code_source_matrix(quotes.assign(source=quotes["source_id"].map(names)))
+        with ws.store.read() as s:
+            counted = (coded_quotes(s, ws.project_id, code_ids=ids, roles=roles, include_subcodes=False, coder_ids=mine)
+                       if roles else coding_counts(s, ws.project_id, code_ids=ids, coder_ids=mine))
+        matrix = code_source_matrix(counted.assign(source=counted["source_id"].map(names)))
         if matrix.empty:
             st.info("Nothing coded with this codebook yet.")
         else:

@@ -13,6 +13,7 @@ from workbench.coding.codings import (
     remove_coding,
 )
 from workbench.coding.memos import set_coding_memo
+from workbench.coding.status import is_done, set_done
 from workbench.coding.transcript_view import PAGE_TURNS, build_view, page_count, page_of_offset, span_from_selection
 from workbench.corpus.correction import correct_segment
 from workbench.corpus.sources import source_picker_rows
@@ -49,8 +50,30 @@ def render(ws: Workspace) -> None:
         st.session_state["coding_focus"] = (goto["source_id"], goto["start"], goto["end"])
         st.session_state.pop("coding_page", None)
     labels = {sid: f"{name} · {case}" if case else name for sid, name, case in sources}
-    source_id = st.selectbox("Source", ids, format_func=labels.get, key="coding_source")
+    pick, finished = st.columns([4, 2], vertical_alignment="bottom")
+    source_id = pick.selectbox("Source", ids, format_func=labels.get, key="coding_source")
+    with finished:
+        _done_toggle(ws, source_id)
     coding_pane(ws, source_id)
+
+
+def _done_toggle(ws: Workspace, source_id: int) -> None:
+    """The coder's own "I have finished this source" (what agreement compares). Read from the
+    database on every run - an Undo elsewhere changes it - and written only when clicked."""
+    key = f"done:{source_id}:{ws.coder_id}"
+    with ws.store.read() as s:
+        st.session_state[key] = is_done(s, source_id, ws.coder_id)
+
+    def toggled() -> None:
+        done = bool(st.session_state[key])
+        ok, _ = commit(ws, f"mark source {source_id} {'done' if done else 'not done'}",
+                       lambda s: set_done(s, ws.project_id, source_id, ws.coder_id, done),
+                       toast="Marked done: agreement will compare this source" if done else "Marked not done")
+        if not ok:
+            st.session_state[key] = not done
+    st.toggle("I have finished coding this source", key=key, on_change=toggled,
+              help="Agreement compares the sources every coder marked done; a source you mark done without "
+                   "coding anything in it counts as 'coded nothing' (not as skipped).")
 
 
 def _selection(key: str) -> dict | None:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from workbench.analysis.agreement import UNITS
 from workbench.analysis.counts import presence_matrix
 from workbench.analysis.crosstab_query import project_crosstab
 from workbench.analysis.retrieval import coding_count
 from workbench.codebook.lookup import code_choices, codebook_choices
+from workbench.coding.status import status_rows
 from workbench.config import load_settings
 from workbench.corpus.cases import case_table
 from workbench.db.models import Codebook, Coder, Project
@@ -15,7 +17,7 @@ from workbench.errors import WorkbenchError
 from workbench.exchange import docx_report, gather, tables
 from workbench.exchange.refi.reader import import_qdpx
 from workbench.exchange.refi.writer import codebook_qdc, export_qdpx
-from workbench.ui.safe import md
+from workbench.ui.safe import md, plain
 from workbench.ui.state import Workspace
 
 
@@ -43,14 +45,30 @@ def render(ws: Workspace) -> None:
 
     st.subheader("Report (Word)")
     st.write("Title page, the codebook with definitions, then per code its quotes with citations (case, "
-             "sector, speaker, time) and memos" + (f", and the crosstab by {by}" if by else "") + ".")
+             "sector, speaker, time) and memos" + (f", the crosstab by {by}" if by else "")
+             + ", and a methods section written from what the report computed.")
+    with ws.store.read() as s:
+        coders = sorted({r["coder"] for r in status_rows(s, ws.project_id)})
+    a1, a2 = st.columns([3, 1])
+    agree = a1.multiselect("Agreement to describe in the methods (two or more coders)", coders, key="ex_agree",
+                           placeholder="no agreement figures")
+    unit = a2.selectbox("Agreement unit", list(UNITS), index=1, key="ex_unit")
     if st.button("Build report", type="primary", icon=":material/description:"):
-        with st.spinner("Writing the report…"), ws.store.read() as s:
-            data = gather.report_input(s, ws.project_id, codebook=book, code=code, by=by)
+        try:
+            with st.spinner("Writing the report…"), ws.store.read() as s:
+                data = gather.report_input(s, ws.project_id, codebook=book, code=code, by=by,
+                                           agreement_coders=agree if len(agree) >= 2 else None, unit=unit)
+        except WorkbenchError as exc:
+            st.error(plain(exc), icon=":material/error:")
+            return
         result = _save(folder / f"report-{slug}.docx", lambda p: docx_report.write(data, p))
         st.session_state["ex_report"] = result.data
+        st.session_state["ex_methods"] = data.methods
         if result.stripped_characters:
             st.warning(f"{result.stripped_characters} characters that Word cannot hold were removed.")
+    if st.session_state.get("ex_methods"):
+        with st.expander("Methods section (also in the report)", icon=":material/article:"):
+            st.text("\n\n".join(st.session_state["ex_methods"]))
     if st.session_state.get("ex_report"):
         st.download_button("Download report.docx", st.session_state["ex_report"], f"report-{slug}.docx",
                            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
