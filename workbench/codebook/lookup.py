@@ -1,6 +1,8 @@
 """Finding codebooks and codes of a project by id, name or path, and naming codes by path."""
 from __future__ import annotations
 
+import difflib
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,7 +47,11 @@ def find_code(session: Session, project_id: int, ref: str | int, codebook: str |
     matches = [c for c in session.scalars(stmt.where(Code.name == parts[-1]))
                if code_path(c)[-len(parts):] == tuple(parts)] if parts else []
     if not matches:
-        raise NotFound(f"no code {ref!r} in this project")
+        names = sorted(set(session.scalars(stmt.with_only_columns(Code.name))))
+        close = difflib.get_close_matches(parts[-1] if parts else str(ref), names, n=3, cutoff=0.5)
+        where = f" in codebook {codebook!r}" if codebook else " in this project"
+        raise NotFound(f"no code {ref!r}{where}" + (f"; did you mean {', '.join(map(repr, close))}?" if close else
+                                                     f" ({len(names)} codes; `workbench list codes` lists them)"))
     if len(matches) > 1:
         where = "; ".join(f"{c.codebook.name}: {'/'.join(code_path(c))} (id {c.id})" for c in matches)
         raise NotFound(f"code {ref!r} is ambiguous ({where}); give its id, its path or --codebook")
