@@ -9,6 +9,7 @@ from rich.text import Text
 
 from workbench.analysis.counts import presence_matrix
 from workbench.analysis.crosstab_query import project_crosstab
+from workbench.cli.analysis import methods_
 from workbench.cli.base import app, err, out, state, sub_app
 from workbench.codebook.lookup import get_codebook
 from workbench.corpus.sources import get_source
@@ -126,3 +127,14 @@ def export_transcript(ctx: typer.Context, source: Annotated[str, typer.Argument(
         src = get_source(s, project.id, source)
         transcript_export.write(src, fmt, output)
     out.print(Text(f"wrote {output}"))
+
+
+@export_app.command("methods")
+def export_methods(ctx: typer.Context, output: Annotated[Path, typer.Argument(help="Target file (.md or .txt).")],
+                   by: Annotated[str | None, typer.Option("--by", help="Describe the crosstab by this case attribute.")] = None,
+                   codebook: Annotated[str | None, typer.Option(help="The codebook compared.")] = None,
+                   agree: Annotated[list[str] | None, typer.Option("--agreement", help="A coder whose agreement to "
+                                                                   "describe (give two or more).")] = None,
+                   unit: Annotated[str, typer.Option(help="Agreement unit: character, turn or source.")] = "turn"):
+    """The methods paragraph (as `workbench methods`) written to a file."""
+    methods_(ctx, by=by, codebook=codebook, agree=agree, unit=unit, output=output)

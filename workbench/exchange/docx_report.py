@@ -136,7 +136,7 @@ def build(report: ReportInput) -> ReportResult:
         if ct.tests:
             document.add_paragraph(clean(ct.summary()), style="Caption")
         for w in ct.warnings:
-            document.add_paragraph(clean(w), style="Caption")
+            document.add_paragraph(clean(w[:1].upper() + w[1:]), style="Caption")
     if report.methods:
         document.add_heading("Methods", level=1)
         for paragraph in report.methods:
