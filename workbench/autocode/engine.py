@@ -18,7 +18,7 @@ from operator import and_, or_
 
 from workbench.autocode.pipelines import has_lemmas, lookup_lemma_ids, pipeline
 from workbench.autocode.pipelines import sentences as sentences_of
-from workbench.autocode.regexes import RegexSet
+from workbench.autocode.regexes import RegexSet, context_pattern
 from workbench.codebook.rules import Rule
 from workbench.errors import InvalidCodebook
 
@@ -92,6 +92,7 @@ class CompiledLanguage:
     # where a doc starts (IS_SENT_START) or at custom attributes.
     bundles: bool = True
     lower_texts: _LowerText | None = None          # string id -> lower-case text, for exclusions
+    contexts: dict[str, re.Pattern] = field(default_factory=dict)   # rule id -> words one of which the turn needs
 
     def add_words(self, words: set[str] | str) -> int:
         """The bit of a required word set (or word regex), added on first use. A word regex is
@@ -233,6 +234,8 @@ def compile_rules(rules: list[Rule], language: str) -> CompiledLanguage:
                 compiled.gates.append(_Gate(rule.id, compiled.add_words(required[0]), needs, size))
         for r in rule.regexes:
             compiled.regexes.add(rule.id, r)
+        if rule.context:
+            compiled.contexts[rule.id] = context_pattern(rule.context)
     return compiled
 
 
@@ -377,10 +380,16 @@ def _match_doc(group: list[Turn], doc, compiled: CompiledLanguage) -> Iterator[P
         sentences = [(a - base, b - base) for a, b in sentences_of(doc, compiled.language, firsts[i], ends[i],
                                                                     cache["orth"])]
         seen: set = set()
+        in_context: dict[str, bool] = {}
         for rule_id, s, e in sorted(hits, key=lambda h: (h[1], h[0], h[2])):   # shortest first, in every process
             rule = compiled.rules[rule_id]
             if rule.roles and turn.role not in rule.roles:
                 continue
+            if rule_id in compiled.contexts:
+                if rule_id not in in_context:
+                    in_context[rule_id] = compiled.contexts[rule_id].search(text) is not None
+                if not in_context[rule_id]:
+                    continue                        # the turn is not about the rule's subject
             a, b = _unit(text, rule, s, e, sentences)
             if a >= b:
                 continue                            # an empty unit (a zero-width regex match) codes nothing

@@ -213,3 +213,10 @@ def _matches_at(pattern: regex.Pattern, text: str, starts: list[int]) -> Iterato
         if m is not None:
             yield m
             end = m.end()
+
+
+def context_pattern(words: list[str]) -> re.Pattern:
+    """Words (or phrases) one of which a turn must hold; each matches any word it begins
+    ("export" matches exports, exporting), case-insensitively."""
+    alternatives = "|".join(sorted((re.escape(w.strip()).replace(r"\ ", r"\s+") for w in words), key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})", re.IGNORECASE)

@@ -55,6 +55,7 @@ class CodebookSpec:
     description: str = ""
     reference: str = ""
     languages: list[str] = field(default_factory=list)
+    rule_context: list[str] = field(default_factory=list)
     file: str = ""
 
     def walk(self):
@@ -81,6 +82,7 @@ def _spec_from(data: dict, lines: dict[tuple, int], file: str) -> CodebookSpec:
                         description=data.get("description", "").strip(),
                         reference=data.get("reference", "").strip(),
                         languages=list(data.get("languages", [])),
+                        rule_context=[str(x) for x in data.get("rule_context", [])],
                         codes=[code(c, ("codes", i)) for i, c in enumerate(data["codes"])], file=file)
 
 
@@ -147,7 +149,8 @@ def _semantic_problems(spec: CodebookSpec, file: str) -> list[InvalidCodebook]:
         for i, raw in enumerate(c.rules):
             line = c.rule_lines[i] if i < len(c.rule_lines) else c.line
             try:
-                rule = parse_rule(raw, code=c.name, index=i, default_languages=spec.languages)
+                rule = parse_rule(raw, code=c.name, index=i, default_languages=spec.languages,
+                                  default_context=spec.rule_context)
             except RuleProblem as exc:
                 problems.append(InvalidCodebook(f"code {c.name!r}, rule {i + 1}: {exc}", line, file=file))
                 continue
@@ -262,5 +265,7 @@ def to_yaml(spec: CodebookSpec) -> str:
             doc[key] = getattr(spec, key)
     if spec.languages:
         doc["languages"] = list(spec.languages)
+    if spec.rule_context:
+        doc["rule_context"] = list(spec.rule_context)
     doc["codes"] = [code(c) for c in spec.codes]
     return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

@@ -28,7 +28,8 @@ TOKEN_KEYS = {"ORTH", "TEXT", "LOWER", "LEMMA", "NORM", "POS", "TAG", "MORPH", "
 
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)\s*(?:[+*]|\{\d*,\})")
 
-RULE_KEYS = {"id", "language", "phrases", "match_on", "patterns", "regex", "unit", "speaker_role", "within", "exclude"}
+RULE_KEYS = {"id", "language", "phrases", "match_on", "patterns", "regex", "unit", "speaker_role", "within", "exclude",
+             "context"}
 
 
 class RuleProblem(Exception):
@@ -49,6 +50,7 @@ class Rule:
     roles: frozenset[str] | None = None
     within: str | None = None
     exclude: list[str] = field(default_factory=list)
+    context: list[str] = field(default_factory=list)     # the turn must hold one of these words
 
 
 def _as_list(value) -> list:
@@ -90,14 +92,15 @@ def check_pattern(pattern) -> None:
         raise RuleProblem("a token pattern whose every token is optional matches the empty string")
 
 
-def parse_rule(raw: dict, *, code: str, index: int, default_languages: list[str]) -> Rule:
+def parse_rule(raw: dict, *, code: str, index: int, default_languages: list[str],
+               default_context: list[str] | None = None) -> Rule:
     """A rule from its YAML mapping, or RuleProblem saying what is wrong."""
     if not isinstance(raw, dict):
         raise RuleProblem("a rule must be a mapping (phrases, patterns or regex, and options)")
     unknown = set(raw) - RULE_KEYS
     if unknown:
         raise RuleProblem(f"unknown rule field {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(RULE_KEYS))})")
-    for p in _as_list(raw.get("phrases")) + _as_list(raw.get("exclude")):
+    for p in _as_list(raw.get("phrases")) + _as_list(raw.get("exclude")) + _as_list(raw.get("context")):
         if not isinstance(p, (str, int, float)) or isinstance(p, bool):
             raise RuleProblem(f"phrase {p!r} is not text; quote it in the YAML (a bare no/yes/on/off is read as "
                               "true or false)")
@@ -129,4 +132,5 @@ def parse_rule(raw: dict, *, code: str, index: int, default_languages: list[str]
     return Rule(id=str(raw.get("id") or f"{code} #{index + 1}"), code_id=None, code=code,
                 languages=frozenset(languages) if languages else None, phrases=phrases, match_on=match_on,
                 patterns=patterns, regexes=regexes, unit=unit, roles=frozenset(roles) if roles else None,
-                within=raw.get("within"), exclude=[str(x) for x in _as_list(raw.get("exclude"))])
+                within=raw.get("within"), exclude=[str(x) for x in _as_list(raw.get("exclude"))],
+                context=[str(x).strip() for x in (_as_list(raw.get("context")) or default_context or []) if str(x).strip()])

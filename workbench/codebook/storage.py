@@ -39,6 +39,7 @@ def store_codebook(session: Session, project_id: int, spec: CodebookSpec, *, upd
     codebook = existing or Codebook(project_id=project_id, guid=spec.guid or new_guid())
     codebook.name, codebook.description, codebook.reference = spec.name, spec.description, spec.reference
     codebook.languages, codebook.source_file = list(spec.languages), Path(spec.file).name if spec.file else ""
+    codebook.rule_context = list(spec.rule_context)
     if existing is None:
         session.add(codebook)
     session.flush()
@@ -83,6 +84,7 @@ def spec_from_db(codebook: Codebook) -> CodebookSpec:
     roots = [c for c in codebook.codes if c.parent_id is None]
     return CodebookSpec(name=codebook.name, guid=codebook.guid, description=codebook.description,
                         reference=codebook.reference, languages=list(codebook.languages or []),
+                        rule_context=list(codebook.rule_context or []),
                         codes=[build(c) for c in roots])
 
 
