@@ -19,7 +19,7 @@ from sqlalchemy import Date, DateTime, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from workbench.db.models import MODELS_BY_TABLE, Base, Coder, Event, EventState, Job, utcnow
+from workbench.db.models import MODELS_BY_TABLE, Base, Coder, Embedding, Event, EventState, Job, utcnow
 from workbench.errors import NothingToUndo, UndoConflict
 
 # Rows that are machine bookkeeping, not a person's change.
@@ -27,7 +27,8 @@ from workbench.errors import NothingToUndo, UndoConflict
 # are not logged (runs write without an action); a run is undone whole by autocode.undo_run.
 # Coders are people, not changes: the log's own rows name them, so an undo that deleted the
 # coder an action created (a file of codings imported as a new coder) would orphan the log.
-UNTRACKED = (Event, Job, Coder)
+# Embeddings are a cache of a model's output, recomputed from the text whenever missing.
+UNTRACKED = (Event, Job, Coder, Embedding)
 # Columns that change on every write and would make every undo look like a conflict.
 VOLATILE = {"updated_at"}
 

@@ -22,11 +22,24 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# The schema's vocabularies, importable from here beside the tables that use them.
+from workbench.db.enums import (
+    AttributeType,
+    CodingOrigin,
+    EventState,
+    JobStatus,
+    SourceKind,
+    SourceStatus,
+    SpeakerRole,
+    SuggestionStatus,
+)
 
 
 def new_guid() -> str:
@@ -46,56 +59,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Store the value (not the member name), as a CHECK-constrained string on every backend.
     return Enum(cls, name=name, native_enum=False, values_callable=lambda e: [m.value for m in e],
                 validate_strings=True, length=20)
-
-
-class AttributeType(str, enum.Enum):
-    text = "text"
-    number = "number"
-    boolean = "boolean"
-    date = "date"
-
-
-class SpeakerRole(str, enum.Enum):
-    interviewer = "interviewer"
-    interviewee = "interviewee"
-    other = "other"
-
-
-class SourceKind(str, enum.Enum):
-    transcript = "transcript"
-    document = "document"
-
-
-class SourceStatus(str, enum.Enum):
-    ready = "ready"
-    pending = "pending"        # audio waiting for its transcription job
-    failed = "failed"
-
-
-class CodingOrigin(str, enum.Enum):
-    manual = "manual"
-    autocode = "autocode"
-    imported = "import"
-
-
-class SuggestionStatus(str, enum.Enum):
-    pending = "pending"
-    accepted = "accepted"
-    rejected = "rejected"
-
-
-class JobStatus(str, enum.Enum):
-    queued = "queued"
-    running = "running"
-    done = "done"
-    failed = "failed"
-    cancelled = "cancelled"
-
-
-class EventState(str, enum.Enum):
-    done = "done"
-    undone = "undone"
-    discarded = "discarded"    # undone, then a new action made redo impossible
 
 
 class Project(Base):
@@ -230,6 +193,9 @@ class Codebook(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     reference: Mapped[str] = mapped_column(Text, default="")
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Words one of which a turn must contain for any rule of the codebook to fire there
+    # (a rule's own ``context`` overrides it): keeps the rules to talk about the codebook's subject.
+    rule_context: Mapped[list[str]] = mapped_column(JSON, default=list)
     source_file: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     codes: Mapped[list[Code]] = relationship(
@@ -278,6 +244,9 @@ class Coding(Base):
     origin: Mapped[CodingOrigin] = mapped_column(_enum(CodingOrigin, "coding_origin"),
                                                  default=CodingOrigin.manual)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("job.id", ondelete="SET NULL"))
+    # Which suggester proposed it when a suggestion was accepted (the model, endpoint, prompt
+    # version and rationale of an LLM; journals ask for them).
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
                                                     onupdate=utcnow)
@@ -367,10 +336,24 @@ class Suggestion(Base):
     end: Mapped[int] = mapped_column(Integer)
     rule: Mapped[str] = mapped_column(Text, default="")
     matched: Mapped[str] = mapped_column(Text, default="")
+    suggester: Mapped[str] = mapped_column(String(20), default="rules")    # rules | learned | semantic | llm
+    score: Mapped[float | None] = mapped_column(Float)                     # confidence, 0-1
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)         # why: see autocode.review
     status: Mapped[SuggestionStatus] = mapped_column(_enum(SuggestionStatus, "suggestion_status"),
                                                      default=SuggestionStatus.pending)
     coding_id: Mapped[int | None] = mapped_column(ForeignKey("coding.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Embedding(Base):
+    """A sentence embedding of a text, kept by the text's hash: a corrected turn is embedded again
+    and nothing else (machine bookkeeping, outside the event log)."""
+    __tablename__ = "embedding"
+    __table_args__ = (UniqueConstraint("model", "text_hash"), {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model: Mapped[str] = mapped_column(String(80))
+    text_hash: Mapped[str] = mapped_column(String(64))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)                     # float16, little-endian
 
 
 class Event(Base):
