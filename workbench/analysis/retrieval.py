@@ -29,7 +29,23 @@ def expand_subcodes(session: Session, code_ids: list[int]) -> set[int]:
 
 
 QUOTE_COLUMNS = ["coding_id", "quote", "code", "code_id", "source", "source_id", "case", "speaker", "role", "time",
-                 "turn", "page", "coder", "start", "end"]
+                 "turn", "page", "coder", "start", "end", "proposed by"]
+
+
+def proposed_by(provenance: dict | None) -> str:
+    """Which suggester proposed a coding a person accepted ("" for a person's own coding): the
+    rule, or the learned model's confidence, or the LLM's model, prompt version and rationale."""
+    if not provenance:
+        return ""
+    who = provenance.get("suggester") or "rules"
+    run = f", run {provenance['run']}" if provenance.get("run") else ""
+    if who == "llm":
+        return (f"LLM {provenance.get('model')} at {provenance.get('endpoint')} (prompt {provenance.get('prompt_version')}"
+                f"{run}): {provenance.get('rationale') or ''}").strip()
+    if who == "rules":
+        return f"rule {provenance.get('rule', '')}{run}"
+    score = provenance.get("score")
+    return f"{who} suggester" + (f", confidence {score:.2f}" if isinstance(score, (int, float)) else "") + run
 
 
 def coded_quotes(session: Session, project_id: int, *, code_ids: list[int] | None = None,
@@ -45,7 +61,7 @@ def coded_quotes(session: Session, project_id: int, *, code_ids: list[int] | Non
     source's text fetched once - 50,000 codings in about a second.
     """
     stmt = (select(Coding.id, Coding.code_id, Coding.source_id, Coding.start, Coding.end, Source.name,
-                   Case.name, Coder.name)
+                   Case.name, Coder.name, Coding.provenance)
             .join(Source, Source.id == Coding.source_id).outerjoin(Case, Case.id == Source.case_id)
             .join(Coder, Coder.id == Coding.coder_id).where(Source.project_id == project_id))
     if code_ids:
@@ -75,14 +91,15 @@ def coded_quotes(session: Session, project_id: int, *, code_ids: list[int] | Non
             starts.append(start)
             rows_.append((idx, t_start, page, label or "", role.value if role else ""))
     rows = []
-    for coding_id, code_id, sid, start, end, source_name, case, coder in codings:
+    for coding_id, code_id, sid, start, end, source_name, case, coder, provenance in codings:
         starts, info = turns.get(sid, ([], []))
         i = bisect_right(starts, start) - 1
         idx, t_start, page, speaker, role = info[i] if i >= 0 else (None, None, None, "", "")
         if roles and role not in roles:
             continue
         rows.append((coding_id, texts[sid][start:end], paths[code_id], code_id, source_name, sid, case or "",
-                     speaker, role, seconds_to_clock(t_start) if i >= 0 else "", idx, page, coder, start, end))
+                     speaker, role, seconds_to_clock(t_start) if i >= 0 else "", idx, page, coder, start, end,
+                     proposed_by(provenance)))
     return pd.DataFrame(rows, columns=QUOTE_COLUMNS)
 
 

@@ -107,14 +107,17 @@ def evaluation_inputs(session: Session, project_id: int, run_id: int, gold_coder
 
     Predicted: every suggestion of the run, and what it proposed again without storing it
     (already coded or suggested). Gold: manual codings (of the given coders) of the same
-    sources and the codes that have rules in the run.
+    sources and the codes the run considered (those with rules in a rules-only run).
     """
     job = session.get(Job, run_id)
     if job is None or job.project_id != project_id or job.kind != AUTOCODE:
         raise NotFound(f"no autocoding run {run_id} in this project")
     sources = source_ids or job.params.get("source_ids") or []
-    rules = rules_of(session, project_id, job.params.get("codebook_ids"), job.params.get("code_ids"))
-    codes = {r.code_id for r in rules}
+    if job.params.get("codes") is not None:      # the codes the run's suggesters considered
+        codes = set(job.params["codes"])
+    else:                                        # a rules-only run: the codes with rules
+        codes = {r.code_id for r in rules_of(session, project_id, job.params.get("codebook_ids"),
+                                             job.params.get("code_ids"))}
     names = {c.id: " › ".join(code_path(c)) for c in session.scalars(select(Code).where(Code.id.in_(codes)))}
     pred = session.execute(select(Suggestion.source_id, Suggestion.code_id, Suggestion.start, Suggestion.end)
                            .where(Suggestion.run_id == run_id, Suggestion.source_id.in_(sources))).all()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -31,7 +31,8 @@ def rules_of(session: Session, project_id: int, codebook_ids: list[int] | None =
         for i, raw in enumerate(code.rules or []):
             try:
                 rule = parse_rule(raw, code=" › ".join(code_path(code)), index=i,
-                                  default_languages=code.codebook.languages or [])
+                                  default_languages=code.codebook.languages or [],
+                                  default_context=code.codebook.rule_context or [])
             except RuleProblem as exc:
                 raise InvalidCodebook(f"code {code.name!r}, rule {i + 1}: {exc}", file=code.codebook.source_file) from exc
             rule.code_id = code.id
@@ -49,7 +50,8 @@ def rules_of_files(paths) -> list[Rule]:
         spec = read_codebook(path)
         for _, code in spec.walk():
             for i, raw in enumerate(code.rules):
-                rule = parse_rule(raw, code=code.name, index=i, default_languages=spec.languages)
+                rule = parse_rule(raw, code=code.name, index=i, default_languages=spec.languages,
+                                  default_context=spec.rule_context)
                 rule.code_id = len(rules)
                 rules.append(rule)
     return rules
@@ -72,34 +74,10 @@ def turns_of(session: Session, source_ids: list[int]) -> Iterator[Turn]:
             yield Turn(source_id, start, text[start:end], role.value if role else None, lang)
 
 
-@dataclass
-class RunResult:
-    run_id: int
-    suggestions: int
-    skipped_known: int
-    turns: int
-
-
-def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None = None,
-        code_ids: list[int] | None = None, source_ids: list[int] | None = None,
-        progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Run the rules over the sources and store suggestions (never codings), as one run."""
-    with store.read() as s:
-        rules = rules_of(s, project_id, codebook_ids, code_ids)
-        if not rules:
-            raise NotFound("the chosen codes have no autocoding rules (see docs/autocoding-rules.md)")
-        if source_ids is None:
-            source_ids = list(s.scalars(select(Source.id).where(Source.project_id == project_id)))
-        turns = list(turns_of(s, source_ids))
-        within = {int(r.within) for r in rules if r.within}
-        inside = {}
-        for code_id in within:
-            inside[code_id] = [(c.source_id, c.start, c.end) for c in s.scalars(
-                select(Coding).where(Coding.code_id == code_id, Coding.source_id.in_(source_ids)))]
-        known = set(s.execute(select(Suggestion.source_id, Suggestion.code_id, Suggestion.start, Suggestion.end)
-                              .where(Suggestion.source_id.in_(source_ids))).all())
-        known |= set(s.execute(select(Coding.source_id, Coding.code_id, Coding.start, Coding.end)
-                               .where(Coding.source_id.in_(source_ids))).all())
+def match_rules(turns: list[Turn], rules: list[Rule], inside: dict[int, list[tuple[int, int, int]]],
+                progress: Callable[[int, int], None] | None = None) -> list[Proposal]:
+    """What the rules propose in the turns, language by language; a rule restricted ``within`` a
+    code proposes only inside that code's codings (``inside``: code id -> (source, start, end))."""
     proposals: list[Proposal] = []
     by_lang: dict[str, list[Turn]] = {}
     for t in turns:
@@ -117,18 +95,59 @@ def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None
             if progress:
                 progress(done, len(turns))
     rule_within = {r.id: int(r.within) for r in rules if r.within}
+    return [p for p in proposals
+            if rule_within.get(p.rule) is None
+            or any(src == p.source_id and a < p.end and p.start < b for src, a, b in inside.get(rule_within[p.rule], []))]
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    suggestions: int
+    skipped_known: int
+    turns: int
+    by_suggester: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)       # what a suggester skipped or refused, and why
+
+
+@dataclass
+class Candidate:
+    """A proposed coding before it is stored: where, which code, which suggester and why."""
+    source_id: int
+    code_id: int
+    start: int
+    end: int
+    suggester: str = "rules"
+    rule: str = ""
+    matched: str = ""
+    score: float | None = None
+    evidence: dict | None = None
+
+    @classmethod
+    def of_rule(cls, p: Proposal) -> Candidate:
+        return cls(p.source_id, p.code_id, p.start, p.end, "rules", p.rule, p.matched[:500])
+
+
+def known_spans(session: Session, source_ids: list[int]) -> set[tuple[int, int, int, int]]:
+    """(source, code, start, end) already suggested or coded: never proposed twice."""
+    known = set(session.execute(select(Suggestion.source_id, Suggestion.code_id, Suggestion.start, Suggestion.end)
+                                .where(Suggestion.source_id.in_(source_ids))).all())
+    known |= set(session.execute(select(Coding.source_id, Coding.code_id, Coding.start, Coding.end)
+                                 .where(Coding.source_id.in_(source_ids))).all())
+    return known
+
+
+def store_run(store, project_id: int, coder_id: int, candidates: list[Candidate], known: set, *,
+              params: dict, turns: int, message: str, notes: list[str] | None = None) -> RunResult:
+    """Store the candidates not already known as one run's suggestions, in one transaction."""
     keep, skipped = [], 0
-    # What the rules proposed again (already coded or already suggested) is not stored twice,
-    # but the run remembers it: evaluating the run counts it among its proposals - a span a
-    # person coded exactly as a rule would is a hit of that rule, not a miss.
+    # What was proposed again (already coded or already suggested) is not stored twice, but the
+    # run remembers it: evaluating the run counts it among its proposals - a span a person coded
+    # exactly as a suggester would is a hit of that suggester, not a miss.
     again: list[list[int]] = []
     stored: set = set()
-    for p in proposals:
-        code_within = rule_within.get(p.rule)
-        if code_within is not None and not any(src == p.source_id and a < p.end and p.start < b
-                                               for src, a, b in inside.get(code_within, [])):
-            continue
-        key = (p.source_id, p.code_id, p.start, p.end)
+    for c in candidates:
+        key = (c.source_id, c.code_id, c.start, c.end)
         if key in known:
             skipped += 1
             if key not in stored:
@@ -136,12 +155,13 @@ def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None
             continue
         known.add(key)
         stored.add(key)
-        keep.append(p)
+        keep.append(c)
+    by_suggester: dict[str, int] = {}
+    for c in keep:
+        by_suggester[c.suggester] = by_suggester.get(c.suggester, 0) + 1
     with store.write() as s:
         job = Job(project_id=project_id, kind=AUTOCODE, coder_id=coder_id, status=JobStatus.done, progress=1.0,
-                  params={"codebook_ids": codebook_ids, "code_ids": code_ids, "source_ids": source_ids,
-                          "rules": len(rules)},
-                  started_at=utcnow(), finished_at=utcnow())
+                  params=params, started_at=utcnow(), finished_at=utcnow())
         s.add(job)
         s.flush()
         # A bulk insert: a run writes without an action (it is undone whole by undo_run), so
@@ -149,11 +169,43 @@ def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None
         # finding them.
         for i in range(0, len(keep), 5000):
             s.execute(insert(Suggestion), [
-                {"run_id": job.id, "source_id": p.source_id, "code_id": p.code_id, "start": p.start, "end": p.end,
-                 "rule": p.rule, "matched": p.matched[:500]} for p in keep[i:i + 5000]])
-        job.result = {"suggestions": len(keep), "skipped_known": skipped, "turns": len(turns), "proposed_again": again}
-        job.message = f"{len(keep)} suggestions from {len(rules)} rules over {len(turns)} turns"
-        return RunResult(job.id, len(keep), skipped, len(turns))
+                {"run_id": job.id, "source_id": c.source_id, "code_id": c.code_id, "start": c.start, "end": c.end,
+                 "rule": c.rule, "matched": c.matched, "suggester": c.suggester, "score": c.score,
+                 "evidence": c.evidence} for c in keep[i:i + 5000]])
+        job.result = {"suggestions": len(keep), "skipped_known": skipped, "turns": turns, "proposed_again": again,
+                      "by_suggester": by_suggester, "notes": notes or []}
+        job.message = message.format(suggestions=len(keep))
+        return RunResult(job.id, len(keep), skipped, turns, by_suggester, notes or [])
+
+
+def inside_codings(session: Session, rules: list[Rule], source_ids: list[int]) -> dict[int, list[tuple[int, int, int]]]:
+    """For rules restricted ``within`` a code: that code's codings (source, start, end)."""
+    inside = {}
+    for code_id in {int(r.within) for r in rules if r.within}:
+        inside[code_id] = [(c.source_id, c.start, c.end) for c in session.scalars(
+            select(Coding).where(Coding.code_id == code_id, Coding.source_id.in_(source_ids)))]
+    return inside
+
+
+def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None = None,
+        code_ids: list[int] | None = None, source_ids: list[int] | None = None,
+        progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run the rules alone over the sources and store suggestions (never codings), as one run
+    (``suggest.run`` runs every suggester)."""
+    with store.read() as s:
+        rules = rules_of(s, project_id, codebook_ids, code_ids)
+        if not rules:
+            raise NotFound("the chosen codes have no autocoding rules (see docs/autocoding-rules.md)")
+        if source_ids is None:
+            source_ids = list(s.scalars(select(Source.id).where(Source.project_id == project_id)))
+        turns = list(turns_of(s, source_ids))
+        inside = inside_codings(s, rules, source_ids)
+        known = known_spans(s, source_ids)
+    proposals = match_rules(turns, rules, inside, progress)
+    return store_run(store, project_id, coder_id, [Candidate.of_rule(p) for p in proposals], known,
+                     params={"codebook_ids": codebook_ids, "code_ids": code_ids, "source_ids": source_ids,
+                             "rules": len(rules), "methods": ["rules"]},
+                     turns=len(turns), message=f"{{suggestions}} suggestions from {len(rules)} rules over {len(turns)} turns")
 
 
 def undo_run(session: Session, project_id: int, run_id: int) -> dict:

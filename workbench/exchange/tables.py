@@ -28,7 +28,8 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def quotes_table(quotes: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
     """One row per coded quote with the code path and every case attribute as columns."""
-    keep = ["coding_id", "code", "quote", "source", "case", "speaker", "role", "time", "page", "coder", "start", "end"]
+    keep = ["coding_id", "code", "quote", "source", "case", "speaker", "role", "time", "page", "coder", "start", "end",
+            "proposed by"]
     frame = quotes[keep].rename(columns={"code": "code_path"})
     if not cases.empty:
         frame = frame.merge(cases, on="case", how="left")
