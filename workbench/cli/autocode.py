@@ -4,44 +4,93 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.text import Text
 
 from workbench.autocode import runs as run_store
+from workbench.autocode import suggest
 from workbench.autocode.evaluation import evaluate, evaluation_inputs
 from workbench.autocode.review import pending, review
+from workbench.autocode.semantic import THRESHOLD as semantic_default
 from workbench.cli.base import app, clip, err, out, state, sub_app, table
 from workbench.codebook.lookup import get_codebook
 from workbench.corpus.sources import get_source, list_sources
 from workbench.db.models import Coder
 from workbench.project.coders import coder_names
 
-autocode_app = sub_app("Deductive autocoding: codebook rules propose codings; you accept or reject them.")
+autocode_app = sub_app("Assisted coding: rules, a model learned from your coding, meaning and an optional LLM "
+                       "propose codings; you accept or reject them.")
 app.add_typer(autocode_app, name="autocode")
+
+
+def _stage_bar():
+    """A progress bar that names the stage a run is in."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    console=err, transient=True)
 
 
 @autocode_app.command("run")
 def autocode_run(ctx: typer.Context,
-                 codebook: Annotated[list[str] | None, typer.Option(help="Codebook(s) whose rules run (default: all).")] = None,
-                 source: Annotated[list[str] | None, typer.Option(help="Only these sources (default: all).")] = None):
-    """Run the rules over the sources; store suggestions with the rule that fired."""
+                 method: Annotated[list[str] | None, typer.Option(
+                     help="Suggester(s): auto (default: what measured best - learned where the coding allows, "
+                          "rules elsewhere, the LLM if configured), rules, learned, semantic, llm.")] = None,
+                 codebook: Annotated[list[str] | None, typer.Option(help="Codebook(s) to suggest from (default: all).")] = None,
+                 source: Annotated[list[str] | None, typer.Option(help="Only these sources (default: all).")] = None,
+                 learned_threshold: Annotated[float | None, typer.Option(
+                     min=0.0, max=1.0, help="Confidence the learned suggester needs (default: the cross-validated choice).")] = None,
+                 semantic_threshold: Annotated[float, typer.Option(
+                     min=-1.0, max=1.0, help="Similarity the semantic suggester needs.")] = semantic_default):
+    """Run the suggesters over the sources; store suggestions with who proposed them and why."""
     st = state(ctx)
     project_id, coder_id = st.project_and_coder()
     with st.store.read() as s:
         books = [get_codebook(s, project_id, c).id for c in codebook] if codebook else None
         sources = [get_source(s, project_id, x).id for x in source] if source else None
-    with Progress(TextColumn("matching"), BarColumn(), MofNCompleteColumn(), console=err, transient=True) as bar:
-        task = bar.add_task("turns", total=None)
-        result = run_store.run(st.store, project_id, coder_id, codebook_ids=books, source_ids=sources,
-                              progress=lambda done, total: bar.update(task, completed=done, total=total))
-    out.print(Text(f"run {result.run_id}: {result.suggestions} suggestions over {result.turns} turns "
+    with _stage_bar() as bar:
+        task = bar.add_task("starting", total=1.0)
+        result = suggest.run(st.store, project_id, coder_id, methods=method or None, codebook_ids=books,
+                             source_ids=sources, learned_threshold=learned_threshold,
+                             semantic_threshold=semantic_threshold,
+                             progress=lambda stage, share: bar.update(task, description=stage, completed=share))
+    for note in result.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
+    by = ", ".join(f"{n} {k}" for k, n in sorted(result.by_suggester.items())) or "none"
+    out.print(Text(f"run {result.run_id}: {result.suggestions} suggestions ({by}) over {result.turns} turns "
                    f"({result.skipped_known} already decided or coded, not proposed again)"))
+
+
+@autocode_app.command("learned")
+def autocode_learned(ctx: typer.Context,
+                     codebook: Annotated[list[str] | None, typer.Option(help="Codebook(s) (default: all).")] = None):
+    """What the learned suggester can learn from the project's coding now: each code's
+    cross-validated precision and recall, and what codes with too little coding still need."""
+    st = state(ctx)
+    with st.reading() as (s, project):
+        project_id = project.id
+        books = [get_codebook(s, project_id, c).id for c in codebook] if codebook else None
+    with _stage_bar() as bar:
+        task = bar.add_task("starting", total=1.0)
+        trained = suggest.learning_report(st.store, project_id, codebook_ids=books,
+                                          progress=lambda stage, share: bar.update(task, description=stage,
+                                                                                   completed=share))
+    fmt = lambda v: "undefined" if v is None else f"{v:.2f}"  # noqa: E731
+    table([{"code": r.path, "coded turns": r.coded_turns, "sources": r.sources,
+            "precision": fmt(r.precision) if r.learned else "", "recall": fmt(r.recall) if r.learned else "",
+            "note": r.needs or f"{r.proposed} proposed in cross-validation"}
+           for r in trained.reports], "what the learned suggester learns (precision and recall cross-validated by source)")
+    out.print(Text(f"overall at the chosen threshold {trained.threshold:.2f}: precision {fmt(trained.precision)}, "
+                   f"recall {fmt(trained.recall)}, F1 {fmt(trained.f1)} over {trained.training_pairs} turn-code pairs "
+                   f"from {trained.sources} coded sources"))
+    for note in trained.notes:
+        err.print(Text(f"note: {note}", style="yellow"))
 
 
 @autocode_app.command("review")
 def autocode_review(ctx: typer.Context,
                     run: Annotated[int | None, typer.Option(help="Only this run.")] = None,
                     rule: Annotated[str | None, typer.Option(help="Only suggestions of this rule.")] = None,
+                    suggester: Annotated[str | None, typer.Option(help="Only this suggester's (rules, learned, semantic, llm).")] = None,
+                    by_confidence: Annotated[bool, typer.Option("--by-confidence", help="Most confident first.")] = False,
                     accept: Annotated[list[int] | None, typer.Option(help="Accept these suggestion ids.")] = None,
                     reject: Annotated[list[int] | None, typer.Option(help="Reject these suggestion ids.")] = None,
                     accept_all: Annotated[bool, typer.Option("--accept-all", help="Accept every listed suggestion.")] = False,
@@ -50,7 +99,7 @@ def autocode_review(ctx: typer.Context,
     st = state(ctx)
     project_id, coder_id = st.project_and_coder()
     with st.store.read() as s:
-        queue = pending(s, project_id, run_id=run, rule=rule)
+        queue = pending(s, project_id, run_id=run, rule=rule, suggester=suggester, by_confidence=by_confidence)
     decisions = [(True, accept or []), (False, reject or [])]
     if accept_all or reject_all:
         decisions.append((accept_all, [r["id"] for r in queue]))
@@ -66,8 +115,9 @@ def autocode_review(ctx: typer.Context,
     if changed or skipped:
         out.print(Text(f"{changed} suggestion(s) decided"))
         return
-    table([{"id": r["id"], "source": r["source"], "code": r["code"], "rule": r["rule"],
-             "text": clip(r["text"], 90)} for r in queue], "pending suggestions",
+    table([{"id": r["id"], "source": r["source"], "code": r["code"], "by": r["suggester"],
+            "score": "" if r["score"] is None else f"{r['score']:.2f}", "why": clip(r["reasons"], 90),
+            "text": clip(r["text"], 70)} for r in queue], "pending suggestions",
            empty="No pending suggestions: run `workbench autocode run`.")
 
 

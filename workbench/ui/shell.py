@@ -14,6 +14,7 @@ from workbench.ui.pages import (
     memos,
     overview,
     retrieval,
+    search,
     sources,
 )
 from workbench.ui.state import shows_errors, workspace
@@ -23,6 +24,7 @@ SPECS = [("overview", "Overview", ":material/dashboard:", overview.render),
          ("coding", "Coding", ":material/edit_note:", coding.render),
          ("codebook", "Codebooks", ":material/account_tree:", codebooks.render),
          ("autocode", "Autocoding", ":material/auto_fix_high:", autocode.render),
+         ("search", "Search by meaning", ":material/manage_search:", search.render),
          ("retrieval", "Retrieval", ":material/format_quote:", retrieval.render),
          ("memos", "Memos", ":material/sticky_note_2:", memos.render),
          ("analysis", "Analysis", ":material/bar_chart:", analysis.render),

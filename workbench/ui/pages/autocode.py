@@ -1,26 +1,32 @@
-"""Autocoding page: run a codebook's rules, review the suggestions, undo a run, measure accuracy."""
+"""Autocoding page: run the suggesters, review their suggestions, undo a run, measure accuracy."""
 from __future__ import annotations
 
+import pandas as pd
+import plotly.express as px
 import streamlit as st
 
+from workbench.autocode import learned as learning
 from workbench.autocode import runs as run_store
+from workbench.autocode import suggest
 from workbench.autocode.evaluation import evaluate, evaluation_inputs
+from workbench.autocode.semantic import THRESHOLD as semantic_default
 from workbench.codebook.lookup import codebook_choices
 from workbench.coding.quotes_import import import_codings, import_codings_file
-from workbench.config import load_settings
+from workbench.config import LLMSettings, load_llm_settings, load_settings, save_llm_settings
 from workbench.corpus.sources import source_choices
 from workbench.demo import demo_gold
 from workbench.errors import WorkbenchError
 from workbench.project.coders import coder_names
-from workbench.ui.safe import md
+from workbench.ui.safe import md, plain
 from workbench.ui.state import Workspace, commit, shows_errors
 from workbench.ui.widgets.review_queue import review_queue
 
 
 def render(ws: Workspace) -> None:
     st.title("Autocoding")
-    st.caption("Rules in a codebook propose codings; nothing is coded until you accept a suggestion. "
-               "The rule language is in docs/autocoding-rules.md.")
+    st.caption("Suggesters propose codings - the codebooks' rules, a model learned from your own coding, closeness "
+               "in meaning, an LLM if you set one - and nothing is coded until you accept a suggestion. "
+               "See docs/assisted-coding.md.")
     with ws.store.read() as s:
         books = codebook_choices(s, ws.project_id)
         sources = source_choices(s, ws.project_id)
@@ -34,33 +40,58 @@ def render(ws: Workspace) -> None:
         _accuracy(ws, runs)
 
 
+METHOD_LABELS = {"auto": "Best measured (learned where your coding allows, rules elsewhere, the LLM if set)",
+                 "rules": "Rules", "learned": "Learned from your coding", "semantic": "By meaning",
+                 "llm": "LLM (configured endpoint)"}
+
+
 def _run(ws: Workspace, books, sources, runs) -> None:
+    available = suggest.availability(ws.store, ws.project_id)
     with st.form("autocode_run"):
-        chosen = st.multiselect("Codebooks", [b for b, _ in books], format_func=dict(books).get,
-                                placeholder="All codebooks with rules")
-        picked = st.multiselect("Sources", [x for x, _ in sources], format_func=dict(sources).get,
+        methods = st.multiselect("Suggesters", ["auto", *suggest.METHODS], default=["auto"],
+                                 format_func=METHOD_LABELS.get, key="ac_methods")
+        c1, c2 = st.columns(2)
+        chosen = c1.multiselect("Codebooks", [b for b, _ in books], format_func=dict(books).get,
+                                placeholder="All codebooks")
+        picked = c2.multiselect("Sources", [x for x, _ in sources], format_func=dict(sources).get,
                                 placeholder="All sources")
-        go = st.form_submit_button("Run the rules", type="primary", icon=":material/auto_fix_high:")
+        with st.expander("Thresholds"):
+            t1, t2 = st.columns(2)
+            learned_auto = t1.checkbox("Learned: the cross-validated threshold", value=True, key="ac_lt_auto",
+                                       help="The confidence with the best F1 among those reaching precision "
+                                            f"{learning.TARGET_PRECISION:.2f} on your own coding")
+            learned_t = t1.slider("Learned: confidence needed", 0.05, 0.95, 0.5, 0.05, key="ac_lt",
+                                  disabled=learned_auto)
+            semantic_t = t2.slider("By meaning: similarity needed", 0.3, 0.9, semantic_default, 0.01, key="ac_st")
+        go = st.form_submit_button("Suggest codings", type="primary", icon=":material/auto_fix_high:")
+    st.caption(" · ".join(f"{METHOD_LABELS[m].split(' (')[0]}: " + ("ready" if why is None else md(why))
+                          for m, why in available.items()))
     if go:
-        bar = st.progress(0.0, text="matching…")
+        bar = st.progress(0.0, text="starting…")
         try:
-            result = run_store.run(ws.store, ws.project_id, ws.coder_id, codebook_ids=chosen or None,
-                                  source_ids=picked or None,
-                                  progress=lambda done, total: bar.progress(done / max(total, 1),
-                                                                             text=f"{done} of {total} turns"))
+            result = suggest.run(ws.store, ws.project_id, ws.coder_id, methods=methods or None,
+                                 codebook_ids=chosen or None, source_ids=picked or None,
+                                 learned_threshold=None if learned_auto else learned_t, semantic_threshold=semantic_t,
+                                 progress=lambda stage, share: bar.progress(min(max(share, 0.0), 1.0), text=stage))
         except WorkbenchError as exc:
             bar.empty()
-            st.error(str(exc), icon=":material/error:")
+            st.error(plain(exc), icon=":material/error:")
             return
         bar.empty()
+        by = ", ".join(f"{n} {METHOD_LABELS.get(k, k).split(' (')[0].lower()}" for k, n in sorted(result.by_suggester.items()))
         # Shown after a rerun, so that the runs below and the other tabs already know this run.
         st.session_state["autocode_done"] = (
-            f"Run {result.run_id}: {result.suggestions} suggestions over {result.turns} turns "
-            f"({result.skipped_known} already decided or coded were not proposed again). Review them in the next tab.")
+            f"Run {result.run_id}: {result.suggestions} suggestions ({by or 'none'}) over {result.turns} turns "
+            f"({result.skipped_known} already decided or coded were not proposed again). Review them in the next tab.",
+            result.notes)
         st.rerun()
+    _learned_report(ws)
+    _llm_settings()
     done = st.session_state.pop("autocode_done", None)
     if done:
-        st.success(done, icon=":material/check:")
+        st.success(md(done[0]), icon=":material/check:")
+        for note in done[1]:
+            st.warning(md(note), icon=":material/info:")
     if runs:
         st.subheader("Runs")
         for r in runs:
@@ -75,6 +106,59 @@ def _run(ws: Workspace, books, sources, runs) -> None:
                     st.rerun()
 
 
+def _learned_report(ws: Workspace) -> None:
+    """Before a run: what the learned suggester would learn, code by code, cross-validated."""
+    with st.expander("What the learned suggester learns from your coding"):
+        st.caption("Each code's precision and recall when the model, trained on the other sources, proposes codes "
+                   "for a held-out source (cross-validation by source). Codes with too little coding are left to "
+                   "the rules, with what they still need. Accepting and rejecting suggestions changes the next run.")
+        if not st.button("Check now", key="ac_learned", icon=":material/model_training:"):
+            return
+        bar = st.progress(0.0, text="starting…")
+        try:
+            trained = suggest.learning_report(ws.store, ws.project_id,
+                                              progress=lambda stage, share: bar.progress(min(share, 1.0), text=stage))
+        except WorkbenchError as exc:
+            bar.empty()
+            st.info(plain(exc))
+            return
+        bar.empty()
+        fmt = lambda v: "undefined" if v is None else f"{v:.2f}"  # noqa: E731
+        st.markdown(f"At the chosen confidence **{trained.threshold:.2f}**: precision **{fmt(trained.precision)}**, "
+                    f"recall **{fmt(trained.recall)}**, F1 **{fmt(trained.f1)}** over {trained.training_pairs} "
+                    f"turn-code pairs from {trained.sources} coded sources.")
+        frame = pd.DataFrame([r.as_row() for r in trained.reports])
+        learned = frame[frame["learned"]]
+        if not learned.empty:
+            long = learned.melt(id_vars="code", value_vars=["precision (CV)", "recall (CV)"], var_name="measure")
+            fig = px.bar(long.dropna(), x="value", y="code", color="measure", barmode="group", orientation="h",
+                         range_x=[0, 1], height=max(300, 28 * len(learned)))
+            fig.update_layout(yaxis_title=None, xaxis_title=None, legend_title=None)
+            st.plotly_chart(fig, width="stretch")
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+
+def _llm_settings() -> None:
+    """The LLM endpoint: nothing leaves the machine unless one is set here or by environment."""
+    current = load_llm_settings()
+    with st.expander("LLM endpoint " + ("(set: " + md(current.model) + ")" if current.configured else "(none: nothing leaves this machine)")):
+        st.caption("Any OpenAI-compatible server: Ollama (http://127.0.0.1:11434/v1), llama.cpp's server, vLLM or a "
+                   "cloud API. Turns and the codebook are sent there when the LLM suggester runs; each suggestion "
+                   "keeps the model, endpoint, prompt version and rationale. WORKBENCH_LLM_URL / _MODEL / _API_KEY "
+                   "override what is saved here.")
+        with st.form("ac_llm"):
+            url = st.text_input("Base URL", value=current.url, placeholder="http://127.0.0.1:11434/v1")
+            model = st.text_input("Model", value=current.model, placeholder="e.g. llama3.1:8b")
+            key = st.text_input("API key (if the server needs one)", value="", type="password",
+                                placeholder="unchanged" if current.api_key else "")
+            saved = st.form_submit_button("Save", icon=":material/save:")
+        if saved:
+            path = save_llm_settings(LLMSettings(url=url.strip(), model=model.strip(),
+                                                 api_key=key or current.api_key, timeout=current.timeout))
+            st.toast(f"Saved to {path}")
+            st.rerun()
+
+
 def _imported_note() -> None:
     note = st.session_state.pop("ev_imported", None)
     if note:
@@ -84,7 +168,7 @@ def _imported_note() -> None:
 def _accuracy(ws: Workspace, runs) -> None:
     _imported_note()
     if not runs:
-        st.info("Run the rules first; then compare a run with human codings of the same sources.")
+        st.info("Run the suggesters first; then compare a run with human codings of the same sources.")
         _import_codings(ws)
         return
     with ws.store.read() as s:
