@@ -119,6 +119,10 @@ def offline_models(tmp_path_factory, monkeypatch):
     """No test may reach a model hub; models are joined into a cache shared by the session."""
     monkeypatch.setenv("WORKBENCH_MODEL_CACHE", str(tmp_path_factory.getbasetemp() / "models"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    # No LLM endpoint unless a test sets one: the machine's own settings never reach a test.
+    monkeypatch.setenv("WORKBENCH_CONFIG_DIR", str(tmp_path_factory.getbasetemp() / "config"))
+    for key in ("URL", "MODEL", "API_KEY", "TIMEOUT"):
+        monkeypatch.delenv(f"WORKBENCH_LLM_{key}", raising=False)
 
 
 def pytest_collection_modifyitems(items):

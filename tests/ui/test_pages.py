@@ -439,8 +439,8 @@ def test_autocode_page_runs_reviews_and_undoes(db, tmp_path):
     with db.write("cb", project_id=1, coder_id=1) as s:
         store_codebook(s, 1, spec)
     at = page("autocode")
-    at.button[[b.label for b in at.button].index("Run the rules")].click().run()
-    assert not at.exception and "suggestions over" in at.success[0].value
+    at.button[[b.label for b in at.button].index("Suggest codings")].click().run()
+    assert not at.exception and "suggestions" in at.success[0].value and "rules" in at.success[0].value
     n = count(db, Suggestion)
     assert n > 0
     accept = [b for b in at.button if b.label == "Accept"][0]
@@ -455,12 +455,13 @@ def test_accuracy_tab_loads_the_demo_gold_set_and_scores_a_run(db):
     takes the import back."""
     from workbench.db.history import undo
     at = page("autocode")
-    assert any("nothing to compare" in i.value or "Run the rules first" in i.value for i in at.info)
+    assert any("nothing to compare" in i.value or "Run the suggesters first" in i.value for i in at.info)
     at.button(key="ev_demo_gold").click().run()
     assert not at.exception
     gold = count(db, Coding)
     assert gold > 500
-    at.button[[b.label for b in at.button].index("Run the rules")].click().run()
+    at.multiselect(key="ac_methods").set_value(["rules"])     # the rules, scored against the gold they were written on
+    at.button[[b.label for b in at.button].index("Suggest codings")].click().run()
     assert not at.exception and "ev_demo_gold" not in [b.key for b in at.button]      # there is a truth now
     frames = [f.value for f in at.dataframe]
     scores = next(f for f in frames if "turn_precision" in f.columns)

@@ -1,0 +1,67 @@
+"""Assisted coding in a real browser: search by meaning and code a hit; the review queue shows
+each suggestion's suggester, its reasons and the words that made it."""
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from tests.browser.test_coding_session import choose
+from tests.paths import REPO
+from workbench.autocode import suggest
+from workbench.coding.quotes_import import import_codings_file
+from workbench.config import LLMSettings, Settings
+from workbench.db.models import Code, Coding, Source
+from workbench.db.store import open_store
+from workbench.demo import build_demo
+
+
+def _codings(url, code_name):
+    store = open_store(url)
+    with store.read() as s:
+        n = s.scalar(select(func.count(Coding.id)).join(Code).where(Code.name == code_name))
+    store.dispose()
+    return n
+
+
+def test_search_by_meaning_and_code_a_hit(app_server, page):
+    store = open_store(app_server.db_url)
+    build_demo(store, Settings(database_url=app_server.db_url, coder="ana"))
+    store.dispose()
+    page.goto(app_server.url + "/search")
+    box = page.get_by_label("Passages about…")
+    box.wait_for(timeout=60_000)
+    box.fill("what it costs to exhibit at a trade fair")
+    box.press("Enter")
+    page.get_by_text("similarity").first.wait_for(timeout=120_000)
+    choose(page, "Code to apply", "Costs of trade fairs")
+    button = page.get_by_role("button", name="Code sentence").first
+    button.wait_for(timeout=30_000)
+    deadline = time.monotonic() + 60
+    while button.is_disabled() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    button.click()
+    deadline = time.monotonic() + 120
+    while _codings(app_server.db_url, "Costs of trade fairs") == 0 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert _codings(app_server.db_url, "Costs of trade fairs") == 1
+
+
+def test_the_queue_shows_who_suggested_what_and_why(app_server, page):
+    store = open_store(app_server.db_url)
+    project_id = build_demo(store, Settings(database_url=app_server.db_url, coder="ana"))["project_id"]
+    import_codings_file(store, project_id, REPO / "transcripts" / "demo-gold.yaml")
+    with store.read() as s:
+        source = s.scalar(select(Source.id).where(Source.name == "it-02-nuvemar-software"))
+    result = suggest.run(store, project_id, 1, methods=["semantic", "rules"], source_ids=[source],
+                         semantic_threshold=0.35, llm_settings=LLMSettings())
+    store.dispose()
+    assert result.by_suggester.get("semantic") and result.by_suggester.get("rules")
+    page.goto(app_server.url + "/autocode")
+    page.get_by_role("tab", name="Review queue").click()
+    page.get_by_text("Why: by meaning, similarity").first.wait_for(timeout=60_000)
+    page.get_by_text("Why: rule ").first.wait_for(timeout=60_000)
+    assert page.locator("mark, span[class*='orange'], .stMarkdown strong").count() > 0   # highlighted words
+    choose(page, "Suggester", "By meaning")
+    page.get_by_text(f"{result.by_suggester['semantic']} suggestion(s) shown").wait_for(timeout=60_000)
+    assert page.get_by_text("Why: rule ").count() == 0
