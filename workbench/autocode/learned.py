@@ -23,13 +23,13 @@ from sklearn.model_selection import GroupKFold
 
 from workbench.autocode.features import FEATURES, SENTENCE_POSITIVES_MAX, Pool, pair_features
 from workbench.autocode.signals import Signals
-from workbench.autocode.units import CodedTurns
+from workbench.autocode.units import CodedTurns, Units
 
 MIN_POSITIVES = 5          # coded turns a code needs ...
 MIN_SOURCES = 2            # ... in at least this many sources (else its examples are one interview's)
 MIN_TRAINING_SOURCES = 3   # sources with coding, for a cross-validation by source to mean anything
 TARGET_PRECISION = 0.75    # the threshold aims a little above 0.7 so that new interviews keep 0.7
-POOL_MAX = 6000            # coded turns compared with: a sample beyond this keeps large projects fast
+POOL_MAX = 3000            # coded turns learned from and compared with: a sample beyond this keeps large projects fast
 FOLDS = 5
 
 
@@ -68,14 +68,20 @@ class Trained:
     training_pairs: int
     sources: int
     notes: list[str] = field(default_factory=list)
+    blank: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))   # features set to 0
 
 
-def make_pool(sig: Signals, coded: CodedTurns, answer_rows: np.ndarray, seed: int = 0) -> Pool:
-    """The coded turns to learn from and compare with: answers in sources with any coding,
-    a reproducible sample of them when there are more than :data:`POOL_MAX`."""
-    rows = np.array([r for r in answer_rows if coded.coded_books.get(int(sig.units.source_id[r]))], dtype=np.int64)
+def pool_rows(units: Units, coded: CodedTurns, answer_rows: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The coded turns to learn from and compare with: answers in sources with any coding, a
+    reproducible sample of them when there are more than :data:`POOL_MAX`."""
+    rows = np.array([r for r in answer_rows if coded.coded_books.get(int(units.source_id[r]))], dtype=np.int64)
     if len(rows) > POOL_MAX:
         rows = np.sort(np.random.default_rng(seed).choice(rows, POOL_MAX, replace=False))
+    return rows
+
+
+def make_pool(sig: Signals, coded: CodedTurns, rows: np.ndarray, seed: int = 0) -> Pool:
+    """The pool of :func:`pool_rows`: each turn's codes, each code's coded sentences and base rate."""
     labels = [set(coded.labels.get(int(r), ())) for r in rows]
     sentences = sig.sentences
     coded_sentences: dict[int, list[int]] = {}
@@ -174,12 +180,13 @@ def choose_threshold(y: np.ndarray, prob: np.ndarray, target: float = TARGET_PRE
     return (best_any[0] if best_any else 0.5), False
 
 
-def train(sig: Signals, coded: CodedTurns, answer_rows: np.ndarray, *,
+def train(sig: Signals, coded: CodedTurns, rows: np.ndarray, *,
           target_precision: float = TARGET_PRECISION,
           progress: Callable[[str, float], None] | None = None) -> Trained:
-    """Learn from the project's coding; NotEnoughCoding says what is missing."""
+    """Learn from the project's coding of the pool ``rows`` (:func:`pool_rows`); NotEnoughCoding
+    says what is missing."""
     say = progress or (lambda _what, _share: None)
-    pool = make_pool(sig, coded, answer_rows)
+    pool = make_pool(sig, coded, rows)
     reports = _reports(sig, coded, pool)
     sources = len({int(sig.units.source_id[r]) for r in pool.rows})
     learned = np.array([i for i, rep in enumerate(reports) if rep.learned], dtype=np.int64)
@@ -190,6 +197,9 @@ def train(sig: Signals, coded: CodedTurns, answer_rows: np.ndarray, *,
         raise NotEnoughCoding(f"no code has {MIN_POSITIVES} coded turns in {MIN_SOURCES} sources yet")
     x, y, groups, _rows, code_pos = _training_matrix(sig, coded, pool, learned,
                                                      lambda share: say("comparing the coded turns", share))
+    # A feature nobody could measure (meaning, without the embedding model) is a constant, not a gap.
+    blank = np.flatnonzero(np.isnan(x).all(axis=0)) if len(x) else np.zeros(0, dtype=np.int64)
+    x[:, blank] = 0.0
     if y.sum() < MIN_POSITIVES or (~y).sum() < MIN_POSITIVES:
         raise NotEnoughCoding("the coded turns hold too few examples of a code and of its absence")
     say("cross-validating by source", 0.0)
@@ -213,7 +223,7 @@ def train(sig: Signals, coded: CodedTurns, answer_rows: np.ndarray, *,
     model = new_model().fit(x, y)
     notes = [] if reached else [f"no threshold reached a cross-validated precision of {target_precision:.2f}; "
                                 f"the one used gives {p:.2f}" if p is not None else "no threshold proposes anything"]
-    return Trained(model, threshold, learned.tolist(), pool, reports, p, r, f, len(y), sources, notes)
+    return Trained(model, threshold, learned.tolist(), pool, reports, p, r, f, len(y), sources, notes, blank)
 
 
 @dataclass
@@ -233,6 +243,7 @@ def propose(trained: Trained, sig: Signals, rows: np.ndarray, coded: CodedTurns,
     positions = np.array(trained.codes, dtype=np.int64)
     done = 0
     for r, c, x in pair_features(sig, rows, trained.pool, positions):
+        x[:, trained.blank] = 0.0
         prob = trained.model.predict_proba(x)[:, 1]
         for i in np.flatnonzero(prob >= cut):
             row, pos = int(r[i]), int(c[i])

@@ -55,42 +55,53 @@ def propose(sig: Signals, rows: np.ndarray, coded: CodedTurns, pool: Pool | None
     target_source = np.concatenate([np.full(len(sig.code_vector_owner), -1),
                                     sig.units.source_id[sentences.row[[s for _, s in coded_rows]]] if coded_rows
                                     else np.zeros(0, dtype=np.int64)])
-    negatives = np.full(len(codes), -np.inf, dtype=np.float32)
+    # Targets grouped by code, so that a code's best similarity is one reduction over a slice.
+    order = np.argsort(owner, kind="stable")
+    present = np.unique(owner)
+    code_first = np.searchsorted(owner[order], present)
+    neg_order = np.argsort(sig.negative_owner, kind="stable") if len(sig.negative_owner) else np.zeros(0, np.int64)
+    neg_present = np.unique(sig.negative_owner)
+    neg_first = np.searchsorted(sig.negative_owner[neg_order], neg_present)
     out: list[Match] = []
     rows = np.array([r for r in rows if sig.embedded[r]], dtype=np.int64)
     for lo in range(0, len(rows), chunk):
         r = rows[lo:lo + chunk]
         first = np.searchsorted(sentences.row, r, side="left")
         last = np.searchsorted(sentences.row, r, side="right")
-        for row, a, b in zip(r, first, last):
-            if b <= a:
-                continue
-            vec = sig.sentence_vectors[a:b]
-            sim = vec @ targets.T
-            sim[:, target_source == sig.units.source_id[row]] = -1.0       # not its own source's coding
-            negative = negatives.copy()
-            if sig.negative_vectors is not None and len(sig.negative_vectors):
-                neg = (vec @ sig.negative_vectors.T).max(axis=0)
-                np.maximum.at(negative, sig.negative_owner, neg)
-            best_target = sim.max(axis=0)
-            per_code = np.full(len(codes), -1.0, dtype=np.float32)
-            np.maximum.at(per_code, owner, best_target)
-            for members in books.values():
-                top = members[int(np.argmax(per_code[members]))]
-                score = float(per_code[top])
-                code_id = codes[top].code_id
-                if (score < threshold or score <= negative[top] or code_id in coded.labels.get(int(row), ())
-                        or code_id in coded.rejected.get(int(row), ())):
+        r, first, last = r[last > first], first[last > first], last[last > first]
+        if not len(r):
+            continue
+        idx = np.concatenate([np.arange(a, b) for a, b in zip(first, last)])
+        starts = np.concatenate([[0], np.cumsum(last - first)[:-1]])
+        vec = sig.sentence_vectors[idx]
+        sim = vec @ targets.T
+        own = sig.units.source_id[sentences.row[idx]]
+        sim[own[:, None] == target_source[None, :]] = -1.0           # not its own source's coding
+        best_target = np.maximum.reduceat(sim, starts, axis=0)          # turn x target
+        per_code = np.full((len(r), len(codes)), -1.0, dtype=np.float32)
+        per_code[:, present] = np.maximum.reduceat(best_target[:, order], code_first, axis=1)
+        negative = np.full((len(r), len(codes)), -np.inf, dtype=np.float32)
+        if len(neg_present):
+            neg = np.maximum.reduceat(vec @ sig.negative_vectors.T, starts, axis=0)
+            negative[:, neg_present] = np.maximum.reduceat(neg[:, neg_order], neg_first, axis=1)
+        for members in books.values():
+            members = np.asarray(members)
+            top = members[np.argmax(per_code[:, members], axis=1)]
+            score = per_code[np.arange(len(r)), top]
+            for i in np.flatnonzero((score >= threshold) & (score > negative[np.arange(len(r)), top])):
+                row, pos = int(r[i]), int(top[i])
+                code_id = codes[pos].code_id
+                if code_id in coded.labels.get(row, ()) or code_id in coded.rejected.get(row, ()):
                     continue
-                cols = np.flatnonzero(owner == top)
-                col = cols[int(np.argmax(best_target[cols]))]
-                sentence = a + int(np.argmax(sim[:, col]))
+                cols = np.flatnonzero(owner == pos)
+                col = int(cols[np.argmax(best_target[i, cols])])
+                sentence = int(first[i] + np.argmax(sim[starts[i]:starts[i] + last[i] - first[i], col]))
                 if col < len(texts):
                     _, kind, text = texts[col]
-                    out.append(Match(int(row), top, score, sentence, kind, text))
+                    out.append(Match(row, pos, float(score[i]), sentence, kind, text))
                 else:
                     s = coded_rows[col - len(texts)][1]
-                    out.append(Match(int(row), top, score, sentence, "coding", sentences.text[s],
+                    out.append(Match(row, pos, float(score[i]), sentence, "coding", sentences.text[s],
                                      (int(sig.units.source_id[sentences.row[s]]), int(sentences.start[s]),
                                       int(sentences.end[s]))))
         if progress:

@@ -102,22 +102,32 @@ def _rule_hits(units: Units, proposals: list[Proposal]) -> dict[int, dict[int, t
     return hits
 
 
-def compute(store, units: Units, codes: list[CodeTexts], proposals: list[Proposal], *, use_embeddings: bool = True,
-            progress: Progress | None = None) -> Signals:
-    """Everything the suggesters need about ``units`` and ``codes`` (embeddings are taken from the
-    project's store where they were computed before)."""
+NGRAM_FIT_MAX = 4000      # turns the n-gram vocabulary and weights are learned from (a sample beyond)
+
+
+def compute(store, units: Units, codes: list[CodeTexts], proposals: list[Proposal], *, rows: np.ndarray | None = None,
+            use_embeddings: bool = True, progress: Progress | None = None) -> Signals:
+    """Everything the suggesters need about the turns ``rows`` (default: all) and ``codes``; a
+    row's question is embedded with it. Embeddings are taken from the project's store where they
+    were computed before. Rows left out get no vector and no n-grams: nothing reads them."""
     say = progress or (lambda _what, _share: None)
+    needed = np.zeros(len(units), dtype=bool)
+    needed[np.arange(len(units)) if rows is None else rows] = True
+    questions = units.question[needed]
+    with_questions = needed.copy()
+    with_questions[questions[questions >= 0]] = True
     embedder, note = None, ""
     if use_embeddings:
         try:
             embedder = load_embedder()
         except ModelNotFound as exc:
             note = exc.message
-    embedded = np.array([embedder is not None and embedder.covers(lang) for lang in units.language], dtype=bool)
-    if embedder is not None and not embedded.all():
-        left = sorted({lang for lang, e in zip(units.language, embedded) if not e})
+    covered = np.array([embedder is not None and embedder.covers(lang) for lang in units.language], dtype=bool)
+    if embedder is not None and not covered[needed].all():
+        left = sorted({units.language[i] for i in np.flatnonzero(needed & ~covered)})
         note = (f"{embedder.name} covers English only: turns in {', '.join(left)} are compared by their character "
                 "n-grams and the rules, not by meaning")
+    embedded = covered & with_questions
     vectors = sentence_vectors = code_vectors = negative_vectors = None
     newly = 0
     sentences = split_sentences(units)
@@ -138,11 +148,7 @@ def compute(store, units: Units, codes: list[CodeTexts], proposals: list[Proposa
         code_vectors = embedder.embed([t for c in codes for t in c.positive])
         negative_vectors = embedder.embed([t for c in codes for t in c.negative])
     say("character n-grams", 0.0)
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2,
-                                 max_features=200_000, dtype=np.float32)
-    code_docs = [" ".join(c.positive) for c in codes]
-    vectorizer.fit(units.text + code_docs)
-    ngrams = vectorizer.transform(units.text).tocsr()
+    ngrams, code_ngrams = _ngrams(units, codes, np.flatnonzero(needed))
     hits = _rule_hits(units, proposals)
     return Signals(units=units, codes=codes, embedder=embedder, embedded=embedded, vectors=vectors,
                    sentences=sentences, sentence_vectors=sentence_vectors,
@@ -150,5 +156,19 @@ def compute(store, units: Units, codes: list[CodeTexts], proposals: list[Proposa
                    code_vector_owner=np.array([i for i, c in enumerate(codes) for _ in c.positive], dtype=np.int64),
                    negative_vectors=negative_vectors,
                    negative_owner=np.array([i for i, c in enumerate(codes) for _ in c.negative], dtype=np.int64),
-                   code_ngrams=vectorizer.transform(code_docs).tocsr(), rule_hits=hits, newly_embedded=newly,
-                   note=note)
+                   code_ngrams=code_ngrams, rule_hits=hits, newly_embedded=newly, note=note)
+
+
+def _ngrams(units: Units, codes: list[CodeTexts], rows: np.ndarray) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """Tf-idf of character 3- and 4-grams within words, of ``rows`` (the others stay empty) and of
+    each code's texts; vocabulary and weights learned from a reproducible sample of the rows."""
+    code_docs = [" ".join(c.positive) for c in codes]
+    sample = rows if len(rows) <= NGRAM_FIT_MAX else np.sort(np.random.default_rng(0).choice(rows, NGRAM_FIT_MAX,
+                                                                                              replace=False))
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, min_df=2,
+                                 max_features=200_000, dtype=np.float32)
+    vectorizer.fit([units.text[i] for i in sample] + code_docs)
+    part = vectorizer.transform([units.text[i] for i in rows]).tocsr()
+    place = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, np.arange(len(rows)))),
+                              shape=(len(units), len(rows)))
+    return (place @ part).tocsr(), vectorizer.transform(code_docs).tocsr()

@@ -14,6 +14,7 @@ that cannot run is skipped with the reason, or fails the run when it was the one
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -53,11 +54,12 @@ class Context:
     candidates_by_rule: list[Candidate]
     rules: int
     known: set
+    pool: np.ndarray                   # coded turns learned from and compared with (learned.pool_rows)
 
 
-def _turns(units: Units) -> list[Turn]:
+def _turns(units: Units, rows: np.ndarray) -> list[Turn]:
     return [Turn(int(units.source_id[i]), int(units.start[i]), units.text[i], units.role[i], units.language[i])
-            for i in range(len(units))]
+            for i in rows]
 
 
 def _context(store, project_id: int, codebook_ids, code_ids, source_ids, say: Progress) -> Context:
@@ -72,13 +74,18 @@ def _context(store, project_id: int, codebook_ids, code_ids, source_ids, say: Pr
         known = known_spans(s, targets)
     if not codes:
         raise NotFound("the chosen codebooks have no codes")
-    proposals = match_rules(_turns(units), rules, inside,
-                            lambda done, total: say("the rules", done / max(total, 1))) if rules else []
     wanted = set(targets)
-    rows = np.array([r for r in np.flatnonzero(units.answers(min_words=1)) if int(units.source_id[r]) in wanted],
-                    dtype=np.int64)
+    in_targets = np.isin(units.source_id, list(wanted))
+    rows = np.flatnonzero(units.answers(min_words=1) & in_targets)
+    pool = learning.pool_rows(units, coded, np.flatnonzero(units.answers()))
+    # The rules run where their hits are read: every turn of the chosen sources (their suggestions),
+    # and the coded turns learned from with the questions before them (features).
+    matched = np.flatnonzero(in_targets)
+    matched = np.union1d(matched, np.union1d(pool, units.question[pool][units.question[pool] >= 0]))
+    proposals = match_rules(_turns(units, matched), rules, inside,
+                            lambda done, total: say("the rules", done / max(total, 1))) if rules else []
     return Context(units, coded, codes, rows, sorted(wanted), proposals, {r.code_id for r in rules},
-                   [Candidate.of_rule(p) for p in proposals if p.source_id in wanted], len(rules), known)
+                   [Candidate.of_rule(p) for p in proposals if p.source_id in wanted], len(rules), known, pool)
 
 
 def _turn_span(ctx: Context, row: int) -> tuple[int, int, int]:
@@ -163,16 +170,17 @@ def _llm(ctx: Context, settings: LLMSettings, say: Progress, notes: list[str],
 
 def _merge(candidates: list[Candidate], units: Units) -> list[Candidate]:
     """One suggestion per code and turn: the most precise one, naming the others that agreed."""
-    row_of: dict[tuple[int, int], int] = {}
-    starts: dict[int, list[tuple[int, int]]] = {}
-    for i in range(len(units)):
-        starts.setdefault(int(units.source_id[i]), []).append((int(units.start[i]), i))
+    starts: dict[int, tuple[list[int], list[int]]] = {}
+    for i in np.argsort(units.start, kind="stable"):
+        at, rows = starts.setdefault(int(units.source_id[i]), ([], []))
+        at.append(int(units.start[i]))
+        rows.append(int(i))
     best: dict[tuple[int, int], Candidate] = {}
     others: dict[tuple[int, int], list[dict]] = {}
     for c in sorted(candidates, key=lambda c: PRIORITY[c.suggester]):
-        turn = next((r for a, r in reversed(starts.get(c.source_id, [])) if a <= c.start), -1)
-        key = (turn, c.code_id)
-        row_of[key] = turn
+        at, rows = starts.get(c.source_id, ([], []))
+        i = bisect_right(at, c.start) - 1
+        key = (rows[i] if i >= 0 else -1, c.code_id)
         if key not in best:
             best[key] = c
         elif c.suggester != best[key].suggester:
@@ -212,12 +220,13 @@ def run(store, project_id: int, coder_id: int, *, methods: list[str] | None = No
     candidates: list[Candidate] = []
     sig = trained = None
     if chosen & {"learned", "semantic"}:
-        sig = compute(store, ctx.units, ctx.codes, ctx.proposals, progress=say)
+        sig = compute(store, ctx.units, ctx.codes, ctx.proposals, rows=np.union1d(ctx.targets, ctx.pool),
+                      progress=say)
         if sig.note:
             notes.append(sig.note)
     if "learned" in chosen:
         try:
-            trained = learning.train(sig, ctx.coded, np.flatnonzero(ctx.units.answers()), progress=say)
+            trained = learning.train(sig, ctx.coded, ctx.pool, progress=say)
             candidates += _learned(ctx, sig, trained, learned_threshold, say)
             notes.extend(trained.notes)
             unlearned = [r for r in trained.reports if not r.learned]
@@ -235,7 +244,7 @@ def run(store, project_id: int, coder_id: int, *, methods: list[str] | None = No
         if sig.sentence_vectors is None:
             skip("semantic", sig.note or "no sentence-embedding model")
         else:
-            pool = trained.pool if trained else learning.make_pool(sig, ctx.coded, np.flatnonzero(ctx.units.answers()))
+            pool = trained.pool if trained else learning.make_pool(sig, ctx.coded, ctx.pool)
             candidates += _semantic(ctx, sig, pool, semantic_threshold, say)
     if "llm" in chosen:
         try:
@@ -268,10 +277,10 @@ def learning_report(store, project_id: int, *, codebook_ids: list[int] | None = 
     """What the learned suggester would learn now: each code's cross-validated precision and
     recall on the project's coding, the threshold, and the codes with too little coding."""
     say = progress or (lambda _stage, _share: None)
-    ctx = _context(store, project_id, codebook_ids, None, None, say)
-    sig = compute(store, ctx.units, ctx.codes, ctx.proposals, progress=say)
+    ctx = _context(store, project_id, codebook_ids, None, [], say)
+    sig = compute(store, ctx.units, ctx.codes, ctx.proposals, rows=ctx.pool, progress=say)
     try:
-        return learning.train(sig, ctx.coded, np.flatnonzero(ctx.units.answers()), progress=say)
+        return learning.train(sig, ctx.coded, ctx.pool, progress=say)
     except learning.NotEnoughCoding as exc:
         raise SuggesterUnavailable(f"learned: {exc}") from exc
 
