@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -44,7 +45,9 @@ BUDGETS = {
 }
 
 
-def build(url: str, n_sources: int, n_codings: int) -> dict:
+def build(url: str, n_sources: int, n_codings: int, *, vary: bool = False) -> dict:
+    """The load project; ``vary`` makes every transcript's sentences its own (a number in each), so
+    that nothing computed per distinct sentence (embeddings) is shared between transcripts."""
     import pandas as pd
     from sqlalchemy import insert, select
 
@@ -72,7 +75,8 @@ def build(url: str, n_sources: int, n_codings: int) -> dict:
     with store.write() as s:
         case_ids = dict(s.execute(select(Case.name, Case.id).where(Case.project_id == pid)).all())
         for i in range(n_sources):
-            add_parsed_source(s, pid, parsed, name=f"interview {i:03d}", file_hash=sha256(f"{i}".encode()),
+            own = parse_bytes(re.sub(r"([.!?])(\s)", rf" ({i})\1\2", hour).encode("utf-8"), "hour.txt") if vary else parsed
+            add_parsed_source(s, pid, own, name=f"interview {i:03d}", file_hash=sha256(f"{i}".encode()),
                               case_id=case_ids[f"Firm {i:03d}"])
         code_ids = list(s.scalars(select(Code.id)))
         turns = list(s.execute(select(Source.id, Segment.start, Segment.end).join(Segment)))
