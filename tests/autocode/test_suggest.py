@@ -214,8 +214,8 @@ def test_pair_features_never_compare_a_turn_with_its_own_source(coded):
     ctx = suggest._context(store, project_id, None, None, None, lambda *_: None)
     from workbench.autocode.features import FEATURES, pair_features
     from workbench.autocode.signals import compute
-    sig = compute(store, ctx.units, ctx.codes, ctx.proposals)
-    pool = learned.make_pool(sig, ctx.coded, np.flatnonzero(ctx.units.answers()))
+    sig = compute(store, ctx.units, ctx.codes, ctx.proposals, rows=ctx.pool)
+    pool = learned.make_pool(sig, ctx.coded, ctx.pool)
     row = int(next(r for r in pool.rows if ctx.coded.labels.get(int(r)) and sig.embedded[r]))
     code = next(i for i, c in enumerate(sig.codes) if c.code_id in ctx.coded.labels[row])
     _, _, x = next(pair_features(sig, np.array([row]), pool, np.array([code])))
