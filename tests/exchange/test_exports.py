@@ -11,9 +11,11 @@ from workbench.exchange import docx_report, tables
 
 QUOTES = pd.DataFrame([
     {"coding_id": 1, "code": "Fairs", "quote": "=cmd|' /C calc'!A0", "source": "s1", "case": "TX1", "speaker": "Ana",
-     "role": "interviewee", "time": "00:01:02", "page": None, "turn": 3, "coder": "ana", "start": 0, "end": 5},
+     "role": "interviewee", "time": "00:01:02", "page": None, "turn": 3, "coder": "ana", "start": 0, "end": 5,
+     "proposed by": "=LLM m at http://127.0.0.1:1/v1 (prompt turn-codebook-1, run 1): it fits"},
     {"coding_id": 2, "code": "Fairs", "quote": "bad \x00\x0b control \x1f chars", "source": "s2", "case": "IT1",
-     "speaker": "Rui", "role": "interviewee", "time": "", "page": None, "turn": 0, "coder": "ana", "start": 0, "end": 9},
+     "speaker": "Rui", "role": "interviewee", "time": "", "page": None, "turn": 0, "coder": "ana", "start": 0, "end": 9,
+     "proposed by": ""},
 ])
 CASES = pd.DataFrame({"case": ["TX1", "IT1"], "sector": ["Textile", "IT"], "note": ["@SUM(A1)", "+1"]})
 
@@ -26,10 +28,11 @@ def test_formula_cells_are_neutralised(value, expected):
 
 def test_quotes_table_has_attributes_and_safe_cells(tmp_path):
     frame = tables.quotes_table(QUOTES, CASES)
-    assert {"code_path", "sector", "note", "speaker", "time"} <= set(frame.columns)
+    assert {"code_path", "sector", "note", "speaker", "time", "proposed by"} <= set(frame.columns)
     path = tables.write({"quotes": frame}, tmp_path / "q.xlsx")
     back = pd.read_excel(path)
     assert back.loc[0, "quote"].startswith("'=") and back.loc[0, "note"] == "'@SUM(A1)"
+    assert back.loc[0, "proposed by"].startswith("'=LLM m")          # a model's words are neutralised too
     csv = tables.to_bytes({"quotes": frame}, "csv").decode("utf-8-sig")
     assert "'=cmd" in csv and "'+1" in csv
     assert not (tmp_path / "q.xlsx.partial").exists()

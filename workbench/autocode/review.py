@@ -37,8 +37,8 @@ def review(session: Session, project_id: int, suggestion_ids: list[int], *, acce
                 with session.begin_nested():
                     coding, _ = apply_code(session, session.get(Source, sug.source_id), sug.code_id, coder,
                                            sug.start, sug.end, memo=provenance_memo(sug),
-                                           origin=CodingOrigin.autocode, run_id=sug.run_id)
-                    coding.provenance = provenance(sug)
+                                           origin=CodingOrigin.autocode, run_id=sug.run_id,
+                                           provenance=provenance(sug))
                     sug.coding_id = coding.id
                     sug.status = SuggestionStatus.accepted
                     session.flush()

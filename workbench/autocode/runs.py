@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from workbench.autocode.engine import Proposal, Turn, compile_rules, match_turns
 from workbench.codebook.format import read_codebook
-from workbench.codebook.lookup import code_path, find_code
+from workbench.codebook.lookup import code_path, codes_query, find_code
 from workbench.codebook.rules import Rule, RuleProblem, parse_rule
-from workbench.db.models import Code, Codebook, Coding, Job, JobStatus, Segment, Source, Speaker, Suggestion, utcnow
+from workbench.db.models import Code, Coding, Job, JobStatus, Segment, Source, Speaker, Suggestion, utcnow
 from workbench.errors import InvalidCodebook, NotFound
 
 AUTOCODE = "autocode"
@@ -21,13 +21,8 @@ AUTOCODE = "autocode"
 def rules_of(session: Session, project_id: int, codebook_ids: list[int] | None = None,
              code_ids: list[int] | None = None) -> list[Rule]:
     """Every rule of the chosen codebooks (or codes), parsed, with its code id."""
-    stmt = select(Code).join(Codebook).where(Codebook.project_id == project_id)
-    if codebook_ids:
-        stmt = stmt.where(Code.codebook_id.in_(codebook_ids))
-    if code_ids:
-        stmt = stmt.where(Code.id.in_(code_ids))
     rules = []
-    for code in session.scalars(stmt.order_by(Code.codebook_id, Code.id)):
+    for code in session.scalars(codes_query(project_id, codebook_ids, code_ids).order_by(Code.codebook_id, Code.id)):
         for i, raw in enumerate(code.rules or []):
             try:
                 rule = parse_rule(raw, code=" › ".join(code_path(code)), index=i,

@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sqlalchemy import select
 
 from workbench.autocode.embedding_store import embed_texts
 from workbench.autocode.embeddings import DIMENSIONS, Embedder, load_embedder
 from workbench.autocode.engine import Proposal
 from workbench.autocode.units import Sentences, Units, split_sentences
-from workbench.codebook.lookup import code_path
-from workbench.db.models import Code, Codebook
+from workbench.codebook.lookup import code_path, codes_query
+from workbench.db.models import Code
 from workbench.errors import ModelNotFound
 
 Progress = Callable[[str, float], None]
@@ -44,13 +43,9 @@ class CodeTexts:
 def code_texts(session, project_id: int, codebook_ids: list[int] | None = None,
                code_ids: list[int] | None = None) -> list[CodeTexts]:
     """The chosen codes' texts, in codebook order."""
-    stmt = select(Code).join(Codebook).where(Codebook.project_id == project_id)
-    if codebook_ids:
-        stmt = stmt.where(Code.codebook_id.in_(codebook_ids))
-    if code_ids:
-        stmt = stmt.where(Code.id.in_(code_ids))
     out = []
-    for code in session.scalars(stmt.order_by(Code.codebook_id, Code.position, Code.id)):
+    for code in session.scalars(codes_query(project_id, codebook_ids, code_ids)
+                                .order_by(Code.codebook_id, Code.position, Code.id)):
         named = [("definition", code.definition), ("when to use", code.when_to_use),
                  *(("example", e) for e in code.examples or [])]
         named = [(kind, t) for kind, t in named if t and t.strip()] or [("name", code.name)]
@@ -163,6 +158,8 @@ def _ngrams(units: Units, codes: list[CodeTexts], rows: np.ndarray) -> tuple[spa
     """Tf-idf of character 3- and 4-grams within words, of ``rows`` (the others stay empty) and of
     each code's texts; vocabulary and weights learned from a reproducible sample of the rows."""
     code_docs = [" ".join(c.positive) for c in codes]
+    if not len(rows):
+        return sparse.csr_matrix((len(units), 0), dtype=np.float32), sparse.csr_matrix((len(codes), 0), dtype=np.float32)
     sample = rows if len(rows) <= NGRAM_FIT_MAX else np.sort(np.random.default_rng(0).choice(rows, NGRAM_FIT_MAX,
                                                                                               replace=False))
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, min_df=2,

@@ -89,3 +89,13 @@ def codebook_choices(session: Session, project_id: int) -> list[tuple[int, str]]
     """``(id, name)`` of the project's codebooks, by name."""
     return [tuple(r) for r in session.execute(select(Codebook.id, Codebook.name)
                                               .where(Codebook.project_id == project_id).order_by(Codebook.name))]
+
+
+def codes_query(project_id: int, codebook_ids: list[int] | None = None, code_ids: list[int] | None = None):
+    """The statement selecting a project's codes, of the chosen codebooks or the chosen codes."""
+    stmt = select(Code).join(Codebook).where(Codebook.project_id == project_id)
+    if codebook_ids:
+        stmt = stmt.where(Code.codebook_id.in_(codebook_ids))
+    if code_ids:
+        stmt = stmt.where(Code.id.in_(code_ids))
+    return stmt

@@ -36,7 +36,7 @@ def _code_in_project(session: Session, code_id: int, project_id: int) -> Code:
 
 def apply_code(session: Session, source: Source, code_id: int, coder: Coder, start: int, end: int, *,
                memo: str | None = None, origin: CodingOrigin = CodingOrigin.manual,
-               run_id: int | None = None) -> tuple[Coding, bool]:
+               run_id: int | None = None, provenance: dict | None = None) -> tuple[Coding, bool]:
     """Code ``[start, end)`` of a source. Returns ``(coding, created)``.
 
     The same coder applying the same code to the same span again gets the existing coding
@@ -49,7 +49,7 @@ def apply_code(session: Session, source: Source, code_id: int, coder: Coder, sta
         Coding.start == start, Coding.end == end))
     created = existing is None
     coding = existing or Coding(source_id=source.id, code_id=code_id, coder_id=coder.id, start=start,
-                                end=end, origin=origin, run_id=run_id)
+                                end=end, origin=origin, run_id=run_id, provenance=provenance)
     if created:
         try:
             # On PostgreSQL two sessions can both find no coding and both insert; the unique
