@@ -60,10 +60,11 @@ CONFIGS = [("rules", ["rules"]), ("learned", ["learned"]), ("semantic", ["semant
            ("default (auto)", ["auto"])]
 
 
-def _project():
+def _project(codebooks: Path | None = None):
     url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'suggesters.db'}"
     store = open_store(url)
-    project_id = build_demo(store, Settings(database_url=url, coder="researcher"))["project_id"]
+    settings = Settings(database_url=url, coder="researcher", **({"codebooks_dir": codebooks} if codebooks else {}))
+    project_id = build_demo(store, settings)["project_id"]
     import_codings_file(store, project_id, REPO / "transcripts" / "demo-gold.yaml")
     files = [folder / f"{stem}.txt" for folder, stems in SETS.values() for stem in stems] + list(OFFTOPIC.values())
     import_files(store, project_id, 1, files)
@@ -232,6 +233,8 @@ def main() -> None:
     ap.add_argument("--llm-server", action="store_true")
     ap.add_argument("--no-runtime", action="store_true")
     ap.add_argument("--runtime-only", action="store_true")
+    ap.add_argument("--codebooks", type=Path, help="other codebook files (e.g. an earlier version's, to compare)")
+    ap.add_argument("--only", action="append", help="only these configurations (rules, learned, semantic, auto)")
     args = ap.parse_args()
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
@@ -243,10 +246,10 @@ def main() -> None:
         (out / "suggesters_runtime.json").write_text(json.dumps(rt, indent=2))
     if args.runtime_only:
         return
-    store, project_id = _project()
+    store, project_id = _project(args.codebooks)
     gold, turns, ids, words = _gold(store, project_id)
     results = {}
-    configs = list(CONFIGS)
+    configs = [c for c in CONFIGS if not args.only or c[1][0] in args.only]
     proc = None
     if args.llm_server:
         proc, settings = start_llm_server()
@@ -271,7 +274,7 @@ def main() -> None:
         for o in OFFTOPIC:
             line += f" | {r[o]['per_1000_words']:>22.2f}"
         print(line)
-    rules = rule_table(results["rules"]["raw"], gold)
+    rules = rule_table(results["rules"]["raw"], gold) if "rules" in results else []
     print("\nRules on the evaluation and held-out interviews (worst first; off-topic = hits there):")
     print(f"{'rule':<32} {'hits':>5} {'right':>6} {'precision':>10} {'off-topic':>10}")
     for r in rules:
@@ -279,6 +282,9 @@ def main() -> None:
     for r in results.values():
         r.pop("raw")
     payload = {"results": results, "rules": rules}
+    if args.codebooks or args.only:       # a comparison, not the benchmark's own figures
+        print("(not written to bench/results: --codebooks / --only)")
+        return
     (out / "suggesters.json").write_text(json.dumps(payload, indent=2, default=float))
 
 
