@@ -18,9 +18,11 @@ embedding runtime, first (on a quiet machine): sentences per second of the chose
 Runtime, int8) against sentence-transformers on torch, side by side, two threads. Writes
 bench/results/suggesters.json and suggesters_runtime.json.
 
-Run: .venv/bin/python bench/suggesters.py [--llm-server] [--no-runtime | --runtime-only]
+Run: .venv/bin/python bench/suggesters.py [--llm-server | --llm-url URL --llm-model M]
+                                          [--no-runtime | --runtime-only]
   --llm-server starts llama-cpp-python's server with the 270M Gemma GGUF from PyPI and measures
-  the LLM suggester apart (a protocol check more than a judgement: the model is tiny).
+  the LLM suggester apart (a protocol check more than a judgement: the model is tiny);
+  --llm-url measures the model a researcher runs (Ollama, llama.cpp, vLLM...) the same way.
 """
 from __future__ import annotations
 
@@ -231,6 +233,8 @@ def start_llm_server():
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--llm-server", action="store_true")
+    ap.add_argument("--llm-url", help="measure the LLM suggester at this OpenAI-compatible endpoint")
+    ap.add_argument("--llm-model", default="", help="the model name to ask for at --llm-url")
     ap.add_argument("--no-runtime", action="store_true")
     ap.add_argument("--runtime-only", action="store_true")
     ap.add_argument("--codebooks", type=Path, help="other codebook files (e.g. an earlier version's, to compare)")
@@ -254,6 +258,9 @@ def main() -> None:
     if args.llm_server:
         proc, settings = start_llm_server()
         configs.append(("llm (gemma3 270m)", ["llm"]))
+    elif args.llm_url:
+        settings = LLMSettings(url=args.llm_url, model=args.llm_model, timeout=300)
+        configs.append((f"llm ({args.llm_model or 'endpoint'})"[:20], ["llm"]))
     try:
         for name, methods in configs:
             kw = {"llm_settings": settings} if methods == ["llm"] else {"llm_settings": LLMSettings()}
@@ -282,7 +289,7 @@ def main() -> None:
     for r in results.values():
         r.pop("raw")
     payload = {"results": results, "rules": rules}
-    if args.codebooks or args.only:       # a comparison, not the benchmark's own figures
+    if args.codebooks or args.only or args.llm_server or args.llm_url:   # a comparison, not the benchmark's own figures
         print("(not written to bench/results: --codebooks / --only)")
         return
     (out / "suggesters.json").write_text(json.dumps(payload, indent=2, default=float))
