@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from workbench.exchange import docx_report, tables
+from workbench.safety.sanitise import neutralise
 
 QUOTES = pd.DataFrame([
     {"coding_id": 1, "code": "Fairs", "quote": "=cmd|' /C calc'!A0", "source": "s1", "case": "TX1", "speaker": "Ana",
@@ -23,7 +24,7 @@ CASES = pd.DataFrame({"case": ["TX1", "IT1"], "sector": ["Textile", "IT"], "note
 @pytest.mark.parametrize("value,expected", [("=1+1", "'=1+1"), ("+A1", "'+A1"), ("-2", "'-2"), ("@x", "'@x"),
                                             ("plain", "plain"), (3, 3)])
 def test_formula_cells_are_neutralised(value, expected):
-    assert tables.neutralise(value) == expected
+    assert neutralise(value) == expected
 
 
 def test_quotes_table_has_attributes_and_safe_cells(tmp_path):

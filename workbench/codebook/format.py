@@ -87,38 +87,57 @@ def _spec_from(data: dict, lines: dict[tuple, int], file: str) -> CodebookSpec:
 
 
 def _attach_parents(data: dict, lines: dict, file: str, problems: list) -> None:
-    """Move top-level codes that name a ``parent`` (a name or a path ``A/B``) under it."""
+    """Move top-level codes that name a ``parent`` (a name or a path ``A/B``) under it.
+
+    Codes are moved as they are (not copied), so a chain (C under B under A) holds in any order;
+    a code whose parent is itself, unknown, or leads back to it (A under B under A) is an error
+    naming the codes, and stays where it is: nothing is dropped.
+    """
     top = data.get("codes", [])
     index: dict[str, dict] = {}
+    owner: dict[int, int] = {}           # id(code) -> position of the top-level code holding it
 
-    def register(items, prefix):
-        for c in items:
+    def register(items, prefix, root):
+        for i, c in enumerate(items):
             if isinstance(c, dict) and isinstance(c.get("name"), str):
                 p = f"{prefix}/{c['name'].strip()}" if prefix else c["name"].strip()
                 index.setdefault(p.casefold(), c)
                 index.setdefault(c["name"].strip().casefold(), c)
-                register(c.get("children", []), p)
-    register(top, "")
-    keep = []
+                owner[id(c)] = i if root is None else root
+                if isinstance(c.get("children"), list):
+                    register(c["children"], p, i if root is None else root)
+    register(top, "", None)
+    moves: dict[int, dict] = {}          # top-level position -> the code it goes under
     for i, c in enumerate(top):
         parent = c.get("parent") if isinstance(c, dict) else None
-        if not parent:
-            keep.append(c)
+        if not isinstance(parent, str) or not parent.strip():
             continue
         target = index.get(parent.strip().casefold())
         line = lines.get(("codes", i, "parent"))
         if target is None:
             problems.append(InvalidCodebook(f"code {c.get('name')!r} names an unknown parent code {parent!r}",
                                             line, file=file))
-            keep.append(c)
-        elif target is c:
-            problems.append(InvalidCodebook(f"code {c.get('name')!r} is its own parent", line, file=file))
-            keep.append(c)
+        elif owner.get(id(target)) == i:
+            what = "its own parent" if target is c else f"placed under its own sub-code {parent!r}"
+            problems.append(InvalidCodebook(f"code {c.get('name')!r} is {what}", line, file=file))
         else:
-            c = dict(c)
-            c.pop("parent")
-            target.setdefault("children", []).append(c)
-    data["codes"] = keep
+            moves[i] = target
+    for i in sorted(moves):                      # a chain of parents that comes back is a cycle
+        chain, j = [i], owner[id(moves[i])]
+        while j in moves and j not in chain:
+            chain.append(j)
+            j = owner[id(moves[j])]
+        if j == i:
+            names = " -> ".join(repr(top[k].get("name")) for k in chain + [i])
+            problems.append(InvalidCodebook(f"parent references form a cycle: {names}",
+                                            lines.get(("codes", i, "parent")), file=file))
+    if problems:
+        return                                   # invalid anyway; keep every code where it was
+    for i, target in moves.items():
+        c = top[i]
+        c.pop("parent")
+        target.setdefault("children", []).append(c)
+    data["codes"] = [c for i, c in enumerate(top) if i not in moves]
 
 
 def _semantic_problems(spec: CodebookSpec, file: str) -> list[InvalidCodebook]:

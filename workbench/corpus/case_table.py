@@ -21,6 +21,7 @@ from workbench.corpus.cases import (
 from workbench.db.models import Attribute, AttributeType, Case
 from workbench.errors import InvalidCaseTable, WorkbenchError
 from workbench.safety.atomic import write_atomic
+from workbench.safety.sanitise import safe_frame
 from workbench.safety.untrusted import MAX_SOURCE_BYTES, check_zip, read_limited
 
 _TYPED_HEADER = re.compile(r"^(?P<name>.+?)\s*:\s*(?P<type>text|number|boolean|date)$", re.IGNORECASE)
@@ -119,9 +120,9 @@ def import_case_table(session: Session, project_id: int, frame: pd.DataFrame, *,
 def case_table_bytes(session: Session, project_id: int, fmt: str) -> bytes:
     """The case table as CSV (UTF-8) or XLSX bytes, for a download button."""
     import io
-    frame = case_table(session, project_id)
+    frame = safe_frame(case_table(session, project_id))
     if fmt == "csv":
-        return frame.to_csv(index=False).encode("utf-8")
+        return frame.to_csv(index=False).encode("utf-8-sig")      # BOM: Excel reads UTF-8
     buf = io.BytesIO()
     frame.to_excel(buf, index=False, engine="openpyxl")
     return buf.getvalue()

@@ -13,17 +13,7 @@ import pandas as pd
 from workbench.analysis.crosstab import Crosstab
 from workbench.errors import WorkbenchError
 from workbench.safety.atomic import write_atomic
-from workbench.safety.sanitise import neutralise
-
-
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every text cell and header neutralised (see :func:`neutralise`)."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralise)
-    out.columns = [neutralise(str(c)) for c in out.columns]
-    return out
+from workbench.safety.sanitise import safe_frame
 
 
 def quotes_table(quotes: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from workbench.corpus.timecodes import seconds_to_clock
 from workbench.db.models import Source
 from workbench.errors import WorkbenchError
 from workbench.safety.atomic import write_atomic
+from workbench.safety.sanitise import xml_text
 
 FORMATS = ("txt", "srt", "vtt", "docx")
 
@@ -58,17 +59,17 @@ def render(source: Source, fmt: str) -> bytes:
     if fmt == "docx":
         import docx
         document = docx.Document()
-        document.add_heading(source.name, level=1)
+        document.add_heading(xml_text(source.name), level=1)
         facts = [f"Case: {source.case.name}" if source.case else "", f"Language: {source.language}" if source.language else "",
                  f"Duration: {seconds_to_clock(source.duration)}" if source.duration else ""]
         if any(facts):
-            document.add_paragraph(" · ".join(f for f in facts if f), style="Subtitle")
+            document.add_paragraph(xml_text(" · ".join(f for f in facts if f)), style="Subtitle")
         for who, start, _end, text in turns:
             p = document.add_paragraph()
             label = " ".join(x for x in (f"[{seconds_to_clock(start)}]" if start is not None else "", who) if x)
             if label:
-                p.add_run(label + ": ").bold = True
-            p.add_run(text)
+                p.add_run(xml_text(label) + ": ").bold = True
+            p.add_run(xml_text(text))
         buf = io.BytesIO()
         document.save(buf)
         return buf.getvalue()

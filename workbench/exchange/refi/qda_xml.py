@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from workbench.errors import InvalidExchangeFile
+from workbench.safety.sanitise import xml_text
 
 NS = "urn:QDA-XML:project:1.0"
 
@@ -31,11 +32,11 @@ def when_text(value: dt.datetime | None) -> str:
 
 
 def attr_text(value) -> str:
-    return escape(str(value), {'"': "&quot;"})
+    return escape(xml_text(value), {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
 
 def element_text(value) -> str:
-    return escape(str(value))
+    return escape(xml_text(value))
 
 
 def parse_xml(data: bytes, file: str) -> etree._Element:

@@ -6,6 +6,7 @@ import streamlit as st
 from workbench.analysis.retrieval import coded_quotes
 from workbench.codebook.lookup import code_choices
 from workbench.corpus.cases import case_table
+from workbench.exchange import tables
 from workbench.project.coders import coder_names
 from workbench.ui.navigation import go_to
 from workbench.ui.safe import md, quote_md
@@ -49,7 +50,8 @@ def render(ws: Workspace) -> None:
     head = st.columns([3, 1], vertical_alignment="center")
     head[0].subheader(f"{len(quotes)} quote(s)")
     if not quotes.empty:
-        head[1].download_button("Download CSV", quotes.drop(columns=["code_id", "source_id"]).to_csv(index=False).encode(),
+        csv_bytes = tables.to_bytes({"quotes": quotes.drop(columns=["code_id", "source_id"])}, "csv")
+        head[1].download_button("Download CSV", csv_bytes,
                                 "quotes.csv", "text/csv", icon=":material/download:")
     if quotes.empty:
         st.info("No coded text matches. Code some text on the **Coding** page, or widen the filters.")
