@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from tests.paths import REPO
 from workbench.autocode import runs as run_store
-from workbench.autocode.engine import Turn, compile_rules, match_turns
+from workbench.autocode.engine import Turn
 from workbench.autocode.evaluation import evaluate, evaluation_inputs
 from workbench.autocode.review import pending, review
 from workbench.autocode.runs import undo_run
@@ -161,7 +161,12 @@ def test_evaluation_counts_what_a_person_coded_exactly_as_a_rule_would(study):
 @pytest.mark.parametrize("rule,needle", [
     ({"regex": "(unclosed"}, "is invalid"),
     ({"regex": "a*"}, "matches the empty string"),
-    ({"regex": "(a+)+b"}, "nests quantifiers"),
+    ({"regex": "(a+)+b"}, "repeats a group that holds a repetition"),
+    ({"regex": "((a+))+b"}, "repeats a group that holds a repetition"),
+    ({"regex": "(a+){1,1000}b"}, "repeats a group that holds a repetition"),
+    ({"regex": "(.*e){14}\\d{2}"}, "repeats a group that holds a repetition"),
+    ({"regex": "(a|aa)*b"}, "repeats alternatives that can match the same text"),
+    ({"regex": "(\\w|_)+x"}, "repeats alternatives that can match the same text"),
     ({"patterns": [[{"LEMA": "fair"}]]}, "unknown token attribute 'LEMA'"),
     ({"patterns": [[{"LOWER": "x", "OP": "?"}]]}, "matches the empty string"),
     ({"phrases": ["feira"], "language": "xx"}, "no language pipeline for 'xx'"),
@@ -178,17 +183,27 @@ def test_bad_rules_are_refused_at_load_with_file_and_line(rule, needle):
     assert problems[0].file == "fairs.yaml" and problems[0].line == 8 and needle in problems[0].message
 
 
-def test_catastrophic_regex_is_stopped_by_the_timeout():
-    """(a|aa)+$ passes the load-time check but backtracks exponentially: the timeout ends it."""
-    from workbench.codebook.rules import Rule
-    rule = parse_rule({"regex": "(a|aa)+$", "unit": "match"}, code="X", index=0, default_languages=["en"])
+def test_catastrophic_regex_is_stopped_by_the_timeout_and_the_run_says_so():
+    """A regex the load-time check missed (put in place here behind the check's back) backtracks
+    exponentially: the timeout ends it on that turn, the next turn still matches, and the notes
+    of the run name the rule and how many turns it gave up on."""
+    from workbench.autocode.runs import match_rules
+    rule = parse_rule({"regex": "aa", "unit": "match"}, code="X", index=0, default_languages=["en"])
+    rule.regexes = ["(a|aa)+$"]
     rule.code_id = 1
-    compiled = compile_rules([rule], "en")
+    notes: list[str] = []
     # Without the timeout this never returns (about 10^12 steps); the suite's timeout would fail it.
-    found = list(match_turns([Turn(1, 0, "a" * 60 + "b", None, "en"),
-                              Turn(1, 100, "aaa", None, "en")], compiled))
+    found = match_rules([Turn(1, 0, "a" * 60 + "b", None, "en"), Turn(1, 100, "aaa", None, "en")], [rule], {},
+                        notes=notes)
     assert [(p.start, p.end) for p in found] == [(100, 103)]      # the bad turn gave up, the next one matched
-    assert isinstance(rule, Rule)
+    assert notes == [f"rule {rule.id} timed out on 1 turn(s) and proposed nothing there: rewrite its regex"]
+
+
+@pytest.mark.parametrize("pattern", [r"\b(competitors?|compete|rivals?)", r"(?:foo|bar)+", r"(a++)+b", r"(?>a+)+b",
+                                     r"(ab){2,3}", r"(?:\s|,)+", r"[(a+)+]", r"\(a+\)+", r"(?:\w+\s+){0,5}fair",
+                                     r"(a+b+)+c"])
+def test_safe_shapes_pass_the_backtracking_check(pattern):
+    check_regex(pattern)
 
 
 def test_parse_rule_defaults():

@@ -117,6 +117,7 @@ class RegexSet:
         self.regexes: list[_Regex] = []
         self._bits: dict[str, int] = {}
         self._automaton = None
+        self.timeouts: dict[str, int] = {}      # rule id -> turns where its regex ran out of time
 
     def __len__(self) -> int:
         return len(self.regexes)
@@ -188,12 +189,11 @@ class RegexSet:
                     self._collect(out, rx.rule_id, lambda rx=rx: rx.lower.finditer(lower, timeout=REGEX_TIMEOUT))
         return out
 
-    @staticmethod
-    def _collect(out: list, rule_id: str, matches) -> None:
+    def _collect(self, out: list, rule_id: str, matches) -> None:
         try:
             out.extend((rule_id, m.start(), m.end()) for m in matches())
-        except TimeoutError:
-            pass                                  # a pathological regex on this turn: no match, no hang
+        except TimeoutError:                      # a pathological regex on this turn: no match, no hang,
+            self.timeouts[rule_id] = self.timeouts.get(rule_id, 0) + 1     # but the run says so
 
 
 def _matches_at(pattern: regex.Pattern, text: str, starts: list[int]) -> Iterator[regex.Match]:

@@ -70,10 +70,12 @@ def turns_of(session: Session, source_ids: list[int]) -> Iterator[Turn]:
 
 
 def match_rules(turns: list[Turn], rules: list[Rule], inside: dict[int, list[tuple[int, int, int]]],
-                progress: Callable[[int, int], None] | None = None) -> list[Proposal]:
+                progress: Callable[[int, int], None] | None = None, notes: list[str] | None = None) -> list[Proposal]:
     """What the rules propose in the turns, language by language; a rule restricted ``within`` a
-    code proposes only inside that code's codings (``inside``: code id -> (source, start, end))."""
+    code proposes only inside that code's codings (``inside``: code id -> (source, start, end)).
+    A regex that ran out of time on a turn proposes nothing there, and ``notes`` says so."""
     proposals: list[Proposal] = []
+    timeouts: dict[str, int] = {}
     by_lang: dict[str, list[Turn]] = {}
     for t in turns:
         by_lang.setdefault(t.language, []).append(t)
@@ -89,6 +91,11 @@ def match_rules(turns: list[Turn], rules: list[Rule], inside: dict[int, list[tup
             done += len(chunk)
             if progress:
                 progress(done, len(turns))
+        for rule_id, n in compiled.regexes.timeouts.items():
+            timeouts[rule_id] = timeouts.get(rule_id, 0) + n
+    if notes is not None:
+        notes.extend(f"rule {rule_id} timed out on {n} turn(s) and proposed nothing there: rewrite its regex"
+                     for rule_id, n in sorted(timeouts.items()))
     rule_within = {r.id: int(r.within) for r in rules if r.within}
     return [p for p in proposals
             if rule_within.get(p.rule) is None
@@ -170,6 +177,8 @@ def store_run(store, project_id: int, coder_id: int, candidates: list[Candidate]
         job.result = {"suggestions": len(keep), "skipped_known": skipped, "turns": turns, "proposed_again": again,
                       "by_suggester": by_suggester, "notes": notes or []}
         job.message = message.format(suggestions=len(keep))
+        if notes:       # the runs list shows the message: a warning must not hide in the result
+            job.message += f" - {notes[0]}" + (f" (and {len(notes) - 1} more note(s))" if len(notes) > 1 else "")
         return RunResult(job.id, len(keep), skipped, turns, by_suggester, notes or [])
 
 
@@ -196,8 +205,9 @@ def run(store, project_id: int, coder_id: int, *, codebook_ids: list[int] | None
         turns = list(turns_of(s, source_ids))
         inside = inside_codings(s, rules, source_ids)
         known = known_spans(s, source_ids)
-    proposals = match_rules(turns, rules, inside, progress)
-    return store_run(store, project_id, coder_id, [Candidate.of_rule(p) for p in proposals], known,
+    notes: list[str] = []
+    proposals = match_rules(turns, rules, inside, progress, notes)
+    return store_run(store, project_id, coder_id, [Candidate.of_rule(p) for p in proposals], known, notes=notes,
                      params={"codebook_ids": codebook_ids, "code_ids": code_ids, "source_ids": source_ids,
                              "rules": len(rules), "methods": ["rules"]},
                      turns=len(turns), message=f"{{suggestions}} suggestions from {len(rules)} rules over {len(turns)} turns")

@@ -55,6 +55,7 @@ class Context:
     rules: int
     known: set
     pool: np.ndarray                   # coded turns learned from and compared with (learned.pool_rows)
+    notes: list[str]                   # what the rules could not do (a regex that timed out)
 
 
 def _turns(units: Units, rows: np.ndarray) -> list[Turn]:
@@ -82,10 +83,11 @@ def _context(store, project_id: int, codebook_ids, code_ids, source_ids, say: Pr
     # and the coded turns learned from with the questions before them (features).
     matched = np.flatnonzero(in_targets)
     matched = np.union1d(matched, np.union1d(pool, units.question[pool][units.question[pool] >= 0]))
+    notes: list[str] = []
     proposals = match_rules(_turns(units, matched), rules, inside,
-                            lambda done, total: say("the rules", done / max(total, 1))) if rules else []
+                            lambda done, total: say("the rules", done / max(total, 1)), notes) if rules else []
     return Context(units, coded, codes, rows, sorted(wanted), proposals, {r.code_id for r in rules},
-                   [Candidate.of_rule(p) for p in proposals if p.source_id in wanted], len(rules), known, pool)
+                   [Candidate.of_rule(p) for p in proposals if p.source_id in wanted], len(rules), known, pool, notes)
 
 
 def _turn_span(ctx: Context, row: int) -> tuple[int, int, int]:
@@ -208,7 +210,7 @@ def run(store, project_id: int, coder_id: int, *, methods: list[str] | None = No
     if auto:
         chosen |= {"rules", "learned"} | ({"llm"} if settings.configured else set())
     ctx = _context(store, project_id, codebook_ids, code_ids, source_ids, say)
-    notes: list[str] = []
+    notes: list[str] = list(ctx.notes)
     skipped: set[str] = set()
 
     def skip(method: str, why: str) -> None:

@@ -3,15 +3,16 @@ codebook is read (no spaCy here; matching is in ``workbench.autocode``).
 
 The language is documented in ``docs/autocoding-rules.md``. A rule is refused with the reason
 (the caller adds the codebook file and line): a regex that does not compile, can match the empty
-string or nests quantifiers (catastrophic backtracking), an unknown token attribute, a language
+string or has a shape that backtracks catastrophically (regex_safety), an unknown token attribute, a language
 without a pipeline. Matching bounds every regex with a timeout as well.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import regex
+
+from workbench.codebook.regex_safety import backtracking_problem
 
 UNITS = ("sentence", "turn", "match")
 
@@ -25,8 +26,6 @@ TOKEN_KEYS = {"ORTH", "TEXT", "LOWER", "LEMMA", "NORM", "POS", "TAG", "MORPH", "
               "SUFFIX", "LENGTH", "IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_UPPER", "IS_TITLE", "IS_PUNCT",
               "IS_SPACE", "IS_STOP", "IS_SENT_START", "LIKE_NUM", "LIKE_URL", "LIKE_EMAIL", "SPACY", "OP",
               "ENT_IOB", "ENT_ID", "ENT_KB_ID", "SENT_START", "_"}
-
-_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)\s*(?:[+*]|\{\d*,\})")
 
 RULE_KEYS = {"id", "language", "phrases", "match_on", "patterns", "regex", "unit", "speaker_role", "within", "exclude",
              "context"}
@@ -67,9 +66,10 @@ def check_regex(pattern: str) -> None:
         raise RuleProblem(f"regex {pattern!r} is invalid: {exc}") from exc
     if compiled.fullmatch("") is not None or compiled.search("") is not None:
         raise RuleProblem(f"regex {pattern!r} matches the empty string (it would match everywhere)")
-    if _NESTED_QUANTIFIER.search(pattern):
-        raise RuleProblem(f"regex {pattern!r} nests quantifiers like (a+)+, which can take exponential time; "
-                          "rewrite it without the nesting")
+    problem = backtracking_problem(pattern)
+    if problem:
+        raise RuleProblem(f"regex {pattern!r} {problem}, which can take exponential time; rewrite it "
+                          "(a possessive a++ or an atomic group (?>...) cannot backtrack)")
 
 
 def token_op(token) -> str:
