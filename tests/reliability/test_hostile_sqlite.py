@@ -157,3 +157,33 @@ def test_a_backup_from_the_first_release_restores_and_one_from_a_newer_release_i
     with pytest.raises(DatabaseProblem, match="schema 0999, which this version of the workbench does not know"):
         project_file.restore(newer, f"sqlite:///{tmp_path / 'other.db'}")
     assert not (tmp_path / "other.db").exists()
+
+
+@pytest.mark.parametrize("sql,what", [
+    ("CREATE TRIGGER wipe AFTER INSERT ON memo BEGIN UPDATE source SET text = 'owned'; END;", "trigger 'wipe'"),
+    ("PRAGMA foreign_keys = OFF; DROP TABLE memo; CREATE VIEW memo AS WITH RECURSIVE r(x) AS "
+     "(SELECT 1 UNION ALL SELECT x + 1 FROM r) SELECT x AS id FROM r;", "view 'memo'"),
+    ("CREATE TABLE payload (x TEXT);", "table 'payload'"),
+])
+def test_a_project_file_opened_with_db_is_refused_when_its_schema_is_not_ours(project_db, sql, what):
+    """Opening a file as a project (--db, the app) runs its schema: a trigger rewrote every
+    transcript on the next 'memo add', a recursive view named like a table hung 'memo list'.
+    Such a file is refused before any command touches it, and the message says how to bring
+    its data in (restore copies rows only)."""
+    conn = sqlite3.connect(project_db)
+    conn.executescript(sql)
+    conn.close()
+    before = sqlite3.connect(project_db).execute("SELECT group_concat(text) FROM source").fetchone()
+    for args in (("memo", "add", "a note", "--source", "1"), ("memo", "list")):
+        proc = run_cli("--db", f"sqlite:///{project_db}", *args)
+        assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+        assert what in proc.stderr and "workbench restore" in proc.stderr and str(project_db) in proc.stderr
+    assert sqlite3.connect(project_db).execute("SELECT group_concat(text) FROM source").fetchone() == before
+    with pytest.raises(DatabaseProblem, match="never does"):
+        open_store(f"sqlite:///{project_db}")
+
+
+def test_a_project_file_of_our_own_opens(project_db):
+    store = open_store(f"sqlite:///{project_db}")
+    store.dispose()
+    assert run_cli("--db", f"sqlite:///{project_db}", "memo", "list").returncode == 0

@@ -249,6 +249,32 @@ class Store:
             raise DatabaseProblem(f"is damaged ({rows[0][0]}); the file was left untouched.{backup_hint(path)}",
                                   file=str(path))
 
+    def schema_check(self) -> None:
+        """Refuse a SQLite file whose schema holds what our migrations never create.
+
+        A project file can come from anywhere (a colleague, a download), and SQLite runs what its
+        schema says: a trigger would rewrite transcripts on the next insert, a view named like a
+        table would answer every query in its place (a recursive one hangs). Only tables and
+        indexes of our own are accepted; ``restore`` is the way to bring in anything else, as it
+        copies rows only.
+        """
+        from workbench.db.models import Base
+        path = sqlite_path(self.url)
+        known = set(Base.metadata.tables) | {"alembic_version"}
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT type, name, tbl_name FROM sqlite_master").fetchall()
+        strange = []
+        for kind, name, table in rows:
+            if name.startswith("sqlite_") or (kind in ("table", "index") and table in known):
+                continue
+            strange.append(f"{kind} {name!r}")
+        if strange:
+            shown = ", ".join(sorted(strange)[:5]) + (f" and {len(strange) - 5} more" if len(strange) > 5 else "")
+            raise DatabaseProblem(
+                f"holds what a workbench project never does ({shown}); it was not used. If it is a project "
+                f"from elsewhere, bring its data in with 'workbench restore FILE --to NEW.db' (rows only, never its code)",
+                file=str(path))
+
     # -- backup -----------------------------------------------------------------
     def backup(self, dest: str | Path) -> Path:
         """Copy a SQLite project with the online backup API and verify the copy.
@@ -321,6 +347,7 @@ def open_store(url: str, *, migrate: bool = True) -> Store:
         # A damaged file is refused before anything - a migration above all - touches it.
         if path is not None and path.is_file() and path.stat().st_size > 0:
             store.quick_check()
+            store.schema_check()
         if migrate:
             store.migrate()
     except DBAPIError as exc:
