@@ -17,3 +17,13 @@ def test_server_config_keeps_xsrf_and_caps_uploads():
     # The browser-side cap (MB) and the library's own check are the same number.
     assert server["maxUploadSize"] * 1024 * 1024 == Settings().max_upload_bytes
     assert config["browser"]["gatherUsageStats"] is False
+    assert server["address"] == "127.0.0.1"      # no login: only this machine may reach it
+
+
+def test_an_exposed_app_warns_and_a_local_one_does_not():
+    from workbench.config import exposure_warning
+    for local in ("127.0.0.1", "localhost", "::1", "[::1]"):
+        assert exposure_warning(local) is None
+    assert "every network interface" in exposure_warning("")
+    assert "listens on 0.0.0.0 and has no login" in exposure_warning("0.0.0.0")
+

@@ -31,3 +31,17 @@ def test_database_problem_is_shown_not_raised(app_env):
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert "not a workbench project" in at.error[0].value
+
+
+def test_the_app_shows_the_warning_when_it_listens_beyond_this_machine(app_env):
+    from streamlit import config as st_config
+    before = st_config.get_option("server.address")
+    try:
+        st_config.set_option("server.address", "0.0.0.0")
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+        assert any("has no login" in w.value for w in at.warning)
+        st_config.set_option("server.address", "127.0.0.1")
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+        assert not any("has no login" in w.value for w in at.warning)
+    finally:
+        st_config.set_option("server.address", before)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from workbench.config import exposure_warning
 from workbench.ui.navigation import PAGES
 from workbench.ui.pages import (
     agreement,
@@ -35,6 +36,9 @@ SPECS = [("overview", "Overview", ":material/dashboard:", overview.render),
 def run() -> None:
     """Render the app: sidebar (project, coder, undo), then the chosen page."""
     st.set_page_config(page_title="Interview workbench", page_icon=":material/forum:", layout="wide")
+    exposed = exposure_warning(st.get_option("server.address"))
+    if exposed:
+        st.warning(exposed, icon=":material/lan:")
     with shows_errors():
         ws = workspace()
         if ws is None:
