@@ -64,6 +64,14 @@ class InvalidCodingsFile(WorkbenchError):
     """A file of hand codings given as quotes (YAML, CSV, XLSX) that cannot be read."""
 
 
+class NotYours(WorkbenchError):
+    """A coding or memo of another coder: each coder changes and removes only their own."""
+
+
+class OthersAffected(WorkbenchError):
+    """A change that would move or remove other coders' codings, asked for without saying so."""
+
+
 class InvalidSpan(WorkbenchError):
     """A coding span that does not fit the source text."""
 

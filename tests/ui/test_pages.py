@@ -10,7 +10,7 @@ from tests.helpers import unescaped
 from tests.paths import FIXTURES
 from workbench.config import Settings
 from workbench.corpus.offsets import cp_to_u16
-from workbench.db.models import Code, Codebook, Coding, Memo, Source, Suggestion
+from workbench.db.models import Code, Codebook, Coder, Coding, Memo, Source, Suggestion
 from workbench.db.store import open_store
 from workbench.demo import build_demo
 from workbench.exchange.refi.writer import export_qdpx
@@ -492,3 +492,25 @@ def test_codings_file_errors_name_the_file_and_line(db, tmp_path):
     with db.read() as s:
         assert "rui" not in {c.name for c in s.query(Coder)}
     assert count(db, Coding) == 0
+
+
+def test_other_coders_memos_are_read_only_and_hidden_in_blind_coding(db):
+    from workbench.coding.memos import add_memo
+    from workbench.project.coders import get_or_create_coder
+    with db.write("seed", project_id=1, coder_id=1) as s:
+        add_memo(s, 1, "bea thinks the fair matters", coder=get_or_create_coder(s, "bea"))
+        add_memo(s, 1, "ana's own thought", coder=s.get(Coder, 1))
+    at = AppTest.from_function(run_page, args=("memos",), default_timeout=60)
+    at.session_state["coder_name"] = "ana"
+    at.run()
+    assert not at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "bea thinks the fair matters" in shown and "ana's own thought" in shown
+    assert "bea's memo: only they can change or delete it." in [c.value for c in at.caption]
+    assert len([b for b in at.button if b.label == "Delete"]) == 1          # ana's memo only
+    blind = AppTest.from_function(run_page, args=("memos",), default_timeout=60)
+    blind.session_state["coder_name"] = "ana"
+    blind.session_state["blind"] = True
+    blind.run()
+    shown = " ".join(m.value for m in blind.markdown)
+    assert "bea thinks the fair matters" not in shown and "ana's own thought" in shown

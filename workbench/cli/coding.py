@@ -45,11 +45,11 @@ def code(ctx: typer.Context, source: Annotated[str, typer.Argument(help="Source 
 
 @app.command()
 def uncode(ctx: typer.Context, coding_id: Annotated[int, typer.Argument(help="Coding id (see `list codings`).")]):
-    """Remove a coding."""
+    """Remove one of your codings (another coder's is theirs to remove)."""
     st = state(ctx)
     project_id, coder_id = st.project_and_coder()
     with st.store.write(f"remove coding {coding_id}", project_id=project_id, coder_id=coder_id) as s:
-        remove_coding(s, project_id, coding_id)
+        remove_coding(s, project_id, coding_id, coder_id=coder_id)
     out.print(Text(f"removed coding {coding_id}"))
 
 
@@ -57,11 +57,11 @@ def uncode(ctx: typer.Context, coding_id: Annotated[int, typer.Argument(help="Co
 def adjust(ctx: typer.Context, coding_id: Annotated[int, typer.Argument(help="Coding id.")],
            start: Annotated[int, typer.Argument(help="New start offset.")],
            end: Annotated[int, typer.Argument(help="New end offset (exclusive).")]):
-    """Move the boundaries of a coding."""
+    """Move the boundaries of one of your codings."""
     st = state(ctx)
     project_id, coder_id = st.project_and_coder()
     with st.store.write(f"adjust coding {coding_id}", project_id=project_id, coder_id=coder_id) as s:
-        c = adjust_coding(s, project_id, coding_id, start, end)
+        c = adjust_coding(s, project_id, coding_id, start, end, coder_id=coder_id)
         out.print(Text(f"coding {coding_id} now covers [{start}, {end}): {clip(c.source.text[start:end])!r}"))
 
 

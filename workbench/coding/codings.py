@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from workbench.codebook.lookup import code_path
 from workbench.coding.memos import set_coding_memo
 from workbench.db.models import Code, Codebook, Coder, Coding, CodingOrigin, Source
-from workbench.errors import InvalidSpan, NotFound
+from workbench.errors import InvalidSpan, NotFound, NotYours
 
 
 def check_span(source: Source, start: int, end: int) -> None:
@@ -76,9 +76,18 @@ def get_coding(session: Session, project_id: int, coding_id: int) -> Coding:
     return coding
 
 
-def remove_coding(session: Session, project_id: int, coding_id: int) -> Coding:
-    """Delete a coding (and its memo); undo brings both back."""
+def check_owner(coding: Coding, coder_id: int | None) -> None:
+    """Refuse when ``coder_id`` is given and the coding is another coder's: in a team, and above
+    all in blind coding, each coder changes and removes only their own work."""
+    if coder_id is not None and coding.coder_id != coder_id:
+        raise NotYours(f"coding {coding.id} ({coding.code.name}) is {coding.coder.name}'s; only they can change "
+                       "or remove it")
+
+
+def remove_coding(session: Session, project_id: int, coding_id: int, *, coder_id: int | None = None) -> Coding:
+    """Delete a coding (and its memo); undo brings both back. With ``coder_id``, only that coder's."""
     coding = get_coding(session, project_id, coding_id)
+    check_owner(coding, coder_id)
     for memo in list(coding.memos):
         session.delete(memo)
     session.delete(coding)
@@ -86,9 +95,11 @@ def remove_coding(session: Session, project_id: int, coding_id: int) -> Coding:
     return coding
 
 
-def adjust_coding(session: Session, project_id: int, coding_id: int, start: int, end: int) -> Coding:
-    """Move a coding's boundaries to ``[start, end)``."""
+def adjust_coding(session: Session, project_id: int, coding_id: int, start: int, end: int, *,
+                  coder_id: int | None = None) -> Coding:
+    """Move a coding's boundaries to ``[start, end)``. With ``coder_id``, only that coder's."""
     coding = get_coding(session, project_id, coding_id)
+    check_owner(coding, coder_id)
     check_span(coding.source, start, end)
     coding.start, coding.end = start, end
     session.flush()
@@ -114,6 +125,7 @@ def codings_detail(session: Session, source_id: int, ids: list[int], *, only_cod
     if only_coder is not None:
         stmt = stmt.where(Coding.coder_id == only_coder)
     return [{"id": c.id, "code": " › ".join(code_path(c.code)), "color": c.code.color, "coder": c.coder.name,
+             "coder_id": c.coder_id,
              "origin": c.origin.value, "when": c.created_at.strftime("%Y-%m-%d %H:%M"),
              "quote": c.source.text[c.start:c.end], "start": c.start, "end": c.end,
              "memo": c.memos[0].text if c.memos else ""} for c in session.scalars(stmt)]

@@ -199,20 +199,25 @@ def _codings_panel(ws: Workspace, source_id: int, ids: list[int], key: str, sele
         with st.container(border=True):
             st.markdown(f"**{md(row['code'])}**")
             st.caption(f"{md(row['coder'])} · {row['origin']} · {row['when']} · characters {row['start']}–{row['end']}")
-            memo = st.text_area("Memo", value=row["memo"], key=f"{key}:memo:{row['id']}", height=68)
+            theirs = row["coder_id"] != ws.coder_id      # another coder's work is theirs to change
+            memo = st.text_area("Memo", value=row["memo"], key=f"{key}:memo:{row['id']}", height=68,
+                                disabled=theirs)
+            if theirs:
+                st.caption(f"{md(row['coder'])}'s coding: only they can change or remove it.")
             c1, c2, c3 = st.columns(3)
-            if c1.button("Save", key=f"{key}:savememo:{row['id']}", width="stretch", help="Save the memo"):
+            if c1.button("Save", key=f"{key}:savememo:{row['id']}", width="stretch", help="Save the memo",
+                         disabled=theirs):
                 ok, _ = commit(ws, f"memo on coding {row['id']}", lambda s, r=row: set_coding_memo(
                     s, get_coding(s, ws.project_id, r["id"]), memo, s.get(Coder, ws.coder_id)),
                     toast="Memo saved")
                 if ok:
                     _rerun_pane()
-            if c2.button("Fit", key=f"{key}:fit:{row['id']}", disabled=selection is None,
+            if c2.button("Fit", key=f"{key}:fit:{row['id']}", disabled=selection is None or theirs,
                          help="Move this coding's boundaries to the text you selected", width="stretch"):
                 _fit(ws, source_id, row["id"], selection, key)
-            if c3.button("Remove", key=f"{key}:rm:{row['id']}", type="secondary", width="stretch"):
+            if c3.button("Remove", key=f"{key}:rm:{row['id']}", type="secondary", width="stretch", disabled=theirs):
                 ok, _ = commit(ws, f"remove coding {row['id']}",
-                               lambda s, r=row: remove_coding(s, ws.project_id, r["id"]),
+                               lambda s, r=row: remove_coding(s, ws.project_id, r["id"], coder_id=ws.coder_id),
                                toast="Coding removed - Undo brings it back")
                 if ok:
                     st.session_state[f"{key}:open"] = [i for i in ids if i != row["id"]]
@@ -222,7 +227,7 @@ def _codings_panel(ws: Workspace, source_id: int, ids: list[int], key: str, sele
 def _fit(ws: Workspace, source_id: int, coding_id: int, selection: dict, key: str) -> None:
     def adjust(s):
         start, end = span_from_selection(s, s.get(Source, source_id), selection)
-        return adjust_coding(s, ws.project_id, coding_id, start, end)
+        return adjust_coding(s, ws.project_id, coding_id, start, end, coder_id=ws.coder_id)
     ok, _ = commit(ws, f"adjust coding {coding_id}", adjust, toast="Boundaries moved")
     if ok:
         st.session_state[f"{key}:applied"] = selection.get("n")
@@ -241,10 +246,14 @@ def _correction_panel(ws: Workspace, source_id: int) -> None:
                            format_func=lambda i: f"{i + 1} · {turns[i][1]} {turns[i][2]} · {turns[i][3][:40]}…")
         with st.form(f"fix:{source_id}:form", border=False):
             new_text = st.text_area("Text", value=turns[idx][3], height=160, key=f"fix:{source_id}:{idx}")
+            others = st.checkbox("Correct even where it changes other coders' codings", key=f"fix:{source_id}:others",
+                                 help="Without this, a correction that would change or remove the coded text "
+                                      "of another coder's coding is refused and says whose.")
             saved = st.form_submit_button("Save correction", type="primary")
         if saved:
             ok, result = commit(ws, f"correct turn {idx + 1} of source {source_id}",
-                                lambda s: correct_segment(s, ws.project_id, source_id, idx, new_text))
+                                lambda s: correct_segment(s, ws.project_id, source_id, idx, new_text,
+                                                          coder_id=ws.coder_id, move_others=others))
             if ok:
                 if result.lost:
                     st.session_state["fix:lost"] = result.lost
