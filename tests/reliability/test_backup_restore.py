@@ -66,3 +66,45 @@ def test_backup_during_writes_is_whole_complete_and_restores(tmp_path):
     assert count(restored, "coding") == len(in_backup) and integrity(restored) == [("ok",)]
     listing = run_cli("--db", f"sqlite:///{restored}", "list")
     assert listing.returncode == 0 and "Demo" in listing.stdout
+
+
+def test_restore_replace_refuses_while_another_process_has_the_project_open_and_loses_nothing(tmp_path):
+    """Renaming over the live file lost committed work (311 of 504 codings went into the unlinked
+    old file of a process still writing). --replace now needs the file to itself: while a writer
+    runs it is refused and nothing changes; once the writer is gone it replaces in place, after a
+    backup holding every committed coding."""
+    db = tmp_path / "p.db"
+    url = f"sqlite:///{db}"
+    assert run_cli("--db", url, "demo").returncode == 0
+    other = tmp_path / "other.db"
+    assert run_cli("--db", f"sqlite:///{other}", "demo").returncode == 0
+    log = tmp_path / "committed.log"
+    log.touch()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, url, str(log)], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while len(_ids(log)) < 50 and time.time() < deadline and writer.poll() is None:
+            time.sleep(0.05)
+        assert len(_ids(log)) >= 50, writer.stderr.read() if writer.poll() is not None else ""
+        refused = run_cli("restore", str(other), "--to", str(db), "--replace")
+        assert writer.poll() is None, "the writer must still be running while restore is refused"
+    finally:
+        writer.kill()
+        writer.wait()
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert "is open in another process" in refused.stderr and str(db) in refused.stderr
+    committed = _ids(log)
+    conn = sqlite3.connect(db)
+    assert committed <= {r[0] for r in conn.execute("SELECT id FROM coding")}      # nothing lost, nothing replaced
+    conn.close()
+
+    done = run_cli("restore", str(other), "--to", str(db), "--replace")
+    assert done.returncode == 0, done.stderr
+    assert count(db, "coding") == count(other, "coding") and integrity(db) == [("ok",)]
+    backups = sorted((tmp_path / "backups").glob("p-*.db"))
+    assert len(backups) == 1 and not list((tmp_path / "backups").glob("*.partial"))
+    conn = sqlite3.connect(backups[0])
+    assert committed <= {r[0] for r in conn.execute("SELECT id FROM coding")}      # the old work is kept
+    conn.close()
+    listing = run_cli("--db", url, "list")
+    assert listing.returncode == 0 and "Demo" in listing.stdout

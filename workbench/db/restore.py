@@ -20,8 +20,16 @@ from pathlib import Path
 from sqlalchemy import func, insert, select, text
 
 from workbench.db.models import Base, Project
-from workbench.db.store import Store, default_backup_path, head_revision, known_revisions, open_store, sqlite_path
-from workbench.errors import AlreadyExists, DatabaseProblem
+from workbench.db.store import (
+    Store,
+    copy_to_file,
+    default_backup_path,
+    head_revision,
+    known_revisions,
+    open_store,
+    sqlite_path,
+)
+from workbench.errors import AlreadyExists, DatabaseBusy, DatabaseProblem
 
 # One value (a transcript's text, a memo) larger than this is refused: a real one-hour
 # transcript is about 60 KB.
@@ -181,6 +189,41 @@ def _require_empty(store: Store, where: str) -> None:
             raise AlreadyExists("already holds projects; restore into an empty database", file=where)
 
 
+def _replace_in_place(restored: Path, target: Path) -> Path:
+    """Write ``restored`` into the live file ``target`` and return the backup of what it held.
+
+    Renaming over the file lost work: a process that had it open went on writing into the
+    unlinked old file (311 of 504 codings, measured). Instead the target is locked exclusively
+    (which SQLite grants only when no other connection has it open: the app, a worker, a CLI
+    command), backed up under that lock, and overwritten page by page with the backup API, so
+    nothing can be committed in between and nobody writes into a ghost.
+    """
+    try:
+        guard = sqlite3.connect(target, timeout=2.0, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise DatabaseProblem(f"cannot be opened to be replaced ({exc})", file=str(target)) from exc
+    try:
+        try:
+            guard.execute("PRAGMA locking_mode = EXCLUSIVE")
+            guard.execute("BEGIN EXCLUSIVE")
+            guard.execute("COMMIT")           # the lock stays until the connection closes
+        except sqlite3.OperationalError as exc:
+            raise DatabaseBusy("is open in another process (the app, a worker or a command); close them and "
+                               "run restore --replace again. Nothing was changed", file=str(target)) from exc
+        backup = copy_to_file(guard, default_backup_path(target))
+        source = sqlite3.connect(restored)
+        try:
+            source.backup(guard)
+        except sqlite3.Error as exc:
+            raise DatabaseProblem(f"could not be overwritten ({exc}); its backup is {backup}",
+                                  file=str(target)) from exc
+        finally:
+            source.close()
+        return backup
+    finally:
+        guard.close()
+
+
 def _restore_sqlite(conn: sqlite3.Connection, source: Path, target: Path, replace: bool) -> dict:
     if target.exists() and not replace:
         raise AlreadyExists("exists; choose a new file, or replace it (it is backed up first)", file=str(target))
@@ -204,16 +247,9 @@ def _restore_sqlite(conn: sqlite3.Connection, source: Path, target: Path, replac
             check.close()
         if result != [("ok",)]:
             raise DatabaseProblem(f"the restored copy failed its integrity check ({result[0][0]})", file=str(target))
-        backup = None
-        if target.exists():
-            old = Store(f"sqlite:///{target}")
-            try:
-                backup = old.backup(default_backup_path(target))
-            finally:
-                old.engine.dispose()
-            for side in (Path(f"{target}-wal"), Path(f"{target}-shm")):
-                side.unlink(missing_ok=True)
-        tmp.replace(target)
+        backup = _replace_in_place(tmp, target) if target.exists() else None
+        if backup is None:
+            tmp.replace(target)
     finally:
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             leftover.unlink(missing_ok=True)

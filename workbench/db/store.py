@@ -286,26 +286,42 @@ class Store:
         if src_path is None:
             raise DatabaseProblem("backup works on SQLite projects; back up a PostgreSQL "
                                   "database with pg_dump")
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(dest.name + ".partial")
-        tmp.unlink(missing_ok=True)
         src = sqlite3.connect(src_path, timeout=BUSY_TIMEOUT_MS / 1000)
         try:
-            dst = sqlite3.connect(tmp)
-            try:
-                src.backup(dst)
-                dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-                result = dst.execute("PRAGMA integrity_check").fetchall()
-            finally:
-                dst.close()
+            return copy_to_file(src, dest)
         finally:
             src.close()
-        if result != [("ok",)]:
+
+
+def copy_to_file(src: sqlite3.Connection, dest: str | Path) -> Path:
+    """Copy the database open on ``src`` to ``dest`` with the backup API: written beside it,
+    checked, then renamed, so a failed copy never leaves a partial file."""
+    dest = Path(dest)
+    tmp = dest.with_name(dest.name + ".partial")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp.unlink(missing_ok=True)
+        dst = sqlite3.connect(tmp)
+        try:
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            result = dst.execute("PRAGMA integrity_check").fetchall()
+        finally:
+            dst.close()
+    except (OSError, sqlite3.Error) as exc:
+        with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-            raise DatabaseProblem(f"backup failed its integrity check: {result[0][0]}", file=str(dest))
-        tmp.replace(dest)
-        return dest
+        raise DatabaseProblem(f"the backup could not be written ({exc}): is the disk full, or the folder "
+                              "read-only? Nothing was left behind", file=str(dest)) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+    if result != [("ok",)]:
+        tmp.unlink(missing_ok=True)
+        raise DatabaseProblem(f"backup failed its integrity check: {result[0][0]}", file=str(dest))
+    tmp.replace(dest)
+    return dest
 
 
 def backups_of(path: Path) -> list[Path]:
