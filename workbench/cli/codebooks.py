@@ -90,5 +90,8 @@ def codebook_import_qdc(ctx: typer.Context, file: Annotated[Path, typer.Argument
     project_id, coder_id = st.project_and_coder()
     data = read_limited(file, 50 * 1024 * 1024)
     with st.store.write(f"import codebook {file.name}", project_id=project_id, coder_id=coder_id) as s:
-        book = import_qdc(s, project_id, data, str(file))
+        notes: list[str] = []
+        book = import_qdc(s, project_id, data, str(file), notes)
         out.print(Text(f"codebook {book.name!r}: {len(book.codes)} codes"))
+    for note in notes:
+        err.print(Text(f"note: {note}", style="yellow"))

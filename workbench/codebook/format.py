@@ -8,6 +8,7 @@ rules). Reading is hardened (``safety.yaml_safe``); every problem carries the fi
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,6 +23,19 @@ from workbench.errors import InvalidCodebook
 from workbench.safety.yaml_safe import nearest_line, parse_yaml
 
 MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
+
+_COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")     # the schema's "color" pattern
+
+
+def is_colour(value) -> bool:
+    """Whether ``value`` is a colour as codebooks write them (``#4e79a7`` or ``#abc``)."""
+    return isinstance(value, str) and _COLOUR.fullmatch(value) is not None
+
+
+def check_colour(value) -> None:
+    """Refuse a code colour that is not ``#rrggbb`` (the editor and the charts could not show it)."""
+    if value is not None and not is_colour(value):
+        raise InvalidCodebook(f"{value!r} is not a colour like #4e79a7")
 SCHEMA_PATH = Path(__file__).resolve().parent / "codebook.schema.json"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from workbench.codebook.format import check_colour
 from workbench.codebook.lookup import PALETTE, code_path, get_codebook
 from workbench.db.models import Code, Codebook, Coding, Memo, Suggestion
 from workbench.errors import AlreadyExists, ConcurrentEdit, InvalidCodebook, NotFound
@@ -35,6 +36,7 @@ def create_code(session: Session, project_id: int, codebook_ref: str | int, name
     name = name.strip()
     if not name:
         raise InvalidCodebook("a code needs a name")
+    check_colour(color or None)
     if parent_id is not None and _get(session, project_id, parent_id).codebook_id != codebook.id:
         raise InvalidCodebook("the parent code belongs to another codebook")
     _check_sibling_name(session, codebook.id, parent_id, name)
@@ -60,6 +62,8 @@ def update_code(session: Session, project_id: int, code_id: int, expected_versio
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise InvalidCodebook(f"cannot edit {', '.join(sorted(unknown))} of a code")
+    if "color" in fields:
+        check_colour(fields["color"])
     if "name" in fields:
         fields["name"] = fields["name"].strip()
         if not fields["name"]:

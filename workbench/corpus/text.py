@@ -24,16 +24,18 @@ def looks_binary(data: bytes) -> int | None:
     return None
 
 
-def decode_text(data: bytes, file: str, encoding: str | None = None) -> str:
-    """Decode, then refuse NUL characters (binary content; PostgreSQL cannot store them)."""
-    text = _decode(data, file, encoding)
+def decode_text(data: bytes, file: str, encoding: str | None = None, *, suggest: bool = True) -> str:
+    """Decode, then refuse NUL characters (binary content; PostgreSQL cannot store them).
+    ``suggest``: name the likely encoding and the ``--encoding`` option in the refusal (not
+    where there is no such option, as inside a REFI-QDA archive)."""
+    text = _decode(data, file, encoding, suggest)
     nul = text.find("\x00")
     if nul >= 0:
         raise InvalidSource("holds NUL characters: binary content, not a transcript", file=file, offset=nul)
     return text
 
 
-def _decode(data: bytes, file: str, encoding: str | None = None) -> str:
+def _decode(data: bytes, file: str, encoding: str | None = None, suggest: bool = True) -> str:
     """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, or ``encoding``.
 
     Anything else is refused with the offset of the first bad byte and a suggested
@@ -57,7 +59,7 @@ def _decode(data: bytes, file: str, encoding: str | None = None) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         from charset_normalizer import from_bytes
-        best = from_bytes(data).best()
+        best = from_bytes(data).best() if suggest else None
         hint = f"; it looks like {best.encoding} - import it with --encoding {best.encoding}" if best else ""
         raise InvalidSource(f"is not UTF-8 (byte 0x{data[exc.start]:02x}){hint}",
                             file=file, offset=exc.start) from exc

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from pathlib import Path
 
 from workbench.errors import InvalidSource, WorkbenchError
@@ -35,6 +36,20 @@ def read_limited(path: Path, limit: int) -> bytes:
         return fh.read(limit + 1)
 
 
+READABLE_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: str,
+                error: type[WorkbenchError] = InvalidSource) -> bytes:
+    """One member's bytes, or ``error`` naming it when the archive turns out damaged as it is
+    read (a bad CRC, a broken compressed stream: found only by reading)."""
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError) as exc:
+        raise error(f"member {info.filename!r} is damaged ({exc}); the archive is corrupt, save or export it "
+                    "again", file=file) from exc
+
+
 def check_zip(data: bytes, file: str, error: type[WorkbenchError] = InvalidSource,
               max_total: int = MAX_ZIP_UNCOMPRESSED) -> zipfile.ZipFile:
     """Open zip bytes after checking member count, total size and compression ratio."""
@@ -49,6 +64,12 @@ def check_zip(data: bytes, file: str, error: type[WorkbenchError] = InvalidSourc
     if total > max_total:
         raise error(f"would unpack to {total / 1e6:.0f} MB, above the {max_total / 1e6:.0f} MB limit", file=file)
     for m in members:
+        if m.flag_bits & 0x1:
+            raise error(f"member {m.filename!r} is password-protected (encrypted); save the file again without "
+                        "a password", file=file)
+        if m.compress_type not in READABLE_COMPRESSION:
+            raise error(f"member {m.filename!r} uses compression method {m.compress_type}, which cannot be read "
+                        "(stored, deflate, bzip2 and LZMA can)", file=file)
         if m.compress_size and m.file_size / m.compress_size > MAX_ZIP_RATIO and m.file_size > 1_000_000:
             raise error(f"member {m.filename!r} is compressed {m.file_size // m.compress_size}:1 "
                         "(a zip bomb?)", file=file)

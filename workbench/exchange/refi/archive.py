@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from workbench.errors import InvalidExchangeFile
-from workbench.safety.untrusted import check_zip
+from workbench.corpus.text import decode_text
+from workbench.errors import InvalidExchangeFile, InvalidSource
+from workbench.safety.untrusted import check_zip, read_member
 
 MAX_QDPX_BYTES = 1024 ** 3
 
@@ -38,7 +39,7 @@ class Archive:
             return None
         if info.file_size > limit:
             raise InvalidExchangeFile(f"member {info.filename!r} is larger than {limit // 2**20} MB", file=self.file)
-        return self.zip.read(info)
+        return read_member(self.zip, info, self.file, InvalidExchangeFile)
 
     def project_xml(self) -> bytes:
         for name in ("project.qde",):
@@ -60,5 +61,12 @@ class Archive:
         for folder in ("sources/", ""):
             data = self.read(folder + name)
             if data is not None:
-                return data.decode("utf-8-sig"), ""
+                # The standard says UTF-8; NVivo writes UTF-16 with a byte-order mark. Anything
+                # else is refused with the offset, never guessed (mangled accents in quotes).
+                try:
+                    return decode_text(data, f"{self.file}:{folder}{name}", suggest=False), ""
+                except InvalidSource as exc:
+                    raise InvalidExchangeFile(exc.message + "; a REFI-QDA source text must be UTF-8 (or UTF-16 "
+                                              "with a byte-order mark); nothing was imported", file=exc.file,
+                                              offset=exc.offset) from exc
         return None, f"names {name!r}, which is not in the archive"

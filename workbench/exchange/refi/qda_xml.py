@@ -48,9 +48,16 @@ def parse_xml(data: bytes, file: str) -> etree._Element:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                              remove_comments=True)
     try:
-        return etree.fromstring(data, parser=parser)
+        root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
         raise InvalidExchangeFile(f"is not well-formed XML ({exc.msg})", file=file, line=exc.lineno) from exc
+    # The byte check above reads ASCII; a UTF-16 file hides its DOCTYPE from it. The parsed
+    # document says whether it had one, whatever its encoding.
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise InvalidExchangeFile("contains a DOCTYPE or entity declarations; refused (entity expansion attacks)",
+                                  file=file)
+    return root
 
 
 def local_name(el) -> str:

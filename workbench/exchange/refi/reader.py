@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workbench.codebook.format import is_colour
 from workbench.codebook.lookup import PALETTE
 from workbench.corpus.cases import parse_value
 from workbench.corpus.text import sha256
@@ -81,20 +82,28 @@ def _coder(session: Session, guid: str | None, names: dict[str, str], fallback: 
     return coder
 
 
-def _import_codes(session: Session, codebook: Codebook, elements, parent: Code | None, by_guid: dict, file: str) -> int:
+def _import_codes(session: Session, codebook: Codebook, elements, parent: Code | None, by_guid: dict, file: str,
+                  notes: list[str]) -> int:
     n = 0
     for pos, el in enumerate(elements):
         guid, name = el.get("guid"), el.get("name")
         if not guid or not name:
             raise InvalidExchangeFile("a Code has no guid or name", file=file, line=el.sourceline)
+        if refi_guid(guid) in by_guid:
+            raise InvalidExchangeFile(f"code GUID {guid} is used by two codes ({by_guid[refi_guid(guid)].name!r} and "
+                                      f"{name.strip()!r}); nothing was imported", file=file, line=el.sourceline)
+        color = el.get("color")
+        if color and not is_colour(color):
+            notes.append(f"code {name.strip()!r}: colour {color!r} is not #rrggbb; a palette colour was used")
+            color = None
         description = child_named(el, "Description")
         code = Code(codebook_id=codebook.id, parent=parent, name=name.strip(), guid=refi_guid(guid).lower(),
-                    color=el.get("color") or PALETTE[len(by_guid) % len(PALETTE)],
+                    color=color or PALETTE[len(by_guid) % len(PALETTE)],
                     definition=(description.text or "").strip() if description is not None else "", position=pos)
         session.add(code)
         session.flush()
         by_guid[refi_guid(guid)] = code
-        n += 1 + _import_codes(session, codebook, children_named(el, "Code"), code, by_guid, file)
+        n += 1 + _import_codes(session, codebook, children_named(el, "Code"), code, by_guid, file, notes)
     return n
 
 
@@ -133,11 +142,14 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
                             else f"Imported from {origin or 'a REFI-QDA file'}")
         session.add(codebook)
         session.flush()
-        report.codes += _import_codes(session, codebook, elements, None, codes, file)
+        report.codes += _import_codes(session, codebook, elements, None, codes, file, report.skipped)
     variables = {}
     types = {"Text": AttributeType.text, "Boolean": AttributeType.boolean, "Integer": AttributeType.number,
              "Float": AttributeType.number, "Date": AttributeType.date, "DateTime": AttributeType.date}
     for pos, v in enumerate(descendants_named(root, "Variable")):
+        if not v.get("guid"):
+            raise InvalidExchangeFile(f"variable {v.get('name', '')!r} has no guid; nothing was imported", file=file,
+                                      line=v.sourceline)
         attr = Attribute(project_id=project.id, name=v.get("name", "variable"), guid=_fresh(session, Attribute, v.get("guid")),
                          type=types.get(v.get("typeOfVariable", "Text"), AttributeType.text), position=pos)
         session.add(attr)
@@ -159,9 +171,18 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
     coder_ids: dict[str | None, int] = {}
     note_to_coding: dict[str, str] = {}
     now = dt.datetime.now(dt.timezone.utc)
+    names_taken: set[str] = set()
     for el in (list(sources_el) if sources_el is not None else []):
         kind = local_name(el)
-        src_name = el.get("name") or el.get("guid")
+        path_name = Path((el.get("plainTextPath") or "").split("://")[-1]).stem
+        src_name = (el.get("name") or path_name or el.get("guid") or "").strip()
+        if not el.get("guid"):
+            raise InvalidExchangeFile(f"source {src_name or '(no name)'!r} has no guid; nothing was imported",
+                                      file=file, line=el.sourceline)
+        if refi_guid(el.get("guid")) in source_rows:
+            raise InvalidExchangeFile(f"source GUID {el.get('guid')} is used by two sources "
+                                      f"({source_rows[refi_guid(el.get('guid'))].name!r} and {src_name!r}); nothing "
+                                      "was imported", file=file, line=el.sourceline)
         if kind != "TextSource":
             report.skipped.append(f"source {src_name!r}: {kind} is not imported (text sources only)")
             continue
@@ -173,6 +194,13 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
             report.skipped.append(f"source {src_name!r} {reason}")
             continue
         text, convert = selection_mapper(raw, origin)
+        unique, k = src_name, 2
+        while unique.casefold() in names_taken:         # two sources of one name: both kept, told apart
+            unique, k = f"{src_name} ({k})", k + 1
+        if unique != src_name:
+            report.skipped.append(f"source {src_name!r}: a second source of that name is imported as {unique!r}")
+        names_taken.add(unique.casefold())
+        src_name = unique
         src = Source(project_id=project.id, name=src_name, guid=_fresh(session, Source, el.get("guid")),
                      kind=SourceKind.document,
                      format="refi", original_filename=el.get("plainTextPath", ""),
@@ -284,8 +312,10 @@ def _insert_codings(session: Session, rows: list[dict]) -> int:
     return len(rows)
 
 
-def import_qdc(session: Session, project_id: int, data: bytes, file: str) -> Codebook:
-    """Import a REFI-QDA codebook (``.qdc``) into a project."""
+def import_qdc(session: Session, project_id: int, data: bytes, file: str,
+               notes: list[str] | None = None) -> Codebook:
+    """Import a REFI-QDA codebook (``.qdc``) into a project; what was changed on the way (a
+    colour that is not one) is added to ``notes``."""
     root = parse_xml(data, file)
     if local_name(root) != "CodeBook":
         raise InvalidExchangeFile("is not a REFI-QDA codebook (no CodeBook element)", file=file)
@@ -297,5 +327,6 @@ def import_qdc(session: Session, project_id: int, data: bytes, file: str) -> Cod
     session.add(codebook)
     session.flush()
     codes_el = child_named(root, "Codes")
-    _import_codes(session, codebook, children_named(codes_el, "Code") if codes_el is not None else [], None, {}, file)
+    _import_codes(session, codebook, children_named(codes_el, "Code") if codes_el is not None else [], None, {}, file,
+                  notes if notes is not None else [])
     return codebook

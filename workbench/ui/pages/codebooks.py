@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from workbench.codebook.format import check_text, to_yaml
+from workbench.codebook.format import check_text, is_colour, to_yaml
 from workbench.codebook.lookup import code_detail, codebook_choices
 from workbench.codebook.storage import codings_per_code, spec_from_db, store_codebook
 from workbench.codebook.tree import create_code, create_codebook, delete_code, merge_codes, move_code, update_code
@@ -69,7 +69,8 @@ def _code_detail(ws: Workspace, book_id: int, code_id: int) -> None:
     st.subheader(path)
     with st.form(f"edit:{code_id}"):
         name = st.text_input("Name", data["name"])
-        color = st.color_picker("Colour", data["color"] if len(data["color"]) == 7 else "#999999")
+        # A colour stored before colours were checked (or by an older import) must not break the page.
+        color = st.color_picker("Colour", data["color"] if is_colour(data["color"]) else "#999999")
         definition = st.text_area("Definition", data["definition"], height=110)
         use = st.text_area("When to use", data["when_to_use"], height=80)
         not_use = st.text_area("When not to use", data["when_not_to_use"], height=80)
