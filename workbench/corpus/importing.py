@@ -17,7 +17,7 @@ from workbench.corpus.speakers import initial_role
 from workbench.corpus.text import sha256
 from workbench.db.models import Segment, Source, SourceKind, Speaker
 from workbench.errors import InvalidSource, WorkbenchError
-from workbench.safety.untrusted import MAX_SOURCE_BYTES
+from workbench.safety.untrusted import MAX_SOURCE_BYTES, megabytes
 
 
 @dataclass
@@ -123,7 +123,7 @@ def import_uploads(store, project_id: int, coder_id: int | None, uploads: list[t
     def read(_i: int, clean: str):
         data = by_label[clean]
         if len(data) > limit:
-            raise InvalidSource(f"is {len(data) / 1e6:.1f} MB, above the upload limit of {limit / 1e6:.1f} MB",
+            raise InvalidSource(f"is {megabytes(len(data), 1)}, above the upload limit of {megabytes(limit)}",
                                 file=clean)
         return parse_bytes(data, clean, encoding=encoding), data
     return _import(store, project_id, coder_id, [(label, stem, orig) for label, stem, orig, _ in items],

@@ -13,6 +13,15 @@ from pathlib import Path
 
 from workbench.errors import InvalidSource, WorkbenchError
 
+
+def megabytes(n: int, digits: int | None = None) -> str:
+    """``n`` bytes as the limits are written (MB of 1024 x 1024 bytes): 200 MB is the limit, not 210.
+    One decimal below 10 MB unless ``digits`` says otherwise."""
+    if digits is None:
+        digits = 1 if n < 10 * 2**20 else 0
+    return f"{n / 2**20:.{digits}f} MB"
+
+
 MAX_SOURCE_BYTES = 200 * 1024 * 1024          # one transcript/document file
 MAX_ZIP_UNCOMPRESSED = 500 * 1024 * 1024      # all members of a DOCX/QDPX together
 MAX_ZIP_RATIO = 200                           # uncompressed/compressed, per member
@@ -30,7 +39,7 @@ def read_limited(path: Path, limit: int) -> bytes:
     if path.is_dir():
         raise InvalidSource("is a folder, not a file", file=str(path))
     if size > limit:
-        raise InvalidSource(f"is {size / 1e6:.0f} MB, above the {limit / 1e6:.0f} MB limit",
+        raise InvalidSource(f"is {megabytes(size, 1)}, above the {megabytes(limit)} limit",
                             file=str(path))
     with path.open("rb") as fh:
         return fh.read(limit + 1)
@@ -62,7 +71,7 @@ def check_zip(data: bytes, file: str, error: type[WorkbenchError] = InvalidSourc
         raise error(f"holds {len(members)} files, more than {MAX_ZIP_MEMBERS}", file=file)
     total = sum(m.file_size for m in members)
     if total > max_total:
-        raise error(f"would unpack to {total / 1e6:.0f} MB, above the {max_total / 1e6:.0f} MB limit", file=file)
+        raise error(f"would unpack to {megabytes(total)}, above the {megabytes(max_total)} limit", file=file)
     for m in members:
         if m.flag_bits & 0x1:
             raise error(f"member {m.filename!r} is password-protected (encrypted); save the file again without "

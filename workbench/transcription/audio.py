@@ -2,6 +2,8 @@
 a stereo recording has one speaker per channel."""
 from __future__ import annotations
 
+import gc
+import io
 from pathlib import Path
 
 import numpy as np
@@ -33,13 +35,60 @@ def probe(path: str | Path) -> tuple[float, int]:
                                   file=str(path)) from exc
 
 
-def decode(path: str | Path, *, split_stereo: bool = False):
-    """16 kHz float32 mono samples (or ``(left, right)`` with ``split_stereo``)."""
-    from faster_whisper.audio import decode_audio
+class _TooLong(Exception):
+    pass
+
+
+def decode(path: str | Path, *, split_stereo: bool = False, max_seconds: float | None = None):
+    """16 kHz float32 mono samples (or ``(left, right)`` with ``split_stereo``).
+
+    With ``max_seconds``, decoding stops as soon as more audio than that has come out: the
+    limit holds for what is decoded, not for what the header claims (a first frame lying about
+    its bitrate made a "2-hour" file decode to 7 GB of samples).
+    """
+    import av
+    channels = 2 if split_stereo else 1
+    limit = None if max_seconds is None else int(max_seconds * SAMPLE_RATE) * channels * 2    # s16 bytes
+    resampler = av.audio.resampler.AudioResampler(format="s16", layout="stereo" if split_stereo else "mono",
+                                                  rate=SAMPLE_RATE)
+    raw = io.BytesIO()
+
+    def keep(frame) -> None:
+        for out in resampler.resample(frame):
+            raw.write(out.to_ndarray().tobytes())
+            if limit is not None and raw.tell() > limit:
+                raise _TooLong()
     try:
-        return decode_audio(str(path), sampling_rate=SAMPLE_RATE, split_stereo=split_stereo)
+        with av.open(str(path), metadata_errors="ignore") as container:
+            fifo = av.audio.fifo.AudioFifo()
+            frames = container.decode(audio=0)
+            while True:
+                try:
+                    frame = next(frames)
+                except StopIteration:
+                    break
+                except av.error.InvalidDataError:
+                    continue                                # a damaged frame: skipped, as players do
+                frame.pts = None                            # resampled in batches; times come from counts
+                fifo.write(frame)
+                if fifo.samples >= 500_000:
+                    keep(fifo.read())
+            if fifo.samples:
+                keep(fifo.read())
+            keep(None)                                      # flush the resampler
+    except _TooLong:
+        limit_text = f"{max_seconds / 60:.0f} minutes" if max_seconds >= 120 else f"{max_seconds:.0f} seconds"
+        raise TranscriptionFailed(f"holds more than the limit of {limit_text} of audio "
+                                  "(more than its header says); decoding was stopped there",
+                                  file=str(path)) from None
     except Exception as exc:
         raise TranscriptionFailed(f"cannot be decoded ({type(exc).__name__}: {exc})", file=str(path)) from exc
+    finally:
+        gc.collect()            # PyAV's resampler holds native buffers until collected
+    audio = np.frombuffer(raw.getbuffer(), dtype=np.int16).astype(np.float32) / 32768.0
+    if split_stereo:
+        return audio[0::2], audio[1::2]
+    return audio
 
 
 def channels_are_separate(left: np.ndarray, right: np.ndarray) -> bool:

@@ -20,7 +20,7 @@ def transcribe_file(path: str | Path, options: Options | None = None, progress: 
                                   f"{options.max_duration / 60:.0f} minutes", file=str(path))
     engine = get_engine(options.engine)
     if channels == 2 and options.split_stereo:
-        left, right = decode(path, split_stereo=True)
+        left, right = decode(path, split_stereo=True, max_seconds=options.max_duration)
         if channels_are_separate(left, right):
             total = (len(left) + len(right)) / SAMPLE_RATE
 
@@ -38,7 +38,7 @@ def transcribe_file(path: str | Path, options: Options | None = None, progress: 
             return _finish(path, segments, lang, prob, len(left) / SAMPLE_RATE, engine, options)
         audio = (left + right) / 2
     else:
-        audio = decode(path)
+        audio = decode(path, max_seconds=options.max_duration)
     check_not_silent(audio, path)
     segments, lang, prob = engine.transcribe(audio, options, progress)
     return _finish(path, segments, lang, prob, len(audio) / SAMPLE_RATE, engine, options)

@@ -22,6 +22,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -38,6 +39,22 @@ STALE_AFTER = 120          # seconds without a heartbeat: the worker is gone
 MAX_ATTEMPTS = 3
 
 DEFAULT_TIMEOUT = 6 * 3600
+
+DEFAULT_CHILD_MEMORY_MB = 8192     # address space of a job's child: a 4-hour recording needs ~3 GB
+
+
+def _child_limits() -> None:
+    """In the job's child, before it runs: die with the worker (a SIGKILLed worker left its
+    child transcribing, unbounded, with the job "running" forever) and stay within a memory cap."""
+    import ctypes
+    import resource
+    import signal
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)     # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass                                                           # elsewhere: the lease still ends it
+    cap = int(float(os.environ.get("WORKBENCH_JOB_MEMORY_MB", DEFAULT_CHILD_MEMORY_MB)) * 2**20)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
 class JobCancelled(Exception):
@@ -110,12 +127,15 @@ def fill_source(session, source: Source, parsed) -> None:
 def execute(url: str, job_id: int) -> None:
     """Run one transcription job to the end (called in the worker's child process)."""
     store = open_store(url, migrate=False)
+    media = shown = None
     try:
         with store.read() as s:
             job = s.get(Job, job_id)
             params, project_id, coder_id = dict(job.params), job.project_id, job.coder_id
             source = s.get(Source, params["source_id"])
             media, name = source.media_path, source.name
+            # Errors name the file the researcher gave, not our stored copy (a random name).
+            shown = source.original_filename or source.name
         options = Options(**params.get("options", {}))
         started = time.monotonic()
         last = [0.0]
@@ -157,6 +177,8 @@ def execute(url: str, job_id: int) -> None:
     except JobCancelled:
         pass
     except WorkbenchError as exc:
+        if media and exc.file and Path(exc.file) == Path(media):
+            exc.file = shown
         _fail(store, job_id, str(exc))
     except Exception as exc:
         _fail(store, job_id, f"unexpected error: {type(exc).__name__}: {exc}")
@@ -188,7 +210,7 @@ def work(url: str, *, once: bool = False, job_ids: list[int] | None = None, poll
             ran += 1
             log = tempfile.TemporaryFile()
             child = subprocess.Popen([sys.executable, "-m", "workbench.transcription.run_job", str(job_id)],
-                                     stdout=subprocess.DEVNULL, stderr=log,
+                                     stdout=subprocess.DEVNULL, stderr=log, preexec_fn=_child_limits,
                                      env={**os.environ, "WORKBENCH_DATABASE_URL": url})
             started = time.monotonic()
             while child.poll() is None:
