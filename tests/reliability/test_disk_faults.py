@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tests.paths import FIXTURES
 from tests.reliability.support import count, integrity, run_cli
 from workbench.coding.codings import apply_code
 from workbench.db.models import Coder, Source
@@ -134,3 +135,29 @@ def test_a_save_to_a_read_only_project_fails_clearly_and_reading_still_works(sma
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
     assert (count(db, "project"), count(db, "coding"), count(db, "memo")) == before
     assert integrity(db) == [("ok",)]
+
+
+@pytest.mark.parametrize("full", [True, False], ids=["full", "read-only"])
+def test_backup_restore_and_transcribe_onto_a_bad_disk_say_so(small_disk, tmp_path, full):
+    """Onto a full or read-only disk: a clear message naming the place, no traceback, and no
+    '.partial' backup left behind."""
+    db = _project_on(tmp_path)
+    url = f"sqlite:///{db}"
+    if full:
+        _fill(small_disk, 4 * 1024)
+    else:
+        subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        cases = [(["backup", str(small_disk / "b.db")], str(small_disk / "b.db")),
+                 (["restore", str(db), "--to", str(small_disk / "sub" / "r.db")], str(small_disk)),
+                 (["transcribe", str(FIXTURES / "jfk.flac")], str(small_disk))]
+        for cmd, where in cases:
+            env = {"WORKBENCH_MEDIA_DIR": str(small_disk / "media")}
+            proc = run_cli("--db", url, *cmd, env=env)
+            assert proc.returncode == 1 and "Traceback" not in proc.stderr, (cmd, proc.stderr)
+            assert where in proc.stderr, (cmd, proc.stderr)
+        assert not list(small_disk.rglob("*.partial"))
+    finally:
+        if not full:
+            subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert count(db, "source") == 6

@@ -227,7 +227,10 @@ def _replace_in_place(restored: Path, target: Path) -> Path:
 def _restore_sqlite(conn: sqlite3.Connection, source: Path, target: Path, replace: bool) -> dict:
     if target.exists() and not replace:
         raise AlreadyExists("exists; choose a new file, or replace it (it is backed up first)", file=str(target))
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseProblem(f"cannot be written here ({exc.strerror}); nothing was changed", file=str(target)) from exc
     tmp = target.with_name(target.name + ".restoring")
     for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         leftover.unlink(missing_ok=True)

@@ -17,7 +17,7 @@ from workbench.corpus.importing import safe_upload_name
 from workbench.corpus.sources import unique_source_name
 from workbench.corpus.text import sha256
 from workbench.db.models import Job, JobStatus, Source, SourceKind, SourceStatus, utcnow
-from workbench.errors import InvalidSource, NotFound, WorkbenchError
+from workbench.errors import CannotWrite, InvalidSource, NotFound, WorkbenchError
 from workbench.safety.atomic import write_atomic
 from workbench.transcription.options import Options
 
@@ -66,7 +66,10 @@ def enqueue_audio(store, project_id: int, coder_id: int | None, filename: str, d
                            .order_by(Job.id.desc()).limit(1))
             return existing.id, job.id if job else 0, False
     media_dir = Path(media_dir).resolve()
-    media_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        media_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CannotWrite(f"cannot hold the recording ({exc.strerror}); nothing was queued", file=str(media_dir)) from exc
     target = media_dir / f"{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
     write_atomic(target, data)
     try:
