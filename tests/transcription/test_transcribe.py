@@ -387,13 +387,15 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _noise(path: Path, seconds: int) -> None:
+def _long_speech(path: Path, times: int) -> None:
+    """The JFK sentence ``times`` over in one file: speech the model must work through."""
     import av
-    rng = np.random.default_rng(7)
+
+    from workbench.transcription.audio import decode
+    chunk = (decode(FIXTURES / "jfk.flac") * 32767).astype(np.int16)[None, :]
     with av.open(str(path), "w") as out:
         stream = out.add_stream("flac", rate=16000, layout="mono")
-        for _ in range(seconds // 10):
-            chunk = (rng.standard_normal((1, 160_000)) * 3000).astype(np.int16)
+        for _ in range(times):
             frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
             frame.sample_rate = 16000
             for packet in stream.encode(frame):
@@ -407,7 +409,7 @@ def test_a_killed_worker_takes_its_child_with_it_and_the_job_is_taken_back(sqlit
     keeping the job 'running'), and the lease puts the job back in the queue."""
     import signal
     store, project = sqlite_store
-    _noise(tmp_path / "long.flac", 1200)              # twenty minutes: the child is busy for a long while
+    _long_speech(tmp_path / "long.flac", 100)         # 18 minutes of speech: the child is busy for minutes
     _, job_id, _ = _enqueue(store, project, tmp_path / "long.flac")
     worker = subprocess.Popen([sys.executable, "-c", "import sys\nfrom workbench.transcription.worker import work\n"
                                "work(sys.argv[1], once=True)", store.url], cwd=REPO)
