@@ -154,3 +154,11 @@ def test_the_code_editor_refuses_a_colour_that_is_not_one(store, project, codebo
             update_code(s, project[0], code.id, code.version, color="zzzzzzz")
         with pytest.raises(InvalidCodebook, match="not a colour"):
             create_code(s, project[0], codebook_id, "New", color="red")
+
+
+def test_a_project_in_another_namespace_is_read_and_the_report_says_so(store):
+    data = qdpx(qde().replace('xmlns="urn:QDA-XML:project:1.0"', 'xmlns="urn:example:not-refi"'))
+    with store.write() as s:
+        report = import_qdpx(s, data, "odd.qdpx", coder=get_or_create_coder(s, "me"))
+    assert report.sources == 2
+    assert any("namespace 'urn:example:not-refi', not REFI-QDA's" in n for n in report.skipped)

@@ -37,6 +37,7 @@ from workbench.db.models import (
 from workbench.errors import InvalidExchangeFile, WorkbenchError
 from workbench.exchange.refi.archive import MAX_QDPX_BYTES, Archive
 from workbench.exchange.refi.qda_xml import (
+    NS,
     child_named,
     children_named,
     descendants_named,
@@ -125,6 +126,10 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
     session.add(project)
     session.flush()
     report = ImportReport(project.id)
+    namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+    if namespace != NS:             # read anyway (elements are matched by name), but said
+        report.skipped.append(f"project.qde is in namespace {namespace or '(none)'!r}, not REFI-QDA's {NS!r}; "
+                              "it was read as REFI-QDA")
     users = {refi_guid(u.get("guid", "")): u.get("name") or "" for u in descendants_named(root, "User")}
     codes: dict[str, Code] = {}
     codebook_el = child_named(root, "CodeBook")
