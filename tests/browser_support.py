@@ -21,16 +21,25 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 class AppServer:
-    def __init__(self, db_path: Path):
+    def __init__(self, db_path: Path, auth: dict | None = None):
+        """``auth``: an ``[auth]`` section for the app's secrets (OpenID Connect login); its
+        ``redirect_uri`` is filled in with this server's address."""
         self.db_url = f"sqlite:///{db_path}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "WORKBENCH_DATABASE_URL": self.db_url, "WORKBENCH_CODER": "ana",
                "WORKBENCH_LOCAL_WORKER": "0", "WORKBENCH_MEDIA_DIR": str(db_path.parent / "media")}
+        extra = []
+        if auth is not None:
+            secrets = db_path.parent / "secrets.toml"
+            lines = ["[auth]", f'redirect_uri = "{self.url}/oauth2callback"']
+            lines += [f'{k} = "{v}"' for k, v in auth.items()]
+            secrets.write_text("\n".join(lines) + "\n")
+            extra = ["--secrets.files", str(secrets)]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -27,16 +27,16 @@ def _secrets() -> dict:
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def exposure_warning(address: str | None) -> str | None:
-    """What to tell the researcher when the app is reachable from other machines (it has no
-    login of its own; the default binds 127.0.0.1), or None. ``address`` is Streamlit's
-    ``server.address``; empty means every interface."""
-    if (address or "").strip().strip("[]") in LOOPBACK:
+def exposure_warning(address: str | None, login: bool = False) -> str | None:
+    """What to tell the researcher when the app is reachable from other machines without a
+    login (the default binds 127.0.0.1), or None. ``address`` is Streamlit's ``server.address``
+    (empty: every interface); ``login``: an OpenID Connect login is configured ([auth])."""
+    if login or (address or "").strip().strip("[]") in LOOPBACK:
         return None
     where = f"on {address}" if address else "on every network interface"
     return (f"This workbench listens {where} and has no login: anyone who can reach this machine can read "
-            "and change every interview. Start it on 127.0.0.1 (scripts/start.sh does) and let colleagues in "
-            "through an SSH tunnel or a proxy that asks for a login (see the README, 'Sharing the app').")
+            "and change every interview. Start it on 127.0.0.1 (scripts/start.sh does), or add an [auth] section "
+            "to .streamlit/secrets.toml so that everyone logs in (see the README, 'Sharing the app').")
 
 
 def _default_coder() -> str:

@@ -26,4 +26,5 @@ def test_an_exposed_app_warns_and_a_local_one_does_not():
         assert exposure_warning(local) is None
     assert "every network interface" in exposure_warning("")
     assert "listens on 0.0.0.0 and has no login" in exposure_warning("0.0.0.0")
+    assert exposure_warning("0.0.0.0", login=True) is None
 

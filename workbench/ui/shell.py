@@ -18,7 +18,7 @@ from workbench.ui.pages import (
     search,
     sources,
 )
-from workbench.ui.state import shows_errors, workspace
+from workbench.ui.state import login_configured, shows_errors, workspace
 
 SPECS = [("overview", "Overview", ":material/dashboard:", overview.render),
          ("sources", "Sources & cases", ":material/library_books:", sources.render),
@@ -36,7 +36,7 @@ SPECS = [("overview", "Overview", ":material/dashboard:", overview.render),
 def run() -> None:
     """Render the app: sidebar (project, coder, undo), then the chosen page."""
     st.set_page_config(page_title="Interview workbench", page_icon=":material/forum:", layout="wide")
-    exposed = exposure_warning(st.get_option("server.address"))
+    exposed = exposure_warning(st.get_option("server.address"), login_configured())
     if exposed:
         st.warning(exposed, icon=":material/lan:")
     with shows_errors():

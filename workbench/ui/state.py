@@ -69,7 +69,8 @@ def first_run(store: Store) -> None:
             build_demo(store, load_settings())
 
 
-def _login_configured() -> bool:
+def login_configured() -> bool:
+    """Whether the app's secrets have an ``[auth]`` section: everyone logs in (OpenID Connect)."""
     try:
         return "auth" in st.secrets
     except Exception:      # no secrets file at all
@@ -82,7 +83,7 @@ def _identity(default_name: str) -> tuple[str, str] | None:
     With an ``[auth]`` section in secrets, the OIDC login decides (issuer + subject, which a
     person cannot type); otherwise the name typed in the sidebar is the coder.
     """
-    if _login_configured():
+    if login_configured():
         if not st.user.get("is_logged_in", False):
             st.title("Interview workbench")
             st.write("Log in to code in this project.")
