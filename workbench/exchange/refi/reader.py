@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from workbench.codebook.format import is_colour
@@ -214,12 +214,15 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
                      text=text, text_hash=sha256(text.encode("utf-8")))
         session.add(src)
         session.flush()
-        pos, idx = 0, 0
-        for para in re.split(r"(\n{2,})", text):          # paragraphs are the units of a document
+        # Paragraphs are the units of a document; inserted in bulk like codings (an object per
+        # paragraph took half the import of a long source).
+        paragraphs, pos = [], 0
+        for para in re.split(r"(\n{2,})", text):
             if para and not para.startswith("\n"):
-                session.add(Segment(source_id=src.id, idx=idx, start=pos, end=pos + len(para)))
-                idx += 1
+                paragraphs.append({"source_id": src.id, "idx": len(paragraphs), "start": pos, "end": pos + len(para)})
             pos += len(para)
+        for i in range(0, len(paragraphs), 5000):
+            session.execute(insert(Segment), paragraphs[i:i + 5000])
         source_rows[refi_guid(el.get("guid"))] = src
         report.sources += 1
         note_refs(el, source_id=src.id)
@@ -304,7 +307,6 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
 
 def _insert_codings(session: Session, rows: list[dict]) -> int:
     """Insert codings in large batches; GUIDs this database already uses get new ones."""
-    from sqlalchemy import insert
     guids = [r["guid"] for r in rows]
     taken: set[str] = set()
     for i in range(0, len(guids), 500):
