@@ -123,3 +123,41 @@ def test_a_row_touched_twice_in_one_action_undoes(store, project):
         history.undo(s, project_id, coder_id)
     with store.read() as s:
         assert case_table(s, project_id).empty
+
+
+def _turns(store):
+    from workbench.db.models import Segment
+    with store.read() as s:
+        return [(g.id, g.source_id, g.idx, g.start, g.end, g.speaker_id, g.t_start)
+                for g in s.scalars(select(Segment).order_by(Segment.id))]
+
+
+def test_an_import_is_undone_and_redone_whole_with_its_turns_in_one_event(store, project, interview):
+    """Turns are inserted in bulk and logged as one event: undo removes them with their source,
+    redo brings back the very same rows."""
+    from workbench.db.models import Event, Segment
+    project_id, coder_id = project
+    import_files(store, project_id, coder_id, [interview])
+    turns = _turns(store)
+    assert len(turns) == 4 and all(t[5] is not None for t in turns)      # speakers linked
+    with store.read() as s:
+        events = s.scalars(select(Event).where(Event.entity == "segment")).all()
+        assert [e.op for e in events] == [history.BULK_INSERT] and len(events[0].after["rows"]) == 4
+    with store.write() as s:
+        history.undo(s, project_id, coder_id)
+    assert _turns(store) == []
+    with store.read() as s:
+        assert s.scalar(select(Source.id)) is None
+    with store.write() as s:
+        history.redo(s, project_id, coder_id)
+    assert _turns(store) == turns
+    with store.read() as s:
+        assert s.scalar(select(Source)).segments[1].speaker.label == "Rui Sá"
+    # Another coder changes a turn: undoing the import would lose that, so it is refused whole.
+    with store.write() as s:
+        bea = get_or_create_coder(s, "bea").id
+    with store.write("bea fixes a turn", project_id=project_id, coder_id=bea) as s:
+        s.get(Segment, turns[0][0]).end -= 1
+    with store.write() as s, pytest.raises(UndoConflict, match=f"segment {turns[0][0]} was changed"):
+        history.undo(s, project_id, coder_id)
+    assert len(_turns(store)) == 4

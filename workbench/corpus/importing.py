@@ -15,6 +15,7 @@ from workbench.corpus.parsers.parsed import ParsedSource
 from workbench.corpus.sources import unique_source_name
 from workbench.corpus.speakers import initial_role
 from workbench.corpus.text import sha256
+from workbench.db.history import insert_rows
 from workbench.db.models import Segment, Source, SourceKind, Speaker
 from workbench.errors import InvalidSource, WorkbenchError
 from workbench.safety.untrusted import MAX_SOURCE_BYTES, megabytes
@@ -58,12 +59,16 @@ def add_parsed_source(session: Session, project_id: int, parsed: ParsedSource, *
     for label in parsed.speakers:
         speakers[label] = Speaker(label=label, role=initial_role(label, has_interviewer))
         source.speakers.append(speakers[label])
-    for idx, (seg, (start, end)) in enumerate(zip(parsed.segments, parsed.spans)):
-        source.segments.append(Segment(idx=idx, start=start, end=end, t_start=seg.t_start,
-                                       t_end=seg.t_end, page=seg.page,
-                                       speaker=speakers.get(seg.speaker)))
     session.add(source)
     session.flush()
+    # Turns in bulk, one event for all of them (see history.insert_rows): an object per turn
+    # cost ~6 KB and 160 us each, 2.3 GB for a 20 MB transcript of short turns.
+    insert_rows(session, Segment, [
+        {"source_id": source.id, "idx": idx, "start": start, "end": end, "t_start": seg.t_start,
+         "t_end": seg.t_end, "page": seg.page,
+         "speaker_id": speakers[seg.speaker].id if seg.speaker in speakers else None}
+        for idx, (seg, (start, end)) in enumerate(zip(parsed.segments, parsed.spans))])
+    session.expire(source, ["segments"])
     return source
 
 

@@ -9,17 +9,15 @@ undo is refused (:class:`UndoConflict`) rather than overwriting their change.
 """
 from __future__ import annotations
 
-import datetime as dt
-import enum
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import Date, DateTime, event, insert, select, update
+from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workbench.db.models import MODELS_BY_TABLE, Base, Coder, Embedding, Event, EventState, Job, utcnow
+from workbench.db.snapshots import jsonable, restore_values, snapshot, snapshot_before
 from workbench.errors import NothingToUndo, UndoConflict
 
 # Rows that are machine bookkeeping, not a person's change.
@@ -62,58 +60,6 @@ def set_coder(session: Session, coder_id: int) -> None:
         tracking.coder_id = coder_id
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dt.datetime):
-        # SQLite hands back naive datetimes, PostgreSQL aware ones: compare in naive UTC.
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
-        return value.isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def snapshot(obj: Base) -> dict[str, Any]:
-    """The column values of a row, as JSON-ready values."""
-    mapper = obj.__mapper__
-    return {attr.key: _jsonable(getattr(obj, attr.key)) for attr in mapper.column_attrs}
-
-
-def _snapshot_before(obj: Base) -> dict[str, Any]:
-    from sqlalchemy import inspect as sa_inspect
-    state = sa_inspect(obj)
-    before = {}
-    for attr in obj.__mapper__.column_attrs:
-        hist = state.attrs[attr.key].history
-        if hist.deleted:
-            before[attr.key] = _jsonable(hist.deleted[0])
-        elif hist.unchanged:
-            before[attr.key] = _jsonable(hist.unchanged[0])
-        else:
-            before[attr.key] = _jsonable(getattr(obj, attr.key))
-    return before
-
-
-def restore_values(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
-    """Turn a JSON snapshot back into Python values for ``model``'s columns."""
-    out = {}
-    for attr in model.__mapper__.column_attrs:
-        if attr.key not in values:
-            continue
-        value = values[attr.key]
-        col_type = attr.columns[0].type
-        if value is not None and isinstance(col_type, DateTime):
-            value = dt.datetime.fromisoformat(value).replace(tzinfo=dt.timezone.utc)
-        elif value is not None and isinstance(col_type, Date):
-            value = dt.date.fromisoformat(value)
-        elif value is not None and getattr(col_type, "enum_class", None) is not None:
-            value = col_type.enum_class(value)
-        out[attr.key] = value
-    return out
-
-
 @event.listens_for(Session, "before_flush")
 def _before_flush(session: Session, _ctx, _instances) -> None:
     tracking: _Tracking | None = session.info.get("tracking")
@@ -124,10 +70,10 @@ def _before_flush(session: Session, _ctx, _instances) -> None:
     tracking.pending.clear()
     for obj in session.deleted:
         if not isinstance(obj, UNTRACKED):
-            tracking.pending.append(("delete", obj, _snapshot_before(obj)))
+            tracking.pending.append(("delete", obj, snapshot_before(obj)))
     for obj in session.dirty:
         if not isinstance(obj, UNTRACKED) and session.is_modified(obj, include_collections=False):
-            tracking.pending.append(("update", obj, _snapshot_before(obj)))
+            tracking.pending.append(("update", obj, snapshot_before(obj)))
     for obj in session.new:
         if not isinstance(obj, UNTRACKED):
             tracking.pending.append(("insert", obj, None))
@@ -153,6 +99,10 @@ def _after_flush(session: Session, _ctx) -> None:
                      "before": before, "after": after, "state": EventState.done.value,
                      "created_at": utcnow()})
     tracking.pending.clear()
+    _write_events(session, tracking, rows)
+
+
+def _write_events(session: Session, tracking: _Tracking, rows: list[dict]) -> None:
     if not rows:
         return
     conn = session.connection()
@@ -163,6 +113,61 @@ def _after_flush(session: Session, _ctx) -> None:
             Event.state == EventState.undone).values(state=EventState.discarded))
         tracking.started = True
     conn.execute(insert(Event), rows)
+
+
+BULK_INSERT = "inserts"       # fits the op column (10 characters)
+"""An event holding many inserted rows of one table (a transcript's turns): one event, not one per row."""
+
+
+def insert_rows(session: Session, model, rows: list[dict], chunk: int = 5000) -> list[int]:
+    """Insert many rows of one table without an object per row, and return their ids in order.
+
+    An object and an event per row made a 20 MB transcript of short turns take a minute and
+    2.3 GB; here the rows go in batches and a tracked session records them as one event, which
+    undo deletes and redo inserts again as a whole.
+    """
+    ids: list[int] = []
+    for i in range(0, len(rows), chunk):
+        ids += session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True),
+                               rows[i:i + chunk]).all()
+    tracking: _Tracking | None = session.info.get("tracking")
+    if tracking is not None and rows and not issubclass(model, UNTRACKED):
+        keys = [attr.key for attr in model.__mapper__.column_attrs]
+        after = [{k: jsonable(row.get(k)) for k in keys} | {"id": row_id} for row, row_id in zip(rows, ids)]
+        _write_events(session, tracking, [{
+            "group_id": tracking.group_id, "project_id": tracking.project_id, "coder_id": tracking.coder_id,
+            "action": tracking.action, "op": BULK_INSERT, "entity": model.__tablename__, "entity_id": ids[0],
+            "before": None, "after": {"rows": after}, "state": EventState.done.value, "created_at": utcnow()}])
+    return ids
+
+
+def _replay_bulk(session: Session, events: list[Event], forward: bool) -> None:
+    """Redo (insert again) or undo (delete) the rows of bulk-insert events, refusing as a whole
+    when a row exists again (redo) or was changed or is gone since (undo)."""
+    for ev in events:
+        model = MODELS_BY_TABLE[ev.entity]
+        rows = ev.after["rows"]
+        ids = [r["id"] for r in rows]
+        found: dict[int, dict] = {}
+        for i in range(0, len(ids), 500):
+            for obj in session.execute(select(model.__table__).where(model.__table__.c.id.in_(ids[i:i + 500]))):
+                found[obj.id] = {k: jsonable(v) for k, v in obj._mapping.items()}
+        if forward:
+            if found:
+                raise UndoConflict(f"{ev.entity} {min(found)} exists again; cannot restore it")
+            for i in range(0, len(rows), 5000):
+                session.execute(insert(model), [restore_values(model, r) for r in rows[i:i + 5000]])
+            continue
+        for r in rows:
+            if _comparable(found.get(r["id"])) != _comparable(r):
+                raise UndoConflict(f"{ev.entity} {r['id']} was changed since \"{ev.action}\" (by another coder or "
+                                   "action); undo it by hand, or skip this step with `workbench undo --skip`")
+        holder = _referrers(session, ev.entity, set(ids), {ev.entity: set(ids)})
+        if holder:
+            raise UndoConflict(f"undoing this would also delete {holder}, made after it; "
+                               "remove that first, or skip this step with `workbench undo --skip`")
+        for i in range(0, len(ids), 500):
+            session.execute(delete(model).where(model.id.in_(ids[i:i + 500])))
 
 
 def _table_order() -> list[str]:
@@ -225,6 +230,8 @@ def _replay(session: Session, events: list[Event], forward: bool) -> None:
     with it rows made since (a coding added to a source whose import is being undone).
     """
     order = _table_order()
+    bulk = [ev for ev in events if ev.op == BULK_INSERT]
+    events = [ev for ev in events if ev.op != BULK_INSERT]
     inserts, deletes, updates = [], [], []
     for op, entity, eid, before, after, action in _collapse(events):
         model = MODELS_BY_TABLE[entity]
@@ -247,10 +254,14 @@ def _replay(session: Session, events: list[Event], forward: bool) -> None:
         for model, values in _parents_first(sorted(inserts, key=lambda mv: order.index(mv[0].__tablename__))):
             session.add(model(**restore_values(model, values)))
             session.flush()
+        if forward:
+            _replay_bulk(session, bulk, forward=True)         # after their parents
         for current, target in updates:
             for key, value in restore_values(type(current), target).items():
                 setattr(current, key, value)
         session.flush()
+        if not forward:
+            _replay_bulk(session, bulk, forward=False)        # before their parents go
         # Checked after the updates: a row this action re-parents no longer points here.
         # Raising rolls the whole transaction back (Store.write), so nothing is half-done.
         deleting: dict[str, set[int]] = {}

@@ -1,0 +1,64 @@
+"""Rows as JSON snapshots and back: what the event log stores of a row before and after a
+change, so that undo and redo can put it back exactly."""
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import Date, DateTime
+
+from workbench.db.models import Base
+
+
+def jsonable(value: Any) -> Any:
+    """A column value as JSON can hold it (enums by value, dates as ISO text in naive UTC)."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        # SQLite hands back naive datetimes, PostgreSQL aware ones: compare in naive UTC.
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(obj: Base) -> dict[str, Any]:
+    """The column values of a row, as JSON-ready values."""
+    mapper = obj.__mapper__
+    return {attr.key: jsonable(getattr(obj, attr.key)) for attr in mapper.column_attrs}
+
+
+def snapshot_before(obj: Base) -> dict[str, Any]:
+    from sqlalchemy import inspect as sa_inspect
+    state = sa_inspect(obj)
+    before = {}
+    for attr in obj.__mapper__.column_attrs:
+        hist = state.attrs[attr.key].history
+        if hist.deleted:
+            before[attr.key] = jsonable(hist.deleted[0])
+        elif hist.unchanged:
+            before[attr.key] = jsonable(hist.unchanged[0])
+        else:
+            before[attr.key] = jsonable(getattr(obj, attr.key))
+    return before
+
+
+def restore_values(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+    """Turn a JSON snapshot back into Python values for ``model``'s columns."""
+    out = {}
+    for attr in model.__mapper__.column_attrs:
+        if attr.key not in values:
+            continue
+        value = values[attr.key]
+        col_type = attr.columns[0].type
+        if value is not None and isinstance(col_type, DateTime):
+            value = dt.datetime.fromisoformat(value).replace(tzinfo=dt.timezone.utc)
+        elif value is not None and isinstance(col_type, Date):
+            value = dt.date.fromisoformat(value)
+        elif value is not None and getattr(col_type, "enum_class", None) is not None:
+            value = col_type.enum_class(value)
+        out[attr.key] = value
+    return out
