@@ -116,3 +116,29 @@ def test_every_case_table_download_is_neutralised(hostile_project):
     assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))], cells
     assert not [c for c in cells if "\x01" in c]
     assert sheet.cell(1, 1).data_type == "s" and all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_a_small_pdf_whose_pages_share_one_huge_content_stream_is_refused_before_extraction():
+    """A 40 KB PDF of 150 pages sharing one content stream took three minutes to extract (about
+    a second per page); the content all pages would make the extractor read is counted first."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    from workbench.corpus.parsers import pdf
+    writer = PdfWriter()
+    stream = DecodedStreamObject()
+    stream.set_data(b"BT /F1 12 Tf 72 712 Td (All work and no play) Tj ET\n" * 20000)
+    content = writer._add_object(stream.flate_encode())
+    font = writer._add_object(DictionaryObject({NameObject("/Type"): NameObject("/Font"),
+                                                NameObject("/Subtype"): NameObject("/Type1"),
+                                                NameObject("/BaseFont"): NameObject("/Helvetica")}))
+    for _ in range(150):
+        page = writer.add_blank_page(612, 792)
+        page[NameObject("/Contents")] = content
+        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+    buf = io.BytesIO()
+    writer.write(buf)
+    assert len(buf.getvalue()) < 100_000
+    with pytest.raises(InvalidSource, match="holds more than 32 MB of page content by page 33") as exc:
+        pdf.parse(buf.getvalue(), "shared.pdf")
+    assert exc.value.file == "shared.pdf"

@@ -7,8 +7,14 @@ import re
 from workbench.corpus.parsers.parsed import ParsedSegment, ParsedSource
 from workbench.corpus.text import normalise
 from workbench.errors import InvalidSource
+from workbench.safety.untrusted import megabytes
 
 EXTENSIONS = (".pdf",)
+
+MAX_PAGE_CONTENT_BYTES = 32 * 2**20
+"""Drawing instructions read over all pages (a stream shared by pages counts for each): text
+extraction takes time in proportion, and 150 pages sharing one stream made a 27 KB file take
+three minutes."""
 
 
 def parse(data: bytes, file: str, encoding: str | None = None) -> ParsedSource:
@@ -25,6 +31,13 @@ def parse_pdf(data: bytes, file: str) -> ParsedSource:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted:
             raise InvalidSource("is an encrypted PDF; remove the password first", file=file)
+        total = 0
+        for number, page in enumerate(reader.pages, start=1):
+            contents = page.get_contents()
+            total += len(contents.get_data()) if contents is not None else 0
+            if total > MAX_PAGE_CONTENT_BYTES:
+                raise InvalidSource(f"holds more than {megabytes(MAX_PAGE_CONTENT_BYTES)} of page content by page "
+                                    f"{number} (pages sharing one content stream?); not read", file=file)
         pages = [page.extract_text() or "" for page in reader.pages]
     except InvalidSource:
         raise
