@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 
 from workbench.errors import InvalidSource
@@ -11,7 +12,12 @@ def normalise(text: str) -> str:
     """NFC, ``\\n`` line endings, no trailing spaces at line ends, no BOM."""
     text = text.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
-    return "\n".join(line.rstrip() for line in text.split("\n")).strip("\n")
+    # Spaces at line ends go in one pass over the text (no list of its lines). The run is matched
+    # only from its start and possessively: no backtracking over long runs of spaces.
+    return _TRAILING.sub("", text).strip("\n")
+
+
+_TRAILING = re.compile(r"(?<![^\S\n])[^\S\n]++(?=\n|\Z)")
 
 
 def looks_binary(data: bytes) -> int | None:

@@ -10,6 +10,7 @@ undo is refused (:class:`UndoConflict`) rather than overwriting their change.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, event, insert, select, update
@@ -119,25 +120,39 @@ BULK_INSERT = "inserts"       # fits the op column (10 characters)
 """An event holding many inserted rows of one table (a transcript's turns): one event, not one per row."""
 
 
-def insert_rows(session: Session, model, rows: list[dict], chunk: int = 5000) -> list[int]:
+def insert_rows(session: Session, model, rows: Iterable[dict], chunk: int = 5000) -> list[int]:
     """Insert many rows of one table without an object per row, and return their ids in order.
 
     An object and an event per row made a 20 MB transcript of short turns take a minute and
-    2.3 GB; here the rows go in batches and a tracked session records them as one event, which
-    undo deletes and redo inserts again as a whole.
+    2.3 GB; here the rows go in batches (``rows`` may be a generator) and a tracked session
+    records them as one event - its values as lists, not a dict per row - which undo deletes
+    and redo inserts again as a whole.
     """
-    ids: list[int] = []
-    for i in range(0, len(rows), chunk):
-        ids += session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True),
-                               rows[i:i + chunk]).all()
     tracking: _Tracking | None = session.info.get("tracking")
-    if tracking is not None and rows and not issubclass(model, UNTRACKED):
-        keys = [attr.key for attr in model.__mapper__.column_attrs]
-        after = [{k: jsonable(row.get(k)) for k in keys} | {"id": row_id} for row, row_id in zip(rows, ids)]
+    keep = tracking is not None and not issubclass(model, UNTRACKED)
+    keys = [attr.key for attr in model.__mapper__.column_attrs if attr.key != "id"]
+    ids: list[int] = []
+    logged: list[list] = []
+    batch: list[dict] = []
+
+    def flush_batch() -> None:
+        new = session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), batch).all()
+        if keep:
+            logged.extend([row_id, *(jsonable(row.get(k)) for k in keys)] for row_id, row in zip(new, batch))
+        ids.extend(new)
+        batch.clear()
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            flush_batch()
+    if batch:
+        flush_batch()
+    if keep and ids:
         _write_events(session, tracking, [{
             "group_id": tracking.group_id, "project_id": tracking.project_id, "coder_id": tracking.coder_id,
             "action": tracking.action, "op": BULK_INSERT, "entity": model.__tablename__, "entity_id": ids[0],
-            "before": None, "after": {"rows": after}, "state": EventState.done.value, "created_at": utcnow()}])
+            "before": None, "after": {"columns": ["id", *keys], "rows": logged}, "state": EventState.done.value,
+            "created_at": utcnow()}])
     return ids
 
 
@@ -146,7 +161,8 @@ def _replay_bulk(session: Session, events: list[Event], forward: bool) -> None:
     when a row exists again (redo) or was changed or is gone since (undo)."""
     for ev in events:
         model = MODELS_BY_TABLE[ev.entity]
-        rows = ev.after["rows"]
+        columns = ev.after["columns"]
+        rows = [dict(zip(columns, values)) for values in ev.after["rows"]]
         ids = [r["id"] for r in rows]
         found: dict[int, dict] = {}
         for i in range(0, len(ids), 500):

@@ -22,7 +22,7 @@ _HEAD_CHARS = 200     # a label with its timestamps is far shorter; beyond this 
 
 
 def _colon_label(line: str):
-    """(label, timestamp, rest) for ``Name [time]: text``, or None."""
+    """(label, timestamp, where the rest of the line starts) for ``Name [time]: text``, or None."""
     end = _LABEL_END.search(line, 0, _HEAD_CHARS)
     if end is None or line[:1].isspace():
         return None
@@ -30,7 +30,7 @@ def _colon_label(line: str):
     if m is None:
         return None
     after = _AFTER_COLON.match(line, end.end())
-    return m.group("label"), m.group("ts1") or m.group("ts2") or after.group("ts3"), line[after.end():]
+    return m.group("label"), m.group("ts1") or m.group("ts2") or after.group("ts3"), after.end()
 
 
 TS_ONLY = re.compile(rf"^{_TS1}\s*(?P<rest>.*)$")
@@ -52,14 +52,16 @@ _STAGE = {"laughs", "laughter", "laughing", "pause", "inaudible", "crosstalk", "
           "overlapping", "cough", "phone rings", "music", "noise"}
 
 
-def match_label(line: str):
-    """(label, timestamp or None, rest of the line) when the line opens with a speaker label."""
+def label_parts(line: str):
+    """(label, timestamp or None, offset where the rest of the line starts) when the line opens
+    with a speaker label, else None. The offset, not a copy of the rest: a long transcript holds
+    one of these per line."""
     m = _BRACKET_LABEL.match(line)
     found = None
     if m:
         label = m.group("label").strip()
         if not (label.casefold() in _STAGE or not label[:1].isupper()):    # [laughs] is a note
-            found = (label, m.group("ts1") or m.group("ts2"), m.group("rest"))
+            found = (label, m.group("ts1") or m.group("ts2"), m.start("rest"))
     found = found or _colon_label(line)
     if found:
         label = found[0].strip()
@@ -68,6 +70,12 @@ def match_label(line: str):
                 and not label.lower().startswith("http"):
             return label, found[1], found[2]
     return None
+
+
+def match_label(line: str):
+    """(label, timestamp or None, rest of the line) when the line opens with a speaker label."""
+    parts = label_parts(line)
+    return None if parts is None else (parts[0], parts[1], line[parts[2]:])
 
 
 PROSE_LEADS = {"note", "nota", "notes", "example", "exemplo", "e.g", "ps", "p.s", "obs", "source",

@@ -2,12 +2,40 @@
 which the stored text and each segment's span are derived."""
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 SEPARATOR = "\n\n"
 
 
-@dataclass
+class Spans(Sequence):
+    """``(start, end)`` of each segment, kept as two machine arrays: a tuple of two ints per
+    segment cost ~120 bytes, more than the text of a short turn."""
+
+    def __init__(self):
+        self.starts, self.ends = array("q"), array("q")
+
+    def append(self, span: tuple[int, int]) -> None:
+        self.starts.append(span[0])
+        self.ends.append(span[1])
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return self.starts[i], self.ends[i]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self.starts, self.ends)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == [tuple(x) for x in other]
+
+
+@dataclass(slots=True)
 class ParsedSegment:
     text: str
     speaker: str | None = None
@@ -23,11 +51,11 @@ class ParsedSource:
     segments: list[ParsedSegment]
     kind: str = "transcript"            # or "document"
     language: str | None = None
-    spans: list[tuple[int, int]] = field(default_factory=list)
+    spans: Spans = field(default_factory=Spans)
     text: str = ""
 
     def __post_init__(self):
-        parts, spans, pos = [], [], 0
+        parts, spans, pos = [], Spans(), 0
         for i, seg in enumerate(self.segments):
             if i:
                 parts.append(SEPARATOR)

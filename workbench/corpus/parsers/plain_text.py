@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from workbench.corpus.parsers.labels import TS_ONLY, accept_labels, match_label
+from workbench.corpus.parsers.labels import TS_ONLY, accept_labels, label_parts
 from workbench.corpus.parsers.parsed import ParsedSegment, ParsedSource
 from workbench.corpus.text import decode_text, normalise
 from workbench.corpus.timecodes import parse_timestamp
@@ -24,7 +24,7 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
     interviewer, or has a timestamp; a one-off ``Note:`` in prose stays text.
     """
     lines = normalise(text).split("\n")
-    candidates = [match_label(line) for line in lines]
+    candidates = [label_parts(line) for line in lines]
     starts = [i == 0 or not lines[i - 1].strip() for i in range(len(lines))]
     accepted = accept_labels(candidates, starts)
     spelling: dict[str, str] = {}     # the first spelling of a label names the speaker
@@ -52,9 +52,9 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
     for line, cand in zip(lines, candidates):
         if cand and is_speaker(cand):
             close()
-            label, ts, rest = cand
+            label, ts, rest_at = cand
             current = ParsedSegment("", speaker=spelling[label.casefold()], t_start=parse_timestamp(ts))
-            body = [rest.strip()]
+            body = [line[rest_at:].strip()]
             continue
         ts_only = TS_ONLY.match(line) if any_speaker else None
         if not any_speaker:
