@@ -17,6 +17,8 @@ from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from workbench.db.columns import ColumnLog
+from workbench.db.columns import decode as decode_column
 from workbench.db.models import MODELS_BY_TABLE, Base, Coder, Embedding, Event, EventState, Job, utcnow
 from workbench.db.snapshots import jsonable, restore_values, snapshot, snapshot_before
 from workbench.errors import NothingToUndo, UndoConflict
@@ -132,13 +134,14 @@ def insert_rows(session: Session, model, rows: Iterable[dict], chunk: int = 5000
     keep = tracking is not None and not issubclass(model, UNTRACKED)
     keys = [attr.key for attr in model.__mapper__.column_attrs if attr.key != "id"]
     ids: list[int] = []
-    logged: list[list] = []
+    logged = {key: ColumnLog() for key in ["id", *keys]} if keep else {}
     batch: list[dict] = []
 
     def flush_batch() -> None:
         new = session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), batch).all()
-        if keep:
-            logged.extend([row_id, *(jsonable(row.get(k)) for k in keys)] for row_id, row in zip(new, batch))
+        for row_id, row in zip(new, batch):
+            for key, column in logged.items():
+                column.add(row_id if key == "id" else jsonable(row.get(key)))
         ids.extend(new)
         batch.clear()
     for row in rows:
@@ -151,7 +154,8 @@ def insert_rows(session: Session, model, rows: Iterable[dict], chunk: int = 5000
         _write_events(session, tracking, [{
             "group_id": tracking.group_id, "project_id": tracking.project_id, "coder_id": tracking.coder_id,
             "action": tracking.action, "op": BULK_INSERT, "entity": model.__tablename__, "entity_id": ids[0],
-            "before": None, "after": {"columns": ["id", *keys], "rows": logged}, "state": EventState.done.value,
+            "before": None, "after": {"rows": len(ids), "columns": {k: c.encode() for k, c in logged.items()}},
+            "state": EventState.done.value,
             "created_at": utcnow()}])
     return ids
 
@@ -161,8 +165,8 @@ def _replay_bulk(session: Session, events: list[Event], forward: bool) -> None:
     when a row exists again (redo) or was changed or is gone since (undo)."""
     for ev in events:
         model = MODELS_BY_TABLE[ev.entity]
-        columns = ev.after["columns"]
-        rows = [dict(zip(columns, values)) for values in ev.after["rows"]]
+        columns = {key: decode_column(encoded) for key, encoded in ev.after["columns"].items()}
+        rows = [dict(zip(columns, values)) for values in zip(*columns.values())]
         ids = [r["id"] for r in rows]
         found: dict[int, dict] = {}
         for i in range(0, len(ids), 500):
