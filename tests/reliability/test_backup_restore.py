@@ -31,19 +31,27 @@ def _ids(path) -> set[int]:
     return {int(x) for x in path.read_text().split()}
 
 
+def _writing(url: str, log, at_least: int) -> subprocess.Popen:
+    """A process coding into ``url`` without pause, once it has committed ``at_least`` codings."""
+    log.touch()
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, url, str(log)], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while len(_ids(log)) < at_least and time.time() < deadline and writer.poll() is None:
+        time.sleep(0.05)
+    if len(_ids(log)) < at_least:
+        writer.kill()
+        raise AssertionError(writer.stderr.read() if writer.poll() is not None else "the writer was too slow")
+    return writer
+
+
 def test_backup_during_writes_is_whole_complete_and_restores(tmp_path):
     db = tmp_path / "p.db"
     url = f"sqlite:///{db}"
     assert run_cli("--db", url, "demo").returncode == 0
     log = tmp_path / "committed.log"
-    log.touch()
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, url, str(log)], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    writer = _writing(url, log, 100)
     try:
-        deadline = time.time() + 60
-        while len(_ids(log)) < 100 and time.time() < deadline and writer.poll() is None:
-            time.sleep(0.05)
         committed_before = _ids(log)
-        assert len(committed_before) >= 100, writer.stderr.read() if writer.poll() is not None else ""
         backup = tmp_path / "backups" / "during.db"
         done = run_cli("--db", url, "backup", str(backup))
         assert done.returncode == 0, done.stderr
@@ -79,13 +87,8 @@ def test_restore_replace_refuses_while_another_process_has_the_project_open_and_
     other = tmp_path / "other.db"
     assert run_cli("--db", f"sqlite:///{other}", "demo").returncode == 0
     log = tmp_path / "committed.log"
-    log.touch()
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, url, str(log)], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    writer = _writing(url, log, 50)
     try:
-        deadline = time.time() + 60
-        while len(_ids(log)) < 50 and time.time() < deadline and writer.poll() is None:
-            time.sleep(0.05)
-        assert len(_ids(log)) >= 50, writer.stderr.read() if writer.poll() is not None else ""
         refused = run_cli("restore", str(other), "--to", str(db), "--replace")
         assert writer.poll() is None, "the writer must still be running while restore is refused"
     finally:
