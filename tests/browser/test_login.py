@@ -74,7 +74,7 @@ def test_the_coder_is_the_logged_in_user_and_blind_coding_hides_the_others(team_
 
     page.goto(team_app.url + "/memos")
     page.get_by_text("bea's private reading").first.wait_for(timeout=60_000)
-    assert page.get_by_text("bea's memo: only they can change or delete it.").count() == 1
+    page.get_by_text("bea's memo: only they can change or delete it.").first.wait_for(timeout=60_000)
     page.get_by_text("New memo").click()
     page.get_by_label("Text").first.fill("ana's note after logging in")
     page.get_by_role("button", name="Save memo").click()

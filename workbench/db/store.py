@@ -270,6 +270,9 @@ class Store:
             strange.append(f"{kind} {name!r}")
         if strange:
             shown = ", ".join(sorted(strange)[:5]) + (f" and {len(strange) - 5} more" if len(strange) > 5 else "")
+            if not any(kind == "table" and table in known for kind, _name, table in rows):
+                raise DatabaseProblem(f"is not a workbench project (an SQLite database holding {shown}); it was not "
+                                      "used", file=str(path))
             raise DatabaseProblem(
                 f"holds what a workbench project never does ({shown}); it was not used. If it is a project "
                 f"from elsewhere, bring its data in with 'workbench restore FILE --to NEW.db' (rows only, never its code)",
