@@ -409,17 +409,17 @@ def test_a_killed_worker_takes_its_child_with_it_and_the_job_is_taken_back(sqlit
     keeping the job 'running'), and the lease puts the job back in the queue."""
     import signal
     store, project = sqlite_store
-    _long_speech(tmp_path / "long.flac", 100)         # 18 minutes of speech: the child is busy for minutes
+    _long_speech(tmp_path / "long.flac", 400)         # 73 minutes of speech: the child is busy for minutes
     _, job_id, _ = _enqueue(store, project, tmp_path / "long.flac")
     worker = subprocess.Popen([sys.executable, "-c", "import sys\nfrom workbench.transcription.worker import work\n"
                                "work(sys.argv[1], once=True)", store.url], cwd=REPO)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         children: set[int] = set()
-        while time.monotonic() < deadline and not (children and _job(store, job_id)[0] == JobStatus.running):
-            children = _children(worker.pid)
+        while time.monotonic() < deadline and not (children and _job(store, job_id)[3].get("done") is not None):
+            children = _children(worker.pid)       # the child is transcribing once it reports progress
             time.sleep(0.1)
-        assert children and _job(store, job_id)[0] == JobStatus.running
+        assert children and _job(store, job_id)[0] == JobStatus.running and _job(store, job_id)[3].get("done") is not None
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         deadline = time.monotonic() + 60

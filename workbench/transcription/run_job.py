@@ -7,7 +7,8 @@ started - a Streamlit script, pytest, or the ``workbench`` command. The database
 import os
 import sys
 
-from workbench.transcription.worker import execute
+from workbench.transcription.worker import child_limits, execute
 
 if __name__ == "__main__":
+    child_limits()
     execute(os.environ["WORKBENCH_DATABASE_URL"], int(sys.argv[1]))

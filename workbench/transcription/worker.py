@@ -43,9 +43,14 @@ DEFAULT_TIMEOUT = 6 * 3600
 DEFAULT_CHILD_MEMORY_MB = 8192     # address space of a job's child: a 4-hour recording needs ~3 GB
 
 
-def _child_limits() -> None:
-    """In the job's child, before it runs: die with the worker (a SIGKILLed worker left its
-    child transcribing, unbounded, with the job "running" forever) and stay within a memory cap."""
+def child_limits() -> None:
+    """Called first thing in a job's child: die with the worker (a SIGKILLed worker left its
+    child transcribing, unbounded, with the job "running" forever) and stay within a memory cap.
+
+    Set here, not in a ``preexec_fn``: the app's worker is a thread, and a ``preexec_fn`` is not
+    safe in a process with threads. A worker that died before the signal was set is caught by
+    comparing the parent's pid with the one it passed down.
+    """
     import ctypes
     import resource
     import signal
@@ -53,6 +58,9 @@ def _child_limits() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)     # PR_SET_PDEATHSIG (Linux)
     except (OSError, AttributeError):
         pass                                                           # elsewhere: the lease still ends it
+    expected = os.environ.get("WORKBENCH_WORKER_PID")
+    if expected and os.getppid() != int(expected):
+        os._exit(1)                                                    # the worker is already gone
     cap = int(float(os.environ.get("WORKBENCH_JOB_MEMORY_MB", DEFAULT_CHILD_MEMORY_MB)) * 2**20)
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
@@ -210,8 +218,9 @@ def work(url: str, *, once: bool = False, job_ids: list[int] | None = None, poll
             ran += 1
             log = tempfile.TemporaryFile()
             child = subprocess.Popen([sys.executable, "-m", "workbench.transcription.run_job", str(job_id)],
-                                     stdout=subprocess.DEVNULL, stderr=log, preexec_fn=_child_limits,
-                                     env={**os.environ, "WORKBENCH_DATABASE_URL": url})
+                                     stdout=subprocess.DEVNULL, stderr=log,
+                                     env={**os.environ, "WORKBENCH_DATABASE_URL": url,
+                                          "WORKBENCH_WORKER_PID": str(os.getpid())})
             started = time.monotonic()
             while child.poll() is None:
                 try:
