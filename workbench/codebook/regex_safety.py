@@ -42,7 +42,7 @@ class _Reader:
         # Past the end: a character no test below looks for ("" would be "in" every string).
         return self.p[self.i + k] if self.i + k < len(self.p) else "\x00"
 
-    def sequence(self) -> tuple[list[list[_Item]], bool]:
+    def sequence(self) -> list[list[_Item]]:
         """Alternatives up to a closing parenthesis (or the end)."""
         branches: list[list[_Item]] = [[]]
         while self.i < len(self.p) and self.peek() != ")":
@@ -56,7 +56,7 @@ class _Reader:
                 continue
             self.quantifier(item)
             branches[-1].append(item)
-        return branches, False
+        return branches
 
     def atom(self) -> _Item | None:
         c = self.peek()
@@ -146,7 +146,7 @@ class _Reader:
                     self.i += 1
                     return None
                 self.i += 1
-        branches, _ = self.sequence()
+        branches = self.sequence()
         self.i += 1                                         # the closing parenthesis
         if lookaround:
             return None

@@ -46,6 +46,12 @@ class ColumnLog:
         missing = (lambda v: v == _NONE_INT) if self.kind == "int" else math.isnan
         return [None if missing(v) else v for v in self.data]
 
+    def _value(self, i: int):
+        v = self.data[i]
+        if self.kind == "int":
+            return None if v == _NONE_INT else v
+        return None if self.kind == "float" and math.isnan(v) else v
+
     def _to_list(self) -> None:
         self.data, self.kind = self.values(), "list"
 
@@ -56,8 +62,7 @@ class ColumnLog:
             return {"list": self.data}
         values = np.frombuffer(self.data, dtype=np.int64 if self.kind == "int" else np.float64)
         if n and (np.all(values == values[0]) or (self.kind == "float" and np.all(np.isnan(values)))):
-            return {"same": self.values()[0] if n < 2 else (None if self.kind == "float" and math.isnan(values[0])
-                                                            else self.values()[0]), "n": n}
+            return {"same": self._value(0), "n": n}
         if self.kind == "int" and n and values[0] != _NONE_INT and np.all(np.diff(values) == 1):
             return {"from": int(values[0]), "n": n}
         return {"int64" if self.kind == "int" else "float64": base64.b64encode(self.data.tobytes()).decode("ascii")}
