@@ -3,9 +3,10 @@
 Inputs are generated (seeded): a typed transcript of short turns (4-12 words, one per line: the
 shape that costs most per byte), one of long turns (20-80 words), a WebVTT file, a Word file whose
 document.xml is large, and a QDPX whose one source text is large. Each is imported into a fresh
-SQLite project the way the CLI does it; the child reports seconds and its peak resident memory.
+SQLite project the way the CLI does it; the child reports seconds and its peak resident memory;
+the table shows medians over ``--repeat`` fresh processes.
 
-  .venv/bin/python bench/importers.py [--sizes 5,20] [--against /path/to/other/checkout]
+  .venv/bin/python bench/importers.py [--sizes 5,20] [--repeat 3] [--against /path/to/other/checkout]
 
 ``--against`` runs the same inputs with another checkout of the workbench (e.g. the previous main
 in a git worktree) side by side, in the same sitting. Prints a table; writes
@@ -18,6 +19,7 @@ import io
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,13 +119,18 @@ def _clock(seconds: float) -> str:
     return f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}:{seconds % 60:06.3f}"
 
 
-def measure(repo: Path, kind: str, path: Path) -> dict:
+def measure(repo: Path, kind: str, path: Path, repeat: int = 1) -> dict:
+    """Median seconds and median peak memory over ``repeat`` fresh processes."""
     env = {**os.environ, "PYTHONPATH": str(repo), "OPENBLAS_NUM_THREADS": "1"}
-    done = subprocess.run([sys.executable, "-c", CHILD, "qdpx" if kind == "qdpx" else "file", str(path)],
-                          cwd=repo, env=env, capture_output=True, text=True, timeout=3600)
-    if done.returncode != 0:
-        return {"error": (done.stderr.strip().splitlines() or ["?"])[-1][:200]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    runs = []
+    for _ in range(repeat):
+        done = subprocess.run([sys.executable, "-c", CHILD, "qdpx" if kind == "qdpx" else "file", str(path)],
+                              cwd=repo, env=env, capture_output=True, text=True, timeout=3600)
+        if done.returncode != 0:
+            return {"error": (done.stderr.strip().splitlines() or ["?"])[-1][:200]}
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {"seconds": statistics.median(r["seconds"] for r in runs),
+            "peak_mb": statistics.median(r["peak_mb"] for r in runs), "runs": len(runs)}
 
 
 def main() -> None:
@@ -131,6 +138,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="5,20", help="megabytes of text per input, comma-separated")
     ap.add_argument("--kinds", default="txt-short,txt-long,vtt,docx,qdpx")
     ap.add_argument("--against", type=Path, help="another checkout, measured side by side")
+    ap.add_argument("--repeat", type=int, default=3, help="fresh processes per measurement (medians)")
     args = ap.parse_args()
     sizes = [float(x) for x in args.sizes.split(",")]
     rows = []
@@ -139,9 +147,9 @@ def main() -> None:
             for mb in sizes:
                 path = make(kind, mb, Path(tmp))
                 row = {"kind": kind, "text_mb": mb, "file_mb": round(path.stat().st_size / 2**20, 1),
-                       "this": measure(REPO, kind, path)}
+                       "this": measure(REPO, kind, path, args.repeat)}
                 if args.against:
-                    row["against"] = measure(args.against, kind, path)
+                    row["against"] = measure(args.against, kind, path, args.repeat)
                 rows.append(row)
                 print(json.dumps(row), file=sys.stderr, flush=True)
 
