@@ -112,6 +112,10 @@ class AnalysisProblem(WorkbenchError):
     """An analysis that cannot be computed as asked (no cases, one group, an unknown attribute...)."""
 
 
+class InvalidQuery(WorkbenchError):
+    """A text search or word count that cannot be run as typed (empty, an unclosed quote...)."""
+
+
 class AgreementProblem(WorkbenchError):
     """Agreement that cannot be computed (fewer than two coders, nothing coded...)."""
 

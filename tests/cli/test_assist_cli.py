@@ -9,15 +9,15 @@ from tests.paths import REPO
 
 def test_search_then_code_two_hits(wb):  # noqa: F811
     wb("demo")
-    out = wb("search", "sharing the cost of a stand at a fair", "--limit", "3", "--respondents").output
+    out = wb("search", "--meaning", "sharing the cost of a stand at a fair", "--limit", "3", "--respondents").output
     assert "closest in meaning" in out and "not searched by meaning" in out and "hit" in out
-    coded = wb("search", "sharing the cost of a stand at a fair", "--limit", "3", "--code", "Costs of trade fairs",
+    coded = wb("search", "--meaning", "sharing the cost of a stand at a fair", "--limit", "3", "--code", "Costs of trade fairs",
                "--hit", "1", "--hit", "2", "--sentence").output
     assert coded.count("coded hit") == 2
     assert wb("list", "codings").output.count("Costs of trade fairs") == 2
-    assert "there is no hit 9" in wb("search", "fairs", "--limit", "3", "--code", "Costs of trade fairs",
-                                     "--hit", "9", code=1).output
-    assert "say which hits" in wb("search", "fairs", "--code", "Costs of trade fairs", code=1).output
+    assert "there is no hit 9" in wb("search", "--meaning", "fairs", "--limit", "3", "--code",
+                                     "Costs of trade fairs", "--hit", "9", code=1).output
+    assert "say which hits" in wb("search", "--meaning", "fairs", "--code", "Costs of trade fairs", code=1).output
 
 
 def test_learn_report_runs_by_suggester_and_the_queue_says_why(wb):  # noqa: F811

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 # isort: off
 from workbench.cli import projects, sources, codebooks, coding, autocode, analysis, exports  # noqa: F401
-from workbench.cli import assist, transcription, storage  # noqa: F401
+from workbench.cli import words, assist, transcription, storage  # noqa: F401
 # isort: on
 from workbench.cli.base import app
 

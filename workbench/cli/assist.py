@@ -1,4 +1,4 @@
-"""Search by meaning, and the LLM endpoint the LLM suggester uses."""
+"""Search by meaning (``workbench search --meaning``), and the LLM endpoint the LLM suggester uses."""
 from __future__ import annotations
 
 from typing import Annotated
@@ -18,15 +18,10 @@ from workbench.db.models import Coder
 from workbench.errors import NotFound
 
 
-@app.command("search")
-def search_command(ctx: typer.Context, query: Annotated[str, typer.Argument(help="What the passages are about.")],
-                   limit: Annotated[int, typer.Option(min=1, max=500, help="How many turns.")] = 10,
-                   source: Annotated[list[str] | None, typer.Option(help="Only these sources.")] = None,
-                   respondents: Annotated[bool, typer.Option("--respondents", help="Only interviewees' turns.")] = False,
-                   code: Annotated[str | None, typer.Option(help="Code the hits chosen with --hit with this code.")] = None,
-                   hit: Annotated[list[int] | None, typer.Option(help="Hit number(s) to code (with --code).")] = None,
-                   sentence: Annotated[bool, typer.Option("--sentence", help="Code the closest sentence, not the whole turn.")] = False):
-    """Turns ranked by closeness in meaning to QUERY (English sources); code hits with --code/--hit."""
+def meaning_search(ctx: typer.Context, query: str, *, limit: int, source: list[str] | None, respondents: bool,
+                   code: str | None, hit: list[int] | None, sentence: bool) -> None:
+    """``workbench search --meaning``: turns ranked by closeness in meaning to QUERY (English
+    sources); code hits with --code/--hit (the whole turn, or its closest sentence)."""
     st = state(ctx)
     project_id, coder_id = st.project_and_coder()
     with st.store.read() as s:

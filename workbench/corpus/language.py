@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
+from collections.abc import Mapping
 
 _STOPWORDS = {
     "en": "the and of to is that it in we you they was for with have not but this are",
@@ -11,14 +13,26 @@ _STOPWORDS = {
     "de": "und der die das nicht ist ein eine mit für aber wir sie auch sehr war sind",
 }
 
-_STOP_SETS = {lang: set(words.split()) for lang, words in _STOPWORDS.items()}
+_LANGS_OF: dict[str, list[str]] = {}
+for _lang, _words in _STOPWORDS.items():
+    for _w in _words.split():
+        _LANGS_OF.setdefault(_w, []).append(_lang)
 
 
 def guess_language(text: str) -> str | None:
     """A cheap guess (en, pt, es, fr, de) from stop-word counts over the first 5,000 words."""
-    words = re.findall(r"\w+", text[:40000].lower())
-    if len(words) < 5:
+    return guess_from_counts(Counter(re.findall(r"\w+", text[:40000].lower())))
+
+
+def guess_from_counts(counts: Mapping[str, int]) -> str | None:
+    """The same guess from lower-case word counts (a turn's, already counted); None when the
+    words are too few or too few of them are stop words."""
+    n = sum(counts.values())
+    if n < 5:
         return None
-    scores = {lang: sum(w in stops for w in words) for lang, stops in _STOP_SETS.items()}
+    scores = dict.fromkeys(_STOPWORDS, 0)
+    for word, k in counts.items():
+        for lang in _LANGS_OF.get(word, ()):
+            scores[lang] += k
     best = max(scores, key=scores.get)
-    return best if scores[best] >= max(2, len(words) // 50) else None
+    return best if scores[best] >= max(2, n // 50) else None
