@@ -13,6 +13,7 @@ from workbench.db.models import Code, Coding, Suggestion
 
 def test_search_by_meaning_then_code_a_hit_in_one_click(db):  # noqa: F811
     at = page("search")
+    at.segmented_control(key="search_mode").set_value("By meaning").run()
     assert "Type what the passages should be about" in at.info[0].value
     at.text_input(key="ms_query").set_value("costs of exhibiting at trade fairs")
     at.button[[b.label for b in at.button].index("Search")].click().run()

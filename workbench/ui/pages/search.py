@@ -1,5 +1,6 @@
-"""Search page: turns ranked by closeness in meaning to what the researcher types, each hit codable
-with one click (the turn, or its sentence closest to the query)."""
+"""Search page: the words of the sources (every hit in context, codable at once), their
+frequencies, and turns ranked by closeness in meaning (each hit codable with one click: the turn,
+or its sentence closest to the query)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -13,10 +14,24 @@ from workbench.errors import WorkbenchError
 from workbench.ui.navigation import go_to
 from workbench.ui.safe import md, plain
 from workbench.ui.state import Workspace, commit
+from workbench.ui.widgets.text_search import render_text_search
+from workbench.ui.widgets.word_frequencies import render_word_frequencies
+
+MODES = ["Words in context", "Word frequencies", "By meaning"]
 
 
 def render(ws: Workspace) -> None:
-    st.title("Search by meaning")
+    st.title("Search")
+    mode = st.segmented_control("Search", MODES, default=MODES[0], key="search_mode", label_visibility="collapsed")
+    if mode == MODES[1]:
+        render_word_frequencies(ws)
+    elif mode == MODES[2]:
+        _meaning(ws)
+    else:
+        render_text_search(ws)
+
+
+def _meaning(ws: Workspace) -> None:
     st.caption("Finds what the interviews say about something, whatever the words: the turns whose closest sentence "
                "comes nearest in meaning to your query (all-MiniLM-L6-v2, on this machine; English sources).")
     with ws.store.read() as s:
