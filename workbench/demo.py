@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from workbench.codebook.format import read_codebook
 from workbench.codebook.storage import store_codebook
+from workbench.coding.quotes_import import import_codings_file
+from workbench.coding.status import set_done
 from workbench.config import Settings
 from workbench.corpus.case_table import import_case_table, read_table
 from workbench.corpus.cases import get_or_create_case
@@ -41,8 +43,9 @@ def demo_gold(settings: Settings, project_name: str | None) -> Path | None:
     return path if path.is_file() else None
 
 
-def build_demo(store, settings: Settings, *, coder_name: str | None = None) -> dict:
-    """Create the demo project (once): cases with attributes, six transcripts, every codebook.
+def build_demo(store, settings: Settings, *, coder_name: str | None = None, codings: bool = True) -> dict:
+    """Create the demo project (once): cases with attributes, six transcripts, every codebook and
+    (unless ``codings`` is false) the hand coding of two coders, their interviews marked finished.
 
     Returns what was done; running it again on a database that has the demo adds nothing.
     """
@@ -72,5 +75,22 @@ def build_demo(store, settings: Settings, *, coder_name: str | None = None) -> d
         spec = read_codebook(path)
         with store.write(f"load codebook {spec.name}", project_id=project_id, coder_id=coder_id) as s:
             books.append(store_codebook(s, project_id, spec)["name"])
+    coded = _load_coding(store, project_id, settings.demo_dir, manifest.get("coding") or []) if codings else {}
     return {"project": name, "project_id": project_id, "created": True,
-            "sources": len(sources), "codebooks": books}
+            "sources": len(sources), "codebooks": books, "codings": coded}
+
+
+def _load_coding(store, project_id: int, demo_dir: Path, entries: list[dict]) -> dict[str, int]:
+    """Each coder's quotes file, and the interviews that coder finished: coder -> codings."""
+    coded = {}
+    for entry in entries:
+        result = import_codings_file(store, project_id, demo_dir / entry["file"])
+        with store.write(f"mark {result['coder']}'s demo interviews finished", project_id=project_id) as s:
+            coder_id = get_or_create_coder(s, result["coder"]).id
+            finished = entry.get("finished", [])
+            names = list(s.scalars(select(Source.name).where(Source.project_id == project_id))) \
+                if finished == "all" else finished
+            for source in names:
+                set_done(s, project_id, source, coder_id)
+        coded[result["coder"]] = result["created"]
+    return coded

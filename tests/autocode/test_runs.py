@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from tests.paths import REPO
 from workbench.autocode import runs as run_store
 from workbench.autocode.engine import Turn
-from workbench.autocode.evaluation import evaluate, evaluation_inputs
+from workbench.autocode.evaluation import evaluate, evaluation_inputs, judged_sources, run_source_ids
 from workbench.autocode.review import pending, review
 from workbench.autocode.runs import undo_run
 from workbench.codebook.format import check_text
@@ -131,9 +131,18 @@ def test_accept_reject_rerun_and_undo(study):
     assert {r["code"] for r in new} == {"Costs inside fairs"}       # "only inside code X"
     with store.write() as s:                                      # ...and a run undoes in one step
         undone = undo_run(s, project_id, first.run_id)
-    assert undone == {"codings": len(fairs), "suggestions": len(queue)}
+    assert undone == {"codings": len(fairs), "suggestions": len(queue), "actions_discarded": 1}
     with store.read() as s:
         assert [c.origin.value for c in s.scalars(select(Coding))] == ["manual"]   # the person's coding stays
+    # The review of the removed run left the undo stack: Undo reaches the person's coding, then the
+    # loading of the sources (it failed with UndoConflict on the review before).
+    from workbench.db import history
+    with store.write() as s:
+        assert history.undo(s, project_id, coder_id).action == "code the turn"
+    with store.read() as s:
+        assert s.scalar(select(func.count(Coding.id))) == 0
+    with store.write() as s:
+        assert history.undo(s, project_id, coder_id).action != "review"
 
 
 def test_evaluation_counts_what_a_person_coded_exactly_as_a_rule_would(study):
@@ -156,6 +165,32 @@ def test_evaluation_counts_what_a_person_coded_exactly_as_a_rule_would(study):
     scores, fps, misses = evaluate(pred, gold, segments, texts)
     fairs = scores.set_index("code").loc["Trade fairs"]
     assert fairs["turn_recall"] == 1.0 and fairs["char_recall"] == 1.0 and misses.empty
+
+
+def test_accuracy_scores_only_the_sources_the_truth_coder_judged(study):
+    """One hand coding in one source as the truth: a run over both sources is scored on that
+    source only (the other one's suggestions were counted as false positives before)."""
+    from workbench.codebook.lookup import find_code
+    from workbench.coding.codings import apply_code
+    from workbench.coding.status import set_done
+    store, project_id, coder_id = study
+    with store.write("code by hand", project_id=project_id, coder_id=coder_id) as s:
+        src = s.scalar(select(Source).where(Source.name == "en"))
+        start = src.text.index("Yes, every trade fair in Paris.")
+        apply_code(s, src, find_code(s, project_id, "Trade fairs").id, s.get(Coder, coder_id), start, start + 31)
+        en_id, pt_id = src.id, s.scalar(select(Source.id).where(Source.name == "pt"))
+    run = run_store.run(store, project_id, coder_id)
+    with store.read() as s:
+        assert judged_sources(s, run_source_ids(s, project_id, run.run_id), [coder_id]) == [en_id]
+        pred, gold, segments, texts = evaluation_inputs(s, project_id, run.run_id, [coder_id])
+    assert set(pred["source_id"]) == {en_id} and set(segments["source_id"]) == {en_id}
+    # Marked finished without codings: judged (nothing applies there), so its suggestions are wrong.
+    with store.write("done", project_id=project_id, coder_id=coder_id) as s:
+        set_done(s, project_id, pt_id, coder_id)
+    with store.read() as s:
+        pred, gold, segments, texts = evaluation_inputs(s, project_id, run.run_id, [coder_id])
+    scores, fps, _ = evaluate(pred, gold, segments, texts)
+    assert pt_id in set(fps["source_id"])
 
 
 @pytest.mark.parametrize("rule,needle", [

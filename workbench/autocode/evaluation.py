@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from workbench.autocode.runs import AUTOCODE, rules_of
 from workbench.codebook.lookup import code_path
-from workbench.db.models import Code, Coding, CodingOrigin, Job, Segment, Source, Suggestion
+from workbench.db.models import Code, Coding, CodingOrigin, CodingStatus, Job, Segment, Source, Suggestion
 from workbench.errors import NotFound
 
 
@@ -101,18 +101,40 @@ def segments_of(session: Session, source_ids: list[int]) -> list[tuple[int, int,
                                               .where(Segment.source_id.in_(source_ids)))]
 
 
+def run_source_ids(session: Session, project_id: int, run_id: int) -> list[int]:
+    """The sources an autocoding run went over."""
+    job = session.get(Job, run_id)
+    if job is None or job.project_id != project_id or job.kind != AUTOCODE:
+        raise NotFound(f"no autocoding run {run_id} in this project")
+    return list(job.params.get("source_ids") or [])
+
+
+def judged_sources(session: Session, source_ids: list[int], coder_ids: list[int] | None) -> list[int]:
+    """Of ``source_ids``, those the truth's coders (any coder when None) coded by hand or marked
+    finished (finished and empty: nothing applies, every suggestion there is wrong)."""
+    coded = select(Coding.source_id).where(Coding.source_id.in_(source_ids), Coding.origin == CodingOrigin.manual)
+    done = select(CodingStatus.source_id).where(CodingStatus.source_id.in_(source_ids), CodingStatus.done.is_(True))
+    if coder_ids:
+        coded = coded.where(Coding.coder_id.in_(coder_ids))
+        done = done.where(CodingStatus.coder_id.in_(coder_ids))
+    judged = set(session.scalars(coded.distinct())) | set(session.scalars(done.distinct()))
+    return [sid for sid in source_ids if sid in judged]
+
+
 def evaluation_inputs(session: Session, project_id: int, run_id: int, gold_coder_ids: list[int] | None = None,
                       source_ids: list[int] | None = None):
     """(predicted, gold, segments, texts) for :func:`autocode_eval.evaluate`.
 
     Predicted: every suggestion of the run, and what it proposed again without storing it
     (already coded or suggested). Gold: manual codings (of the given coders) of the same
-    sources and the codes the run considered (those with rules in a rules-only run).
+    sources and the codes the run considered (those with rules in a rules-only run). Only the
+    sources the truth's coders judged count (:func:`judged_sources`): a source nobody coded by
+    hand would make every suggestion in it a false positive.
     """
     job = session.get(Job, run_id)
     if job is None or job.project_id != project_id or job.kind != AUTOCODE:
         raise NotFound(f"no autocoding run {run_id} in this project")
-    sources = source_ids or job.params.get("source_ids") or []
+    sources = judged_sources(session, source_ids or job.params.get("source_ids") or [], gold_coder_ids)
     if job.params.get("codes") is not None:      # the codes the run's suggesters considered
         codes = set(job.params["codes"])
     else:                                        # a rules-only run: the codes with rules

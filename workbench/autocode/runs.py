@@ -12,6 +12,7 @@ from workbench.autocode.engine import Proposal, Turn, compile_rules, match_turns
 from workbench.codebook.format import read_codebook
 from workbench.codebook.lookup import code_path, codes_query, find_code
 from workbench.codebook.rules import Rule, RuleProblem, parse_rule
+from workbench.db.history import discard_rows
 from workbench.db.models import Code, Coding, Job, JobStatus, Segment, Source, Speaker, Suggestion, utcnow
 from workbench.errors import InvalidCodebook, NotFound
 
@@ -218,10 +219,15 @@ def undo_run(session: Session, project_id: int, run_id: int) -> dict:
     job = session.get(Job, run_id)
     if job is None or job.project_id != project_id or job.kind != AUTOCODE:
         raise NotFound(f"no autocoding run {run_id} in this project")
+    coding_ids = set(session.scalars(select(Coding.id).where(Coding.run_id == run_id)))
+    suggestion_ids = set(session.scalars(select(Suggestion.id).where(Suggestion.run_id == run_id)))
     codings = session.execute(delete(Coding).where(Coding.run_id == run_id)).rowcount
     suggestions = session.execute(delete(Suggestion).where(Suggestion.run_id == run_id)).rowcount
     session.execute(update(Job).where(Job.id == run_id).values(status=JobStatus.cancelled, message="undone"))
-    return {"codings": codings, "suggestions": suggestions}
+    # Accepting or rejecting this run's suggestions can no longer be undone (the rows are gone):
+    # off the undo stack, so that the next Undo reaches the action before them.
+    discarded = discard_rows(session, project_id, {"coding": coding_ids, "suggestion": suggestion_ids})
+    return {"codings": codings, "suggestions": suggestions, "actions_discarded": discarded}
 
 
 def runs(session: Session, project_id: int) -> list[dict]:

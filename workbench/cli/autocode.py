@@ -9,7 +9,7 @@ from rich.text import Text
 
 from workbench.autocode import runs as run_store
 from workbench.autocode import suggest
-from workbench.autocode.evaluation import evaluate, evaluation_inputs
+from workbench.autocode.evaluation import evaluate, evaluation_inputs, judged_sources, run_source_ids
 from workbench.autocode.review import pending, review
 from workbench.autocode.semantic import THRESHOLD as semantic_default
 from workbench.cli.base import app, clip, err, out, state, sub_app, table
@@ -132,6 +132,11 @@ def autocode_evaluate(ctx: typer.Context, run: Annotated[int, typer.Argument(hel
         gold_ids = [i for i, n in names.items() if n in gold] if gold else None
         pred, truth, segments, texts = evaluation_inputs(s, project.id, run, gold_ids)
         source_names = dict((r["id"], r["name"]) for r in list_sources(s, project.id))
+        went_over = run_source_ids(s, project.id, run)
+        judged = judged_sources(s, went_over, gold_ids)
+    left_out = [source_names.get(i, str(i)) for i in went_over if i not in judged]
+    err.print(Text(f"note: scored on the {len(judged)} source(s) the truth's coders coded or marked finished"
+                   + (f"; left out (nobody judged them): {', '.join(left_out)}" if left_out else ""), style="yellow"))
     scores, fps, misses = evaluate(pred, truth, segments, texts)
     fmt = lambda v: "" if v != v else f"{v:.2f}"  # noqa: E731
     table([{k: (fmt(v) if isinstance(v, float) else v) for k, v in r.items()} for r in scores.to_dict("records")],
@@ -149,7 +154,9 @@ def autocode_undo(ctx: typer.Context, run: Annotated[int, typer.Argument(help="R
     project_id, _ = st.project_and_coder()
     with st.store.write() as s:
         result = run_store.undo_run(s, project_id, run)
-    out.print(Text(f"run {run} undone: {result['suggestions']} suggestions and {result['codings']} codings removed"))
+    out.print(Text(f"run {run} undone: {result['suggestions']} suggestions and {result['codings']} codings removed"
+                   + (f"; {result['actions_discarded']} review action(s) on them left the undo history"
+                      if result['actions_discarded'] else "")))
 
 
 @autocode_app.command("runs")

@@ -31,13 +31,19 @@ def init(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Name of t
 
 
 @app.command()
-def demo(ctx: typer.Context):
-    """Build the demo project: six interviews (IT/electronics vs textile) and every codebook."""
+def demo(ctx: typer.Context,
+         no_codings: Annotated[bool, typer.Option("--no-codings", help="Only interviews, cases and codebooks: "
+                                                                      "no hand coding to start from.")] = False):
+    """Build the demo project: six interviews (IT/electronics vs textile), every codebook and the
+    hand coding of two coders (gold: all six; bea: two, with some disagreements)."""
     st = state(ctx)
-    result = build_demo(st.store, st.settings)
+    result = build_demo(st.store, st.settings, codings=not no_codings)
     if result["created"]:
+        coded = "; ".join(f"{n} codings by {who}" for who, n in result["codings"].items())
         out.print(Text(f"demo project {result['project']!r}: {result['sources']} interviews, "
-                       f"codebooks: {', '.join(result['codebooks'])}"))
+                       f"codebooks: {', '.join(result['codebooks'])}" + (f"; {coded}" if coded else "")))
+        if coded:
+            out.print(Text("try: workbench crosstab --by sector   |   workbench agreement --coder gold --coder bea"))
     else:
         out.print(Text(f"the demo project {result['project']!r} is already there"))
 

@@ -15,6 +15,7 @@ from workbench.corpus.cases import (
     get_or_create_attribute,
     get_or_create_case,
     infer_type,
+    is_blank,
     parse_value,
     set_value,
 )
@@ -75,8 +76,7 @@ def import_case_table(session: Session, project_id: int, frame: pd.DataFrame, *,
         raise InvalidCaseTable("holds no rows", file=file)
     columns = [str(c).strip() for c in frame.columns]
     key = next((c for c in columns if c.lower() in ("case", "caso", "name")), columns[0])
-    names = [str(v).strip() if v is not None and not (isinstance(v, float) and pd.isna(v)) else ""
-             for v in frame[frame.columns[columns.index(key)]]]
+    names = ["" if is_blank(v) else str(v).strip() for v in frame[frame.columns[columns.index(key)]]]
     for i, n in enumerate(names):
         if not n:
             raise InvalidCaseTable(f"column {key!r} is empty: every row needs a case name", file=file, line=i + 2)

@@ -40,9 +40,16 @@ def case_names(session: Session, project_id: int) -> list[str]:
     return list(session.scalars(select(Case.name).where(Case.project_id == project_id).order_by(Case.name)))
 
 
+def is_blank(raw) -> bool:
+    """An empty cell: None, NaN, pandas' NA/NaT (what a grid gives for a cleared cell), or spaces."""
+    if isinstance(raw, str):
+        return not raw.strip()
+    return raw is None or (pd.api.types.is_scalar(raw) and bool(pd.isna(raw)))
+
+
 def parse_value(raw, type_: AttributeType, *, where: str = "") -> object:
     """Convert a cell to the attribute's type; a bad value names where it is."""
-    if raw is None or (isinstance(raw, float) and pd.isna(raw)) or (isinstance(raw, str) and not raw.strip()):
+    if is_blank(raw):
         return None
     text = str(raw).strip()
     try:
@@ -77,8 +84,7 @@ def parse_value(raw, type_: AttributeType, *, where: str = "") -> object:
 
 def infer_type(values: list) -> AttributeType:
     """The narrowest type every non-empty value fits: number, boolean, date, else text."""
-    cells = [v for v in values if v is not None and not (isinstance(v, float) and pd.isna(v))
-             and str(v).strip() != ""]
+    cells = [v for v in values if not is_blank(v)]
     if not cells:
         return AttributeType.text
     for type_ in (AttributeType.number, AttributeType.boolean, AttributeType.date):

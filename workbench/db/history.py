@@ -372,6 +372,23 @@ def skip(session: Session, project_id: int, coder_id: int | None) -> UndoResult:
     return UndoResult(first.action, count)
 
 
+def discard_rows(session: Session, project_id: int, rows: dict[str, set[int]]) -> int:
+    """Take every action that touched these rows (table -> ids) off the undo and redo stacks:
+    the rows are gone for good (a removed autocoding run), so undoing such an action could only
+    fail. Returns how many actions were discarded."""
+    groups: set[str] = set()
+    for table, ids in rows.items():
+        id_list = sorted(ids)
+        for i in range(0, len(id_list), 500):
+            groups.update(session.scalars(select(Event.group_id).where(
+                Event.project_id == project_id, Event.entity == table,
+                Event.entity_id.in_(id_list[i:i + 500]),
+                Event.state.in_([EventState.done, EventState.undone]))))
+    if groups:
+        session.execute(update(Event).where(Event.group_id.in_(groups)).values(state=EventState.discarded))
+    return len(groups)
+
+
 def recent(session: Session, project_id: int, limit: int = 50) -> list[Event]:
     """The latest events of a project, newest first (the audit trail)."""
     return list(session.scalars(select(Event).where(Event.project_id == project_id)

@@ -8,7 +8,7 @@ import streamlit as st
 from workbench.autocode import learned as learning
 from workbench.autocode import runs as run_store
 from workbench.autocode import suggest
-from workbench.autocode.evaluation import evaluate, evaluation_inputs
+from workbench.autocode.evaluation import evaluate, evaluation_inputs, judged_sources, run_source_ids
 from workbench.autocode.semantic import THRESHOLD as semantic_default
 from workbench.codebook.lookup import codebook_choices
 from workbench.coding.quotes_import import import_codings, import_codings_file
@@ -180,9 +180,15 @@ def _accuracy(ws: Workspace, runs) -> None:
     try:
         with ws.store.read() as s:
             pred, truth, segments, texts = evaluation_inputs(s, ws.project_id, run, gold or None)
+            went_over = run_source_ids(s, ws.project_id, run)
+            judged = judged_sources(s, went_over, gold or None)
+            source_names = dict(source_choices(s, ws.project_id))
     except WorkbenchError as exc:
-        st.warning(str(exc))
+        st.warning(plain(exc))
         return
+    left_out = [source_names.get(i, str(i)) for i in went_over if i not in judged]
+    st.caption(f"Scored on the {len(judged)} source(s) the chosen coders coded by hand or marked finished"
+               + (f"; left out, as nobody judged them: {md(', '.join(left_out))}." if left_out else "."))
     if truth.empty:
         st.info("Nobody has coded these sources by hand with these codes yet, so there is nothing to compare "
                 "with: code some turns on the coding page, or import hand codings below.")
@@ -196,11 +202,11 @@ def _accuracy(ws: Workspace, runs) -> None:
         value = overall[key]
         col.metric(label, "–" if value != value else f"{value:.2f}")
     st.dataframe(scores.round(2), hide_index=True, width="stretch")
-    c1, c2 = st.columns(2)
-    c1.markdown(f"**False positives** ({len(fps)})")
-    c1.dataframe(fps.drop(columns=["source_id"]), hide_index=True, width="stretch")
-    c2.markdown(f"**Misses** ({len(misses)})")
-    c2.dataframe(misses.drop(columns=["source_id"]), hide_index=True, width="stretch")
+    for col, title, frame in zip(st.columns(2), ("False positives", "Misses"), (fps, misses)):
+        col.markdown(f"**{title}** ({len(frame)})")
+        shown = frame.assign(source=frame["source_id"].map(source_names), turn=frame["turn"] + 1)
+        col.dataframe(shown[["source", "turn", "code", "text"]], hide_index=True, width="stretch")
+    _import_codings(ws)           # another truth can be loaded at any time, not only before any coding
 
 
 def _import_codings(ws: Workspace) -> None:
