@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from workbench.analysis.cooccurrence import cooccurrence
+from workbench.analysis.cooccurrence import cooccurrence, cooccurrence_matrix
 from workbench.analysis.counts import frequencies, presence_matrix
 from workbench.analysis.crosstab import crosstab
 from workbench.analysis.significance import CodeTest, adjust, adjusted_residuals, cramers_v, holm
@@ -186,6 +186,16 @@ def test_cooccurrence_overlap_and_turn():
     assert pair["c_coefficient"] == pytest.approx(2 / (3 + 5 - 2))
     turn = cooccurrence(QUOTES, unit="turn").iloc[0]
     assert turn["count"] == 2 and turn["jaccard"] == pytest.approx(2 / (3 + 5 - 2))
+
+
+def test_cooccurrence_matrix_is_square_and_symmetric():
+    """The heatmap's rows and columns are the same codes (they were the pairs' first and second
+    codes, two different sets)."""
+    pairs = pd.DataFrame([("A", "B", 2), ("A", "C", 1), ("B", "D", 5)], columns=["code_a", "code_b", "count"])
+    m = cooccurrence_matrix(pairs)
+    assert list(m.index) == list(m.columns) == ["A", "B", "C", "D"]
+    assert (m.to_numpy() == m.to_numpy().T).all()
+    assert m.loc["D", "B"] == 5 and m.loc["C", "D"] == 0 and m.loc["A", "A"] == 0
 
 
 def test_presence_matrix_has_attributes_and_zero_one_columns():

@@ -47,3 +47,15 @@ def cooccurrence(quotes: pd.DataFrame, *, unit: str = "overlap") -> pd.DataFrame
     c1, c2 = frame["code_a"].map(codings), frame["code_b"].map(codings)
     frame["c_coefficient"] = (frame["count"] / (c1 + c2 - frame["count"])).clip(upper=1.0)
     return frame.sort_values("count", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def cooccurrence_matrix(pairs: pd.DataFrame, value: str = "count") -> pd.DataFrame:
+    """The pairs as a square, symmetric table: the same codes (every code in a pair) down the
+    rows and across the columns, ``value`` where two codes meet, 0 where they never do and on the
+    diagonal (a code with itself is not a co-occurrence)."""
+    codes = sorted(set(pairs["code_a"]) | set(pairs["code_b"]))
+    matrix = pd.DataFrame(0, index=pd.Index(codes, name="code"), columns=codes,
+                          dtype=float if value != "count" else int)
+    for a, b, v in pairs[["code_a", "code_b", value]].itertuples(index=False):
+        matrix.loc[a, b] = matrix.loc[b, a] = v
+    return matrix

@@ -10,6 +10,16 @@ from workbench.analysis.significance import ADJUSTMENTS
 DASH = "–"
 
 
+READABLE = {"code_a": "code", "code_b": "with code", "count": "together", "n_a": "units of code",
+            "n_b": "units of other", "jaccard": "Jaccard", "c_coefficient": "c-coefficient",
+            "coded_words": "coded words", "codings": "codings", "sources": "sources", "cases": "cases"}
+
+
+def readable(frame):
+    """A table with column names for people (``coded_words`` -> ``coded words``)."""
+    return frame.rename(columns=READABLE)
+
+
 def p_text(p: float | None) -> str:
     """A p-value for a table: three decimals, "< 0.001", or a dash when there is none."""
     if p is None or p != p:

@@ -43,8 +43,10 @@ def page_of_offset(source: Source, offset: int, page_size: int = PAGE_TURNS) -> 
 
 def build_view(session: Session, source: Source, *, page: int = 0, page_size: int = PAGE_TURNS,
                coder_ids: list[int] | None = None, code_ids: list[int] | None = None,
-               focus: tuple[int, int] | None = None) -> dict:
-    """The component payload for one page: turns with their highlights, and the codings' labels."""
+               focus: tuple[int, int] | None = None, margin: bool = True) -> dict:
+    """The component payload for one page: turns with their highlights, and the codings' labels;
+    with ``margin``, each turn lists the codings in it for the coding margin beside the text
+    (code name on a stripe of its colour; a coding begun in an earlier turn is marked as going on)."""
     segments = source.segments[page * page_size:(page + 1) * page_size]
     if not segments:
         return {"sig": "empty", "turns": [], "codings": {}, "media": bool(source.media_path)}
@@ -55,16 +57,17 @@ def build_view(session: Session, source: Source, *, page: int = 0, page_size: in
     if code_ids:
         stmt = stmt.where(Coding.code_id.in_(code_ids))
     codings = list(session.scalars(stmt.order_by(Coding.start, Coding.id)))
-    labels = {str(c.id): {"color": _hex6(c.code.color),
+    labels = {str(c.id): {"color": _hex6(c.code.color), "name": c.code.name,
                           "label": f"{' › '.join(code_path(c.code))} · {c.coder.name}"} for c in codings}
     turns = []
     for seg in segments:
         text = source.text[seg.start:seg.end]
-        marks = []
+        marks, side = [], []
         for c in codings:
             a, b = max(c.start, seg.start), min(c.end, seg.end)
             if a < b:
                 marks.append([cp_to_u16(text, a - seg.start), cp_to_u16(text, b - seg.start), str(c.id)])
+                side.append([str(c.id), c.start < seg.start])
         if focus:
             a, b = max(focus[0], seg.start), min(focus[1], seg.end)
             focus_mark = [cp_to_u16(text, a - seg.start), cp_to_u16(text, b - seg.start)] if a < b else None
@@ -73,8 +76,9 @@ def build_view(session: Session, source: Source, *, page: int = 0, page_size: in
         turns.append({"i": seg.idx, "who": seg.speaker.label if seg.speaker else "",
                       "role": seg.speaker.role.value if seg.speaker and seg.speaker.role else "",
                       "t": seg.t_start, "clock": seconds_to_clock(seg.t_start) if seg.t_start is not None else "",
-                      "page": seg.page, "text": text, "len": u16_len(text), "marks": marks, "focus": focus_mark})
-    payload = {"turns": turns, "codings": labels, "media": bool(source.media_path)}
+                      "page": seg.page, "text": text, "len": u16_len(text), "marks": marks, "focus": focus_mark,
+                      "margin": side if margin else []})
+    payload = {"turns": turns, "codings": labels, "media": bool(source.media_path), "margin": margin}
     payload["sig"] = hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()
     return payload
 

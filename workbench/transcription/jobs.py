@@ -92,15 +92,20 @@ def enqueue_audio(store, project_id: int, coder_id: int | None, filename: str, d
         raise
 
 
-def list_jobs(session, project_id: int, *, open_only: bool = False, limit: int = 50) -> list[dict]:
-    """Jobs of a project, newest first, with their source, progress and message."""
+def list_jobs(session, project_id: int, *, open_only: bool = False, limit: int = 50,
+              kind: str | None = TRANSCRIBE) -> list[dict]:
+    """Jobs of a project (transcriptions unless another ``kind``, or None for all, is asked
+    for), newest first, with their source, progress and message."""
     stmt = select(Job).where(Job.project_id == project_id).order_by(Job.id.desc()).limit(limit)
+    if kind is not None:
+        stmt = stmt.where(Job.kind == kind)
     if open_only:
         stmt = stmt.where(Job.status.in_([JobStatus.queued, JobStatus.running]))
     rows = []
     for job in session.scalars(stmt):
         src = session.get(Source, job.params.get("source_id")) if job.params.get("source_id") else None
-        rows.append({"id": job.id, "kind": job.kind, "source": src.name if src else "", "status": job.status.value,
+        name = src.name if src else (job.params.get("filename") or "(source deleted)")
+        rows.append({"id": job.id, "kind": job.kind, "source": name, "status": job.status.value,
                      "progress": job.progress, "message": job.message, "error": job.error,
                      "attempts": job.attempts, "created": job.created_at})
     return rows

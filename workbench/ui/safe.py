@@ -25,3 +25,16 @@ def plain(message) -> str:
     """An error or warning (``str(message)``) for ``st.error``/``st.warning``, which render
     markdown: file, code and speaker names in a message must appear as they are."""
     return md(str(message))
+
+
+def lead(text: str, limit: int = 400) -> str:
+    """The start of a long text for a caption, cut after the last whole sentence within ``limit``
+    characters (else at a word, with "…"), never in the middle of a word."""
+    text = " ".join(str(text).split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    stop = max(head.rfind(". "), head.rfind("? "), head.rfind("! "))
+    if stop >= limit // 3:
+        return head[:stop + 1]
+    return head[:head.rfind(" ")].rstrip(",;:") + "…" if " " in head else head + "…"

@@ -13,7 +13,7 @@ from workbench.demo import build_demo
 from workbench.errors import WorkbenchError
 from workbench.project.coders import find_coder, get_or_create_coder
 from workbench.project.projects import create_project, list_projects
-from workbench.ui.safe import plain
+from workbench.ui.safe import md, plain
 
 
 @st.cache_resource(show_spinner="Opening the project database…")
@@ -166,9 +166,9 @@ def _undo_buttons(ws: Workspace) -> None:
                     with ws.store.write() as s:
                         result = (history.redo if redo else history.undo)(s, ws.project_id, ws.coder_id)
                 except WorkbenchError as exc:
-                    st.toast(str(exc), icon=":material/info:")
+                    st.toast(plain(exc), icon=":material/info:")
                 else:
-                    st.toast(f"{'Redone' if redo else 'Undone'}: {result.action}")
+                    st.toast(f"{'Redone' if redo else 'Undone'}: {md(result.action)}")
 
 
 def commit(ws: Workspace, action: str, fn, *, toast: str | None = None):
@@ -184,5 +184,5 @@ def commit(ws: Workspace, action: str, fn, *, toast: str | None = None):
         st.error(plain(exc), icon=":material/error:")
         return False, None
     if toast:
-        st.toast(toast)
+        st.toast(md(toast))
     return True, result

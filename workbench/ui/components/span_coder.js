@@ -10,7 +10,7 @@ function bands(colours) {
   return `linear-gradient(to bottom, ${stops.join(", ")})`;
 }
 
-function renderTurn(turn, codings, setTriggerValue, media) {
+function renderTurn(turn, codings, setTriggerValue, media, margin) {
   const row = document.createElement("div");
   row.className = "wb-turn" + (turn.role ? " wb-role-" + turn.role : "");
   row.dataset.turn = String(turn.i);
@@ -62,7 +62,27 @@ function renderTurn(turn, codings, setTriggerValue, media) {
     body.appendChild(span);
   }
   row.append(meta, body);
+  if (margin) row.appendChild(renderMargin(turn, codings, setTriggerValue));
   return row;
+}
+
+function renderMargin(turn, codings, setTriggerValue) {
+  // The coding margin: each coding in this turn as its code's name on a stripe of its colour.
+  const side = document.createElement("div");
+  side.className = "wb-margin";
+  for (const [id, goesOn] of turn.margin) {
+    const c = codings[id];
+    const chip = document.createElement("button");
+    chip.type = "button";
+    chip.className = "wb-chip";
+    chip.style.borderLeftColor = c.color;
+    chip.style.background = c.color + "1f";
+    chip.textContent = (goesOn ? "↳ " : "") + c.name;
+    chip.title = c.label + (goesOn ? "\n(begins in an earlier turn)" : "");
+    chip.onclick = () => setTriggerValue("clicked", { ids: [Number(id)], n: Date.now() });
+    side.appendChild(chip);
+  }
+  return side;
 }
 
 function offsetIn(body, node, offset) {
@@ -96,8 +116,9 @@ export default function (component) {
   // Same data as drawn: keep the DOM, or the user's live selection would be destroyed.
   if (root.dataset.sig === data.sig) return;
   root.dataset.sig = data.sig;
+  root.classList.toggle("wb-with-margin", !!data.margin);
   if (window.CSS && CSS.highlights) CSS.highlights.delete("wb-pending");
-  const rows = data.turns.map((t) => renderTurn(t, data.codings, setTriggerValue, data.media));
+  const rows = data.turns.map((t) => renderTurn(t, data.codings, setTriggerValue, data.media, !!data.margin));
   root.replaceChildren(...rows);
   if (!data.turns.length) {
     const empty = document.createElement("p");

@@ -5,11 +5,11 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from workbench.analysis.cooccurrence import cooccurrence
+from workbench.analysis.cooccurrence import cooccurrence, cooccurrence_matrix
 from workbench.analysis.counts import code_source_matrix, frequencies
 from workbench.analysis.crosstab import COUNTS
 from workbench.analysis.crosstab_query import project_crosstab
-from workbench.analysis.presentation import crosstab_rows
+from workbench.analysis.presentation import crosstab_rows, readable
 from workbench.analysis.retrieval import coded_quotes, coding_count, coding_counts
 from workbench.analysis.significance import ADJUSTMENTS
 from workbench.codebook.lookup import codebook_choices, get_codebook
@@ -73,7 +73,7 @@ def render(ws: Workspace) -> None:
         st.plotly_chart(px.bar(freq, x="cases", y="code", orientation="h", hover_data=["codings", "sources", "coded_words"],
                                height=max(300, 30 * len(freq))).update_layout(yaxis={"autorange": "reversed"}),
                         width="stretch")
-        st.dataframe(freq, hide_index=True, width="stretch")
+        st.dataframe(readable(freq), hide_index=True, width="stretch")
     with tab_table:
         pct = result.col_percent.fillna(0).round(1)
         long = pct.reset_index().melt(id_vars="code", var_name=by, value_name="percent")
@@ -105,10 +105,11 @@ def render(ws: Workspace) -> None:
         if co.empty:
             st.info("No two codes of this codebook occur together yet.")
         else:
-            pivot = co.pivot_table(index="code_a", columns="code_b", values="count", fill_value=0)
-            st.plotly_chart(px.imshow(pivot, text_auto=True, aspect="auto", color_continuous_scale="Blues"),
-                            width="stretch")
-            st.dataframe(co.round(3), hide_index=True, width="stretch")
+            matrix = cooccurrence_matrix(co)
+            st.plotly_chart(px.imshow(matrix, text_auto=True, aspect="auto", color_continuous_scale="Blues",
+                                      labels={"x": "", "y": "", "color": "together"},
+                                      height=max(360, 40 * len(matrix))), width="stretch")
+            st.dataframe(readable(co.round(3)), hide_index=True, width="stretch")
     with tab_matrix:
         with ws.store.read() as s:
             counted = (coded_quotes(s, ws.project_id, code_ids=ids, roles=roles, include_subcodes=False, coder_ids=mine)

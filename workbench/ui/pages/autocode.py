@@ -155,7 +155,7 @@ def _llm_settings() -> None:
         if saved:
             path = save_llm_settings(LLMSettings(url=url.strip(), model=model.strip(),
                                                  api_key=key or current.api_key, timeout=current.timeout))
-            st.toast(f"Saved to {path}")
+            st.toast(f"Saved to {md(path)}")
             st.rerun()
 
 

@@ -10,7 +10,7 @@ from workbench.codebook.storage import codings_per_code, spec_from_db, store_cod
 from workbench.codebook.tree import create_code, create_codebook, delete_code, merge_codes, move_code, update_code
 from workbench.db.models import Codebook
 from workbench.errors import InvalidCodebook
-from workbench.ui.safe import md
+from workbench.ui.safe import lead, md
 from workbench.ui.state import Workspace, commit
 
 
@@ -43,7 +43,11 @@ def render(ws: Workspace) -> None:
             yaml_text = to_yaml(spec_from_db(cb))
             description = cb.description
         if description:
-            st.caption(description[:400])
+            short = lead(description)
+            st.caption(md(short))
+            if short != description.strip():
+                with st.expander("The whole description"):
+                    st.markdown(md(description))
         frame = pd.DataFrame(rows, columns=["id", "code", "codings", "color"])
         event = st.dataframe(frame, hide_index=True, on_select="rerun", selection_mode="single-row",
                              key=f"cb_tree:{book_id}", column_config={"id": None, "color": None},
@@ -96,7 +100,7 @@ def _code_detail(ws: Workspace, book_id: int, code_id: int) -> None:
         if st.button("Merge", key=f"mergebtn:{code_id}", disabled=into is None):
             ok, r = commit(ws, f"merge {data['name']}", lambda s: merge_codes(s, ws.project_id, code_id, into))
             if ok:
-                st.toast(f"Merged; {r['codings_moved']} codings moved to {r['into']}")
+                st.toast(f"Merged; {r['codings_moved']} codings moved to {md(r['into'])}")
                 st.rerun()
         how = st.radio("Its codings", ["refuse", "delete", "move"], horizontal=True, key=f"delhow:{code_id}",
                        format_func={"refuse": "Only if it has none", "delete": "Delete them too",
@@ -150,12 +154,12 @@ def _load_file(ws: Workspace) -> None:
             return
         data = upload.getvalue()
         if len(data) > 5 * 1024 * 1024:
-            st.error(f"{upload.name} is larger than 5 MB; codebooks are small text files.")
+            st.error(f"{md(upload.name)} is larger than 5 MB; codebooks are small text files.")
             return
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            st.error(f"{upload.name}, offset {exc.start}: not UTF-8 text")
+            st.error(f"{md(upload.name)}, offset {exc.start}: not UTF-8 text")
             return
         try:
             spec, problems = check_text(text, upload.name)
@@ -166,5 +170,5 @@ def _load_file(ws: Workspace) -> None:
             return
         ok, r = commit(ws, f"load codebook {spec.name}", lambda s: store_codebook(s, ws.project_id, spec, update=update))
         if ok:
-            st.toast(f"Codebook {r['name']}: {r['added']} codes added, {r['updated']} updated")
+            st.toast(f"Codebook {md(r['name'])}: {r['added']} codes added, {r['updated']} updated")
             st.rerun()

@@ -13,6 +13,7 @@ from workbench.coding.codings import (
     remove_coding,
 )
 from workbench.coding.memos import set_coding_memo
+from workbench.coding.quick import IN_VIVO_BOOK, code_in_vivo, in_vivo_name, recent_codes
 from workbench.coding.status import is_done, set_done
 from workbench.coding.transcript_view import PAGE_TURNS, build_view, page_count, page_of_offset, span_from_selection
 from workbench.corpus.correction import correct_segment
@@ -22,7 +23,7 @@ from workbench.db.models import Coder, Source
 from workbench.errors import WorkbenchError
 from workbench.project.coders import coder_names
 from workbench.ui.components.span_coder import span_coder
-from workbench.ui.safe import md, quote_md
+from workbench.ui.safe import md, plain, quote_md
 from workbench.ui.state import Workspace, commit
 from workbench.ui.widgets.review_queue import review_queue
 
@@ -99,7 +100,7 @@ def coding_pane(ws: Workspace, source_id: int) -> None:
         if focus and "coding_page" not in st.session_state:
             st.session_state["coding_page"] = page_of_offset(source, focus[0]) + 1
 
-    top = st.columns([1, 2, 2], vertical_alignment="bottom")
+    top = st.columns([1, 2, 2, 1], vertical_alignment="bottom")
     page = top[0].number_input(f"Page (of {pages})", min_value=1, max_value=pages, step=1, key="coding_page",
                                help=f"{PAGE_TURNS} turns per page") if pages > 1 else 1
     if ws.blind:
@@ -111,11 +112,13 @@ def coding_pane(ws: Workspace, source_id: int) -> None:
     choice_label = dict(choices)
     show_codes = top[2].multiselect("Show codes", list(choice_label), format_func=choice_label.get,
                                     placeholder="All codes", key=f"{key}:codes")
+    margin = top[3].toggle("Margin", value=True, key="coding_margin",
+                           help="Code names beside the text, on stripes of their colours (click one to open it)")
 
     with ws.store.read() as s:
         source = s.get(Source, source_id)
         payload = build_view(s, source, page=int(page) - 1, coder_ids=show_coders or None,
-                             code_ids=show_codes or None, focus=focus)
+                             code_ids=show_codes or None, focus=focus, margin=margin)
         media = source.media_path
     left, right = st.columns([3, 1.35], gap="large")
     with left:
@@ -155,7 +158,7 @@ def _apply_panel(ws: Workspace, source_id: int, selection: dict, key: str, choic
         try:
             start, end = span_from_selection(s, source, selection)
         except WorkbenchError as exc:
-            st.warning(str(exc))
+            st.warning(plain(exc))
             return
         quote = source.text[start:end]
     st.markdown("**Selected**")
@@ -167,6 +170,22 @@ def _apply_panel(ws: Workspace, source_id: int, selection: dict, key: str, choic
                                 key=f"{key}:pick")
         memo = st.text_input("Memo (optional)", key=f"{key}:memo")
         submitted = st.form_submit_button("Apply codes", type="primary", icon=":material/sell:", width="stretch")
+    with ws.store.read() as s:
+        recent = recent_codes(s, ws.project_id, ws.coder_id)
+    quick = st.container(horizontal=True, gap="small")
+    for code_id, path in recent:
+        if quick.button(path.rsplit(" › ", 1)[-1], key=f"{key}:recent:{code_id}", width="content", help=path,
+                        icon=":material/history:"):
+            picked, submitted, memo = [code_id], True, ""
+    vivo = in_vivo_name(quote)
+    if vivo and quick.button("In-vivo", key=f"{key}:invivo", width="content", icon=":material/format_quote:",
+                             help=f"A new code named “{vivo}” (in the codebook “{IN_VIVO_BOOK}”), applied here"):
+        ok, made = commit(ws, f"in-vivo code {vivo!r}", lambda s: code_in_vivo(
+            s, ws.project_id, s.get(Source, source_id), s.get(Coder, ws.coder_id), start, end))
+        if ok:
+            st.session_state[f"{key}:applied"] = selection.get("n")
+            st.toast(f"{'New' if made[2] else 'Existing'} in-vivo code {md(vivo)} applied")
+            _rerun_pane()
     if submitted:
         if not picked:
             st.warning("Choose at least one code.")
@@ -187,9 +206,11 @@ def _apply_panel(ws: Workspace, source_id: int, selection: dict, key: str, choic
 def _codings_panel(ws: Workspace, source_id: int, ids: list[int], key: str, selection: dict | None) -> None:
     with ws.store.read() as s:
         rows = codings_detail(s, source_id, ids, only_coder=ws.coder_id if ws.blind else None)
-    head = st.columns([3, 2], vertical_alignment="center")
-    head[0].markdown("**Codings here**")
-    if head[1].button("Close", key=f"{key}:close", icon=":material/close:", width="stretch"):
+    # Horizontal containers size each button to its label and wrap when the pane is narrow: in
+    # fixed columns a 1280-pixel window cut "Remove" to "Re…" and "Close" to "Cl…".
+    head = st.container(horizontal=True, vertical_alignment="center", horizontal_alignment="distribute")
+    head.markdown("**Codings here**", width="content")
+    if head.button("Close", key=f"{key}:close", icon=":material/close:", width="content"):
         st.session_state.pop(f"{key}:open", None)
         _rerun_pane()
     if not rows:
@@ -204,18 +225,18 @@ def _codings_panel(ws: Workspace, source_id: int, ids: list[int], key: str, sele
                                 disabled=theirs)
             if theirs:
                 st.caption(f"{md(row['coder'])}'s coding: only they can change or remove it.")
-            c1, c2, c3 = st.columns(3)
-            if c1.button("Save", key=f"{key}:savememo:{row['id']}", width="stretch", help="Save the memo",
-                         disabled=theirs):
+            bar = st.container(horizontal=True, gap="small")
+            if bar.button("Save", key=f"{key}:savememo:{row['id']}", width="content", help="Save the memo",
+                          disabled=theirs):
                 ok, _ = commit(ws, f"memo on coding {row['id']}", lambda s, r=row: set_coding_memo(
                     s, get_coding(s, ws.project_id, r["id"]), memo, s.get(Coder, ws.coder_id)),
                     toast="Memo saved")
                 if ok:
                     _rerun_pane()
-            if c2.button("Fit", key=f"{key}:fit:{row['id']}", disabled=selection is None or theirs,
-                         help="Move this coding's boundaries to the text you selected", width="stretch"):
+            if bar.button("Fit", key=f"{key}:fit:{row['id']}", disabled=selection is None or theirs,
+                          help="Move this coding's boundaries to the text you selected", width="content"):
                 _fit(ws, source_id, row["id"], selection, key)
-            if c3.button("Remove", key=f"{key}:rm:{row['id']}", type="secondary", width="stretch", disabled=theirs):
+            if bar.button("Remove", key=f"{key}:rm:{row['id']}", type="secondary", width="content", disabled=theirs):
                 ok, _ = commit(ws, f"remove coding {row['id']}",
                                lambda s, r=row: remove_coding(s, ws.project_id, r["id"], coder_id=ws.coder_id),
                                toast="Coding removed - Undo brings it back")

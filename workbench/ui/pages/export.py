@@ -127,7 +127,7 @@ def _backups(ws: Workspace) -> None:
         try:
             made = ws.store.backup(default_backup_path(path))
         except WorkbenchError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(plain(exc), icon=":material/error:")
         else:
             st.success(f"Backed up to {md(str(made))} (integrity check ok).")
     found = backups_of(path)
@@ -169,10 +169,10 @@ def _refi(ws: Workspace, books) -> None:
                     report = import_qdpx(s, upload.getvalue(), upload.name, coder=s.get(Coder, ws.coder_id))
                     name = s.get(Project, report.project_id).name
             except WorkbenchError as exc:
-                st.error(str(exc), icon=":material/error:")
+                st.error(plain(exc), icon=":material/error:")
                 return
-            st.success(f"Imported as project {name}: {report.sources} sources, {report.codes} codes, "
+            st.success(f"Imported as project {md(name)}: {report.sources} sources, {report.codes} codes, "
                        f"{report.codings} codings, {report.cases} cases, {report.memos} memos. "
                        "Choose it in the sidebar.")
             for line in report.skipped:
-                st.warning(f"Skipped: {line}")
+                st.warning(f"Skipped: {md(line)}")

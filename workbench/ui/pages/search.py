@@ -87,4 +87,4 @@ def _code(ws: Workspace, hit, code_id: int, code_name: str, span: tuple[int, int
                    lambda s: apply_code(s, get_source(s, ws.project_id, str(hit.source_id)), code_id,
                                         s.get(Coder, ws.coder_id), span[0], span[1]))
     if ok:
-        st.toast(f"Coded with {code_name} in {hit.source} (Undo in the sidebar takes it back)")
+        st.toast(f"Coded with {md(code_name)} in {md(hit.source)} (Undo in the sidebar takes it back)")

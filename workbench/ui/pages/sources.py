@@ -16,7 +16,7 @@ from workbench.errors import WorkbenchError
 from workbench.transcription.jobs import AUDIO_EXTENSIONS, cancel, enqueue_audio, list_jobs, retry
 from workbench.transcription.models import default_model, list_models
 from workbench.transcription.options import Options
-from workbench.ui.safe import md
+from workbench.ui.safe import md, plain
 from workbench.ui.state import Workspace, commit
 
 ROLES = ["", *[r.value for r in SpeakerRole]]
@@ -59,7 +59,7 @@ def _upload(ws: Workspace) -> None:
                                                     case=case.strip() or None, language=language.strip() or None,
                                                     skip_bad=skip_bad, max_bytes=load_settings().max_upload_bytes)
         except WorkbenchError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(plain(exc), icon=":material/error:")
             return
     created = [r for r in results if r.created]
     if created:
@@ -209,10 +209,10 @@ def _recordings(ws: Workspace) -> None:
                                                media_dir=settings.media_dir, options=options,
                                                case=case.strip() or None, max_bytes=settings.max_upload_bytes)
         except WorkbenchError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(plain(exc), icon=":material/error:")
             continue
         if created:
-            st.toast(f"Queued {f.name} (job {job_id})")
+            st.toast(f"Queued {md(f.name)} (job {job_id})")
         else:
             st.info(f"{md(f.name)} is already in the project (job {job_id}).")
 
@@ -236,7 +236,7 @@ def job_panel(ws: Workspace) -> None:
                     st.rerun()
             elif r["status"] in ("failed", "cancelled"):
                 if r["error"]:
-                    st.error(r["error"], icon=":material/error:")
+                    st.error(plain(r["error"]), icon=":material/error:")
                 if head[1].button("Retry", key=f"retry:{r['id']}", width="stretch"):
                     retry(ws.store, ws.project_id, r["id"])
                     st.rerun()
