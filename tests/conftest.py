@@ -108,9 +108,9 @@ def settings(tmp_path):
 
 @pytest.fixture
 def demo_store(store):
-    """The demo project built in the store under test."""
+    """The demo project built in the store under test, without its hand coding (an empty start)."""
     from workbench.demo import build_demo
-    result = build_demo(store, Settings(database_url=store.url, coder="ana"))
+    result = build_demo(store, Settings(database_url=store.url, coder="ana"), codings=False)
     return store, result["project_id"]
 
 

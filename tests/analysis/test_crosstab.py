@@ -65,7 +65,7 @@ def test_counting_codings_gives_no_test_and_an_empty_group_is_refused():
     assert any("not independent" in w for w in ct.warnings)
     # the textile cases have no sources: a group without bases is refused by name, not tested 2 x 1
     only_it = SOURCES[SOURCES["case"].str.startswith("IT")]
-    with pytest.raises(AnalysisProblem, match="no case with a source in: Textile"):
+    with pytest.raises(AnalysisProblem, match="none of the cases in Textile counts: has no source"):
         crosstab(QUOTES, CASES, "sector", count="sources", sources=only_it)
 
 

@@ -35,7 +35,9 @@ def db(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_CODER", "ana")
     monkeypatch.setenv("WORKBENCH_LOCAL_WORKER", "0")     # tests run jobs themselves
     store = open_store(url)
-    build_demo(store, Settings(database_url=url, coder="ana"))
+    # The demo without its hand coding: these tests code from an empty start (test_first_hour
+    # opens the demo as a new user gets it).
+    build_demo(store, Settings(database_url=url, coder="ana"), codings=False)
     yield store
     store.dispose()
 

@@ -121,10 +121,10 @@ def crosstab(quotes: pd.DataFrame, cases: pd.DataFrame, by: str, *, count: str =
     warnings = []
     if len(values) < 2:
         raise AnalysisProblem(f"attribute {by!r} has {len(values)} group(s) with cases to compare"
-                              + (f" (no case with a source in: {', '.join(empty)})" if empty else "")
+                              + (f" (none of the cases in {', '.join(empty)} counts: {missing_reason})" if empty else "")
                               + "; a crosstab needs at least two")
     if empty:
-        warnings.append(f"group(s) {', '.join(empty)} left out: none of their cases has a source to count")
+        warnings.append(f"group(s) {', '.join(empty)} left out: none of their cases counts ({missing_reason})")
     if excluded:
         warnings.append(f"{len(excluded)} case(s) not in the bases ({missing_reason}): "
                         + ", ".join(c for c, _ in excluded[:10]) + (" …" if len(excluded) > 10 else ""))

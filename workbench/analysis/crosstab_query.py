@@ -18,7 +18,7 @@ from workbench.analysis.retrieval import coded_quotes, coding_counts, expand_sub
 from workbench.codebook.lookup import code_path, find_code, get_codebook
 from workbench.coding.status import done_sources
 from workbench.corpus.cases import case_table
-from workbench.db.models import Coding
+from workbench.db.models import Code, Codebook, Coding
 from workbench.project.coders import coder_names
 
 
@@ -67,3 +67,20 @@ def project_crosstab(session: Session, project_id: int, by: str, *, codebook: st
         reason = f"no source of it judged by {', '.join(sorted(names[i] for i in coder_ids))}"
     return crosstab(counted, case_table(session, project_id), by, count=count, codes=rows, sources=sources,
                     adjustment=adjustment, alpha=alpha, subcodes=subcodes, missing_reason=reason)
+
+
+def cell_quotes(session: Session, project_id: int, by: str, code: str, group, *, codebook: str | int | None = None,
+                roles: list[str] | None = None, coder_ids: list[int] | None = None, subcodes: bool = True):
+    """The coded quotes behind one crosstab cell: ``code`` (its path as the crosstab prints it,
+    ``Parent › Child``, or a name) in the cases whose ``by`` is ``group`` - with the same roles,
+    coders and sub-code rule as the table, so the quotes are what the cell counted."""
+    wanted = str(code).strip()
+    book = get_codebook(session, project_id, codebook).id if codebook is not None else None
+    picked = None
+    for c in session.scalars(select(Code).join(Codebook).where(Codebook.project_id == project_id)):
+        if (book is None or c.codebook_id == book) and " › ".join(code_path(c)) == wanted:
+            picked = c
+            break
+    picked = picked or find_code(session, project_id, wanted, codebook)
+    return coded_quotes(session, project_id, code_ids=[picked.id], attribute_filters={by: [group]}, roles=roles,
+                        coder_ids=coder_ids, include_subcodes=subcodes)

@@ -10,13 +10,14 @@ from rich.text import Text
 
 from workbench.analysis.agreement_query import project_agreement
 from workbench.analysis.counts import frequencies as code_frequencies
-from workbench.analysis.crosstab_query import project_crosstab
+from workbench.analysis.crosstab_query import cell_quotes, project_crosstab
 from workbench.analysis.methods import methods
 from workbench.analysis.presentation import agreement_rows, crosstab_rows, pooled_words
 from workbench.analysis.retrieval import codebook_code_ids, coded_quotes
 from workbench.cli.base import EMPTY, app, clip, err, out, state, sub_app, table
 from workbench.codebook.lookup import get_codebook
 from workbench.coding.status import set_done, status_rows
+from workbench.errors import NotFound
 from workbench.project.coders import coder_ids_named
 from workbench.safety.atomic import write_atomic
 
@@ -39,13 +40,29 @@ def crosstab_(ctx: typer.Context,
               coder: Annotated[list[str] | None, typer.Option(help="Only this coder's codings and the sources they "
                                                                    "judged (repeatable).")] = None,
               adjust: Adjust = "holm", own_only: OwnOnly = False,
-              alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05):
-    """Code x case attribute table with percentages and a valid test per code (Fisher, exact, chi-square)."""
+              alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+              quotes: Annotated[str | None, typer.Option("--quotes", help="Print the quotes behind one cell: this "
+                                                          "code (as the table names it) ...")] = None,
+              group: Annotated[str | None, typer.Option("--group", help="... in the cases of this group.")] = None):
+    """Code x case attribute table with percentages and a valid test per code (Fisher, exact, chi-square);
+    --quotes CODE --group VALUE prints the quotes one cell counted."""
     st = state(ctx)
+    if (quotes is None) != (group is None):
+        raise NotFound("give both --quotes CODE and --group VALUE to read a cell's quotes")
     with st.reading() as (s, project):
         coder_ids = coder_ids_named(s, coder) if coder else None
         result = project_crosstab(s, project.id, by, codebook=codebook, code=code, count=count, roles=role,
                                   coder_ids=coder_ids, subcodes=not own_only, adjustment=adjust, alpha=alpha)
+        if quotes is not None:
+            groups = {str(g): g for g in result.table.columns}
+            if group not in groups:
+                raise NotFound(f"no group {group!r} of {by!r}; the groups are {', '.join(map(repr, groups))}")
+            found = cell_quotes(s, project.id, by, quotes, groups[group], codebook=codebook, roles=role,
+                                coder_ids=coder_ids, subcodes=not own_only)
+            table([{"source": q.source, "case": q.case, "speaker": q.speaker, "quote": q.quote}
+                   for q in found.itertuples(index=False)], f"{quotes} in {by} = {group}: {len(found)} quote(s)",
+                  empty=f"No case with {by} = {group} has {quotes}.")
+            return
     table(crosstab_rows(result), f"{count} by {by}", empty="No codings match.")
     if result.tests:
         out.print(Text(result.summary()))

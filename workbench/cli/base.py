@@ -85,7 +85,9 @@ def state(ctx: typer.Context) -> State:
 @app.callback()
 def _main(ctx: typer.Context,
           db: Annotated[str | None, typer.Option("--db", help="Database URL (default: WORKBENCH_DATABASE_URL or sqlite:///workbench.db).")] = None,
-          project: Annotated[str | None, typer.Option("--project", "-p", help="Project name (needed when the database holds several).")] = None,
+          project: Annotated[str | None, typer.Option("--project", "-p", envvar="WORKBENCH_PROJECT",
+                                                      help="Project name (needed when the database holds several; "
+                                                           "default WORKBENCH_PROJECT).")] = None,
           coder: Annotated[str | None, typer.Option("--coder", help="Who is coding (default: WORKBENCH_CODER or your user name).")] = None):
     """Interview workbench: import, code, compare and report interview studies."""
     ctx.obj = State(load_settings(db, coder), project)

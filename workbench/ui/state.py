@@ -65,7 +65,7 @@ def first_run(store: Store) -> None:
     with store.read() as s:
         empty = not list_projects(s)
     if empty:
-        with st.spinner("First run: building the demo project (six interviews, five codebooks)…"):
+        with st.spinner("First run: building the demo project (six interviews, five codebooks, two coders' coding)…"):
             build_demo(store, load_settings())
 
 

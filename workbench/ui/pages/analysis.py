@@ -1,7 +1,6 @@
 """Analysis page: compare themes across groups of cases, with a chart and statistics."""
 from __future__ import annotations
 
-import pandas as pd
 import plotly.express as px
 import streamlit as st
 
@@ -9,7 +8,7 @@ from workbench.analysis.cooccurrence import cooccurrence, cooccurrence_matrix
 from workbench.analysis.counts import code_source_matrix, frequencies
 from workbench.analysis.crosstab import COUNTS
 from workbench.analysis.crosstab_query import project_crosstab
-from workbench.analysis.presentation import crosstab_rows, readable
+from workbench.analysis.presentation import readable
 from workbench.analysis.retrieval import coded_quotes, coding_count, coding_counts
 from workbench.analysis.significance import ADJUSTMENTS
 from workbench.codebook.lookup import codebook_choices, get_codebook
@@ -19,6 +18,7 @@ from workbench.corpus.sources import source_choices
 from workbench.errors import AnalysisProblem
 from workbench.ui.safe import md, plain
 from workbench.ui.state import Workspace
+from workbench.ui.widgets.drill_down import cell_quotes_panel, crosstab_table
 
 
 def render(ws: Workspace) -> None:
@@ -81,7 +81,7 @@ def render(ws: Workspace) -> None:
                      labels={"percent": f"% of {count} in the group"}, height=max(320, 32 * len(pct) * 1.2))
         fig.update_layout(yaxis={"autorange": "reversed"}, legend_title_text=by, margin={"l": 10, "r": 10})
         st.plotly_chart(fig, width="stretch")
-        st.dataframe(pd.DataFrame(crosstab_rows(result)).set_index("code"), width="stretch")
+        crosstab_table(result)
         if result.tests:
             st.subheader("Does having the code depend on the group?")
             st.markdown(md(result.summary()))
@@ -95,6 +95,7 @@ def render(ws: Workspace) -> None:
             st.caption("Not in the bases: " + md(", ".join(f"{c} ({why})" for c, why in result.excluded_cases)))
         for w in result.warnings:
             st.warning(plain(w))
+        cell_quotes_panel(ws, result, by, codebook=book, roles=roles or None, coder_ids=mine, subcodes=subcodes)
     with tab_cooc:
         unit = st.radio("Together in", ["overlap", "turn"], horizontal=True, key="an_cooc_unit",
                         format_func={"overlap": "overlapping codings", "turn": "the same speaker turn"}.get)
