@@ -10,10 +10,14 @@ and 50,000 codings by three coders. Then measures, medians of several runs, agai
 - applying a code through the library alone;
 - the code x sector crosstab, counted in the database;
 - a DOCX report of one code (gather its quotes, write the file);
-- the analysis and export pages' first render.
+- the analysis and export pages' first render;
+- text search (every hit of a word, of a prefix with a phrase) and word frequencies (the first
+  count in a process, which loads spaCy's stop words and lemma tables, and the counts after it);
+- every page rendered again after its first load (what a reader waits for on each click).
 
-Prints a table and writes bench/results/load.json.
-Run: .venv/bin/python bench/load.py [--sources 200] [--codings 50000] [--runs 5]
+Prints a table and writes bench/results/load.json (``--demo``: the demo project as the app builds
+it, page renders and search only, bench/results/load-demo.json).
+Run: .venv/bin/python bench/load.py [--sources 200] [--codings 50000] [--runs 5] [--demo]
 """
 from __future__ import annotations
 
@@ -42,7 +46,15 @@ BUDGETS = {
     "DOCX report of one code": 10.0,
     "analysis page, first render": 5.0,
     "export page, first render": 5.0,
+    "text search: a word (fair)": 1.0,
+    "text search: a prefix and a phrase (export* \"trade fair\")": 1.0,
+    "word frequencies, first count in the process": 10.0,
+    "word frequencies, after the first": 1.0,
 }
+PAGES = ["overview", "sources", "coding", "codebooks", "analysis", "retrieval", "search", "agreement",
+         "autocode", "memos", "export"]
+for _page in PAGES:
+    BUDGETS[f"{_page} page, rendered again"] = 1.0
 
 
 def build(url: str, n_sources: int, n_codings: int, *, vary: bool = False) -> dict:
@@ -118,6 +130,74 @@ def other_page(name: str):
     importlib.import_module(f"workbench.ui.pages.{name}").render(workspace())
 
 
+def search_and_pages(results: dict, store, project_id: int, runs: int) -> None:
+    """The text search, word frequency and page re-render cells (both on the load project and
+    on the demo)."""
+    from streamlit.testing.v1 import AppTest
+
+    from workbench.analysis.text_search import text_search
+    from workbench.analysis.word_frequencies import word_frequencies
+    for name, query in (("text search: a word (fair)", "fair"),
+                        ("text search: a prefix and a phrase (export* \"trade fair\")", 'export* "trade fair"')):
+        def find(_i, query=query):
+            with store.read() as s:
+                assert text_search(s, project_id, query).hits
+        results[name] = timed(find, runs)
+
+    def words(_i):
+        with store.read() as s:
+            assert not word_frequencies(s, project_id, roles=["interviewee"]).table.empty
+    results["word frequencies, first count in the process"] = timed(words, 1)
+    results["word frequencies, after the first"] = timed(words, runs)
+    for page in PAGES:
+        at = AppTest.from_function(other_page, args=(page,), default_timeout=300)
+        at.run()                                               # the first load: caches, imports
+        assert not at.exception, (page, at.exception)
+
+        def again(_i, at=at):
+            at.run()
+            assert not at.exception
+        results[f"{page} page, rendered again"] = timed(again, runs)
+
+
+def report(results: dict, extra: dict, path: Path, title: str) -> None:
+    rows = []
+    for name, times in results.items():
+        med = statistics.median(times)
+        rows.append(dict(step=name, median_s=round(med, 3), best_s=round(min(times), 3), budget_s=BUDGETS[name],
+                         within_budget=med <= BUDGETS[name], runs=[round(t, 3) for t in times]))
+    width = max(len(r["step"]) for r in rows)
+    print(title)
+    print(f"{'step':<{width}}  median s  best s  budget s  ok")
+    for r in rows:
+        print(f"{r['step']:<{width}}  {r['median_s']:>8.3f}  {r['best_s']:>6.3f}  {r['budget_s']:>8.1f}  "
+              f"{'yes' if r['within_budget'] else 'NO'}")
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps({**extra, "steps": rows}, indent=2))
+    print(f"wrote {path}")
+
+
+def demo_only(runs: int) -> None:
+    """The demo project as the app builds it: search, words and every page rendered again."""
+    import logging
+
+    from workbench.config import load_settings
+    from workbench.db.store import open_store
+    from workbench.demo import build_demo
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    tmp = Path(tempfile.mkdtemp(prefix="wb-demo-"))
+    url = f"sqlite:///{tmp / 'demo.db'}"
+    os.environ.update(WORKBENCH_DATABASE_URL=url, WORKBENCH_CODER="ana", WORKBENCH_LOCAL_WORKER="0",
+                      WORKBENCH_EXPORTS_DIR=str(tmp / "exports"))
+    store = open_store(url)
+    project_id = build_demo(store, load_settings())["project_id"]
+    results: dict[str, list[float]] = {}
+    search_and_pages(results, store, project_id, runs)
+    store.dispose()
+    report(results, {"project": "demo"}, REPO / "bench" / "results" / "load-demo.json",
+           "the demo project (six interviews, 746 codings by two coders)")
+
+
 def timed(fn, runs: int) -> list[float]:
     out = []
     for i in range(runs):
@@ -132,7 +212,11 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=200)
     parser.add_argument("--codings", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--demo", action="store_true", help="The demo project only (search, words, pages).")
     args = parser.parse_args()
+    if args.demo:
+        demo_only(args.runs)
+        return
 
     import logging
 
@@ -222,28 +306,15 @@ def main() -> None:
             at = AppTest.from_function(other_page, args=(module,), default_timeout=300).run()
             assert not at.exception, at.exception
         results[name] = timed(render, args.runs)
+    search_and_pages(results, store, 1, args.runs)
     store.dispose()
-
-    rows = []
-    for name, times in results.items():
-        med = statistics.median(times)
-        rows.append(dict(step=name, median_s=round(med, 3), best_s=round(min(times), 3), budget_s=BUDGETS[name],
-                         within_budget=med <= BUDGETS[name], runs=[round(t, 3) for t in times]))
-    result = dict(sources=args.sources, codings=args.codings, build_s=round(build_s, 1),
-                  database_mb=round(db.stat().st_size / 2**20, 1), quotes_in_one_code_report=quotes_in_report[0],
-                  theme=theme_name, **info, steps=rows)
-    width = max(len(r["step"]) for r in rows)
-    print(f"{args.sources} one-hour transcripts ({info['words_per_transcript']:,} words each), {args.codings:,} codings; "
-          f"database {result['database_mb']} MB, built in {build_s:.0f} s")
-    print(f"{'step':<{width}}  median s  best s  budget s  ok")
-    for r in rows:
-        print(f"{r['step']:<{width}}  {r['median_s']:>8.3f}  {r['best_s']:>6.3f}  {r['budget_s']:>8.1f}  "
-              f"{'yes' if r['within_budget'] else 'NO'}")
-    print(f"(the one-code report held {quotes_in_report[0]} quotes of {theme_name!r} and its subcodes)")
-    out = REPO / "bench" / "results"
-    out.mkdir(exist_ok=True)
-    (out / "load.json").write_text(json.dumps(result, indent=2))
-    print(f"wrote {out / 'load.json'}")
+    extra = dict(sources=args.sources, codings=args.codings, build_s=round(build_s, 1),
+                 database_mb=round(db.stat().st_size / 2**20, 1), quotes_in_one_code_report=quotes_in_report[0],
+                 theme=theme_name, **info)
+    report(results, extra, REPO / "bench" / "results" / "load.json",
+           f"{args.sources} one-hour transcripts ({info['words_per_transcript']:,} words each), {args.codings:,} "
+           f"codings; database {extra['database_mb']} MB, built in {build_s:.0f} s "
+           f"(the one-code report held {quotes_in_report[0]} quotes of {theme_name!r} and its subcodes)")
 
 
 if __name__ == "__main__":

@@ -66,3 +66,15 @@ def test_semicolon_csv_and_single_column(tmp_path):
 def test_dates_must_be_whole():
     with pytest.raises(InvalidCaseTable):
         parse_value("2023-01-01 approx", AttributeType.date)
+
+
+def test_a_category_is_offered_as_choices_and_free_text_is_not():
+    import pandas as pd
+
+    from workbench.corpus.cases import attribute_choices
+    frame = pd.DataFrame({"case": list("abcdef"), "sector": ["IT", "Textile", "IT", " Textile ", None, pd.NA],
+                          "markets": ["Spain", "France", "Angola", "Germany", "Brazil", "Italy"]})
+    assert attribute_choices(frame, "sector") == ["IT", "Textile"]      # trimmed, each once
+    assert attribute_choices(frame, "markets") is None                   # every case its own: free text
+    assert attribute_choices(frame, "missing") is None
+    assert attribute_choices(frame.assign(sector=None), "sector") is None

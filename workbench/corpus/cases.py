@@ -154,3 +154,18 @@ def case_table(session: Session, project_id: int) -> pd.DataFrame:
 def attribute_types(session: Session, project_id: int) -> dict[str, str]:
     return {a.name: a.type.value for a in session.scalars(
         select(Attribute).where(Attribute.project_id == project_id).order_by(Attribute.position))}
+
+
+MAX_CHOICES = 30
+
+
+def attribute_choices(frame: pd.DataFrame, name: str, limit: int = MAX_CHOICES) -> list[str] | None:
+    """The values a text attribute takes in the case table (trimmed, each once), when it takes
+    few enough to choose from (a category such as sector); None for free text (many values,
+    or none yet)."""
+    if name not in frame.columns:
+        return None
+    values = sorted({" ".join(str(v).split()) for v in frame[name] if not is_blank(v)})
+    if not values or len(values) > limit or len(values) > max(2, len(frame) // 2 + 1) and len(frame) > 4:
+        return None
+    return values

@@ -6,7 +6,7 @@ import streamlit as st
 
 from workbench.config import load_settings
 from workbench.corpus.case_table import case_table_bytes, import_case_table, read_table_bytes, save_case_table
-from workbench.corpus.cases import attribute_types, case_names, case_table, get_or_create_attribute
+from workbench.corpus.cases import attribute_choices, attribute_types, case_names, case_table, get_or_create_attribute
 from workbench.corpus.importing import import_uploads
 from workbench.corpus.parsers import TRANSCRIPT_EXTENSIONS
 from workbench.corpus.sources import assign_case, list_sources, source_choices
@@ -110,9 +110,26 @@ def _case_table(ws: Workspace) -> None:
                "(their sources stay, without a case). Column types: " +
                (", ".join(f"{md(k)} ({v})" for k, v in types.items()) or "none yet"))
     config = {"case": st.column_config.TextColumn("case", required=True)}
+    added: dict[str, list[str]] = st.session_state.setdefault("case_new_values", {})
+    choosing = []
     for name, type_ in types.items():
-        config[name] = _COLUMN[AttributeType(type_)](name)
+        values = attribute_choices(frame, name) if AttributeType(type_) is AttributeType.text else None
+        if values is not None:
+            # A text attribute with a few values (sector, size) is chosen, not typed: "Textile" and
+            # "textile " were two groups. "New value" below adds a choice.
+            choosing.append(name)
+            config[name] = st.column_config.SelectboxColumn(name, options=sorted({*values, *added.get(name, [])}))
+        else:
+            config[name] = _COLUMN[AttributeType(type_)](name)
     edited = st.data_editor(frame, num_rows="dynamic", hide_index=True, key="case_editor", column_config=config)
+    if choosing:
+        with st.popover("New value…", icon=":material/add:"):
+            with st.form("case_new_value", clear_on_submit=True, border=False):
+                attr = st.selectbox("Attribute", choosing, key="case_new_attr")
+                value = st.text_input("Value", key="case_new_text", placeholder="e.g. Footwear")
+                if st.form_submit_button("Offer it in the table") and value.strip():
+                    added.setdefault(attr, []).append(" ".join(value.split()))
+                    st.rerun()
     c1, c2, c3 = st.columns([1, 1, 1])
     if c1.button("Save case table", type="primary"):
         ok, result = commit(ws, "edit case table", lambda s: save_case_table(
