@@ -62,7 +62,24 @@ class AppServer:
 
 @pytest.fixture
 def app_server(tmp_path):
+    """The app on the demo without its hand coding (built before the server starts): these tests
+    code from an empty start and count what they made."""
+    from workbench.config import Settings
+    from workbench.db.store import open_store
+    from workbench.demo import build_demo
+    url = f"sqlite:///{tmp_path / 'browser.db'}"
+    store = open_store(url)
+    build_demo(store, Settings(database_url=url, coder="ana"), codings=False)
+    store.dispose()
     server = AppServer(tmp_path / "browser.db")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def first_run_server(tmp_path):
+    """The app on an empty database: its first run builds the demo as a new user gets it."""
+    server = AppServer(tmp_path / "first-run.db")
     yield server
     server.stop()
 

@@ -7,7 +7,7 @@ import os
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.browser_support import app_server, browser, page  # noqa: F401  (fixtures: one browser per session)
+from tests.browser_support import app_server, browser, first_run_server, page  # noqa: F401  (fixtures)
 from tests.paths import REPO
 from workbench.codebook.format import read_codebook
 from workbench.codebook.storage import store_codebook

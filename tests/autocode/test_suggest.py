@@ -43,7 +43,7 @@ def coded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("suggest")
     url = f"sqlite:///{folder / 'p.db'}"
     store = open_store(url)
-    project_id = build_demo(store, Settings(database_url=url, coder="ana"))["project_id"]
+    project_id = build_demo(store, Settings(database_url=url, coder="ana"), codings=False)["project_id"]
     import_codings_file(store, project_id, REPO / "transcripts" / "demo-gold.yaml")
     files = []
     for name, text in (("new-textile", NEW), ("canteen", OFF), ("garden", OFF_AUTO)):
@@ -112,7 +112,7 @@ def test_the_learning_report_cross_validates_each_code_and_says_what_is_missing(
 def test_too_little_coding_to_learn_from_is_said_and_stores_nothing(tmp_path):
     url = f"sqlite:///{tmp_path / 'p.db'}"
     store = open_store(url)
-    project_id = build_demo(store, Settings(database_url=url, coder="ana"))["project_id"]
+    project_id = build_demo(store, Settings(database_url=url, coder="ana"), codings=False)["project_id"]
     with pytest.raises(SuggesterUnavailable, match="at least 3 sources"):
         suggest.run(store, project_id, 1, methods=["learned"])
     with store.read() as s:

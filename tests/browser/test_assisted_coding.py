@@ -26,7 +26,7 @@ def _codings(url, code_name):
 
 def test_search_by_meaning_and_code_a_hit(app_server, page):
     store = open_store(app_server.db_url)
-    build_demo(store, Settings(database_url=app_server.db_url, coder="ana"))
+    build_demo(store, Settings(database_url=app_server.db_url, coder="ana"), codings=False)
     store.dispose()
     page.goto(app_server.url + "/search")
     box = page.get_by_label("Passages about…")
@@ -49,7 +49,7 @@ def test_search_by_meaning_and_code_a_hit(app_server, page):
 
 def test_the_queue_shows_who_suggested_what_and_why(app_server, page):
     store = open_store(app_server.db_url)
-    project_id = build_demo(store, Settings(database_url=app_server.db_url, coder="ana"))["project_id"]
+    project_id = build_demo(store, Settings(database_url=app_server.db_url, coder="ana"), codings=False)["project_id"]
     import_codings_file(store, project_id, REPO / "transcripts" / "demo-gold.yaml")
     with store.read() as s:
         source = s.scalar(select(Source.id).where(Source.name == "it-02-nuvemar-software"))

@@ -50,7 +50,7 @@ def provider():
 def team_app(tmp_path, provider):
     db = tmp_path / "team.db"
     store = open_store(f"sqlite:///{db}")
-    build_demo(store, Settings(database_url=store.url, coder="bea"))
+    build_demo(store, Settings(database_url=store.url, coder="bea"), codings=False)
     with store.write() as s:
         add_memo(s, 1, "bea's private reading of interview 2", coder=get_or_create_coder(s, "bea"))
     store.dispose()

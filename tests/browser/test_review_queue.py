@@ -29,7 +29,7 @@ def counts(url):
 
 def test_accept_a_suggestion_then_undo_the_run(app_server, page):
     store = open_store(app_server.db_url)
-    project_id = build_demo(store, Settings(database_url=app_server.db_url, coder="ana"))["project_id"]
+    project_id = build_demo(store, Settings(database_url=app_server.db_url, coder="ana"), codings=False)["project_id"]
     with store.read() as s:
         from workbench.codebook.lookup import get_codebook
         book = get_codebook(s, project_id, "Roles of an industrial enterprise association").id

@@ -8,7 +8,7 @@ from tests.paths import REPO
 
 
 def test_search_then_code_two_hits(wb):  # noqa: F811
-    wb("demo")
+    wb("demo", "--no-codings")
     out = wb("search", "--meaning", "sharing the cost of a stand at a fair", "--limit", "3", "--respondents").output
     assert "closest in meaning" in out and "not searched by meaning" in out and "hit" in out
     coded = wb("search", "--meaning", "sharing the cost of a stand at a fair", "--limit", "3", "--code", "Costs of trade fairs",
@@ -21,7 +21,7 @@ def test_search_then_code_two_hits(wb):  # noqa: F811
 
 
 def test_learn_report_runs_by_suggester_and_the_queue_says_why(wb):  # noqa: F811
-    wb("demo")
+    wb("demo", "--no-codings")
     assert "coding in 0 source(s)" in wb("autocode", "learned", code=1).output
     assert "learned: coding in 0 source(s)" in wb("autocode", "run", "--method", "learned", code=1).output
     wb("import-codings", REPO / "transcripts" / "demo-gold.yaml")

@@ -43,12 +43,12 @@ def test_every_command_has_help_text():
 
 
 def test_demo_then_list_shows_six_interviews_in_two_sectors(wb):
-    wb("demo")
+    wb("demo", "--no-codings")
     out = wb("list", "sources").output
     assert out.count("transcript") == 6 and "interviewee" in out
     cases = wb("list", "cases").output
     assert "Textile" in cases and "IT/electronics" in cases
-    assert "already there" in wb("demo").output
+    assert "already there" in wb("demo", "--no-codings").output
 
 
 def test_every_shipped_codebook_validates(wb):
@@ -59,7 +59,7 @@ def test_every_shipped_codebook_validates(wb):
 
 
 def test_code_undo_redo_cycle(wb):
-    wb("demo")
+    wb("demo", "--no-codings")
     out = wb("code", "it-02-nuvemar-software", 0, 20, "Socialization", "Information aggregator").output
     assert out.count("coded [0, 20)") == 2
     assert "Information aggregator" in wb("list", "codings").output
@@ -70,7 +70,7 @@ def test_code_undo_redo_cycle(wb):
 
 
 def test_bad_span_exit_code_and_message(wb):
-    wb("demo")
+    wb("demo", "--no-codings")
     result = wb("code", "it-02-nuvemar-software", 30, 10, "Socialization", code=1)
     assert "error:" in result.output and "end must be greater than start" in result.output
     assert "No codings yet" in wb("list", "codings").output
@@ -150,7 +150,7 @@ def test_transcribe_then_export_in_every_format(wb, tmp_path, monkeypatch):
 
 
 def test_crosstab_and_agreement(wb):
-    wb("demo")
+    wb("demo", "--no-codings")
     wb("code", "it-02-nuvemar-software", 0, 20, "Socialization")
     wb("code", "tx-01-tecelagem-pinheiro", 0, 20, "Socialization", "Information aggregator")
     wb("--coder", "bea", "code", "tx-01-tecelagem-pinheiro", 0, 30, "Socialization")
@@ -175,7 +175,7 @@ def test_crosstab_and_agreement(wb):
 def test_agreement_is_not_fooled_by_a_skipped_interview(wb):
     """bea copies ana's codings except one interview: with nothing marked done that interview is
     left out and said so; once both mark every interview done it counts as 'bea coded nothing'."""
-    wb("demo")
+    wb("demo", "--no-codings")
     sources = ["it-01-voltaria-sistemas", "it-02-nuvemar-software", "tx-01-tecelagem-pinheiro"]
     for src in sources:
         wb("code", src, 0, 20, "Socialization")
@@ -199,7 +199,7 @@ def test_agreement_is_not_fooled_by_a_skipped_interview(wb):
 
 
 def test_methods_paragraph_from_what_was_computed(wb, tmp_path):
-    wb("demo")
+    wb("demo", "--no-codings")
     wb("import-codings", REPO / "transcripts" / "demo-gold.yaml")
     target = tmp_path / "methods.md"
     wb("methods", "--by", "sector", "--codebook", "Roles of an industrial enterprise association", "-o", target)
@@ -211,7 +211,7 @@ def test_methods_paragraph_from_what_was_computed(wb, tmp_path):
 
 
 def test_exports_report_quotes_matrix(wb, tmp_path):
-    wb("demo")
+    wb("demo", "--no-codings")
     wb("code", "tx-01-tecelagem-pinheiro", 0, 40, "Information aggregator", "--memo", "=1+1")
     out = wb("export", "report", tmp_path / "r.docx", "--codebook", "Roles of an industrial enterprise association",
              "--by", "sector").output
@@ -236,7 +236,7 @@ def test_exports_report_quotes_matrix(wb, tmp_path):
 
 
 def test_refi_export_and_import(wb, tmp_path):
-    wb("demo")
+    wb("demo", "--no-codings")
     wb("code", "tx-01-tecelagem-pinheiro", 0, 40, "Information aggregator")
     wb("export", "qdpx", tmp_path / "demo.qdpx")
     out = wb("import-qdpx", tmp_path / "demo.qdpx", "--name", "Copy").output
@@ -276,7 +276,7 @@ def test_import_codings_then_evaluate_a_run_against_them(wb, tmp_path):
     """The demo's gold set as hand codings of 'gold'; a run scored against them; a wrong row
     names the file and line and writes nothing; undo takes the import back."""
     gold = REPO / "transcripts" / "demo-gold.yaml"
-    wb("demo")
+    wb("demo", "--no-codings")
     assert "577 codings by 'gold'" in wb("import-codings", gold).output
     assert "0 codings by 'gold'" in wb("import-codings", gold).output          # not doubled
     wb("autocode", "run")

@@ -27,7 +27,7 @@ SPAN = "signed in München 👍"
 @pytest.fixture
 def demo(tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'demo.db'}")
-    build_demo(store, Settings(database_url=store.url, coder="ana"))
+    build_demo(store, Settings(database_url=store.url, coder="ana"), codings=False)
     with store.write("seed", project_id=1, coder_id=1) as s:
         src = s.scalar(select(Source).where(Source.name == "it-02-nuvemar-software"))
         pos = src.text.index(SPAN)

@@ -27,7 +27,7 @@ MARKERS = ("<script>alert(1)</script>", "<img src=x onerror=alert(2)>", ":red[x]
 def build_hostile_project(url: str) -> None:
     store = open_store(url)
     try:
-        build_demo(store, Settings(database_url=url, coder="ana"))
+        build_demo(store, Settings(database_url=url, coder="ana"), codings=False)
         import_uploads(store, 1, 1, [("evil.txt", EVIL_TEXT.encode())], case=EVIL_CASE)
         with store.write("evil", project_id=1, coder_id=1) as s:
             code = s.scalar(select(Code).where(Code.name == "Socialization"))

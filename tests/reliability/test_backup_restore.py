@@ -47,7 +47,7 @@ def _writing(url: str, log, at_least: int) -> subprocess.Popen:
 def test_backup_during_writes_is_whole_complete_and_restores(tmp_path):
     db = tmp_path / "p.db"
     url = f"sqlite:///{db}"
-    assert run_cli("--db", url, "demo").returncode == 0
+    assert run_cli("--db", url, "demo", "--no-codings").returncode == 0
     log = tmp_path / "committed.log"
     writer = _writing(url, log, 100)
     try:
@@ -83,9 +83,9 @@ def test_restore_replace_refuses_while_another_process_has_the_project_open_and_
     backup holding every committed coding."""
     db = tmp_path / "p.db"
     url = f"sqlite:///{db}"
-    assert run_cli("--db", url, "demo").returncode == 0
+    assert run_cli("--db", url, "demo", "--no-codings").returncode == 0
     other = tmp_path / "other.db"
-    assert run_cli("--db", f"sqlite:///{other}", "demo").returncode == 0
+    assert run_cli("--db", f"sqlite:///{other}", "demo", "--no-codings").returncode == 0
     log = tmp_path / "committed.log"
     writer = _writing(url, log, 50)
     try:

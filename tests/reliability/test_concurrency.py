@@ -31,7 +31,7 @@ conn.execute("ROLLBACK")
 @pytest.fixture
 def demo_file(tmp_path):
     db = tmp_path / "p.db"
-    assert run_cli("--db", f"sqlite:///{db}", "demo").returncode == 0
+    assert run_cli("--db", f"sqlite:///{db}", "demo", "--no-codings").returncode == 0
     return db
 
 

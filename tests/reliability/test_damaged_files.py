@@ -21,7 +21,7 @@ def _digest(path: Path) -> str:
 @pytest.fixture
 def project_with_backup(tmp_path):
     db = tmp_path / "study.db"
-    assert run_cli("--db", f"sqlite:///{db}", "demo").returncode == 0
+    assert run_cli("--db", f"sqlite:///{db}", "demo", "--no-codings").returncode == 0
     done = run_cli("--db", f"sqlite:///{db}", "backup")
     assert done.returncode == 0, done.stderr
     backups = list((tmp_path / "backups").glob("study-*.db"))

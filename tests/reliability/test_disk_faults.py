@@ -46,7 +46,7 @@ def _fill(disk: Path, leave: int) -> Path:
 
 def _project_on(disk: Path) -> Path:
     db = disk / "study.db"
-    assert run_cli("--db", f"sqlite:///{db}", "demo").returncode == 0
+    assert run_cli("--db", f"sqlite:///{db}", "demo", "--no-codings").returncode == 0
     store = open_store(f"sqlite:///{db}")
     try:
         with store.write("code", project_id=1, coder_id=1) as s:

@@ -16,7 +16,7 @@ from workbench.errors import DatabaseProblem
 @pytest.fixture
 def project_db(tmp_path) -> Path:
     db = tmp_path / "colleague.db"
-    assert run_cli("--db", f"sqlite:///{db}", "demo").returncode == 0
+    assert run_cli("--db", f"sqlite:///{db}", "demo", "--no-codings").returncode == 0
     return db
 
 

@@ -54,7 +54,7 @@ def test_killed_batch_import_stores_nothing_and_a_rerun_stores_everything(tmp_pa
 def test_killed_autocoding_run_leaves_no_half_run_and_resumes_to_the_full_result(tmp_path):
     db = tmp_path / "p.db"
     url = f"sqlite:///{db}"
-    assert run_cli("--db", url, "demo").returncode == 0
+    assert run_cli("--db", url, "demo", "--no-codings").returncode == 0
     reference = tmp_path / "reference.db"
     assert run_cli("--db", url, "backup", str(reference)).returncode == 0
     full = run_cli("--db", f"sqlite:///{reference}", "autocode", "run")
@@ -80,7 +80,7 @@ def test_killed_qdpx_import_leaves_no_half_project(tmp_path):
     source_url = f"sqlite:///{tmp_path / 'source.db'}"
     store = open_store(source_url)
     try:
-        build_demo(store, Settings(database_url=source_url, coder="ana"))
+        build_demo(store, Settings(database_url=source_url, coder="ana"), codings=False)
         gold = yaml.safe_load(GOLD.read_text(encoding="utf-8"))["codings"]
         with store.write() as s:
             assert codings_from_quotes(s, 1, gold, get_or_create_coder(s, "gold")) == len(gold)
