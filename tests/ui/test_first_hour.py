@@ -109,3 +109,22 @@ def test_errors_with_names_are_shown_literally(demo):
         buttons[0].click().run()
     errors = " ".join(e.value for e in at.error)
     assert "\\:red\\[evil\\]" in errors and "\\*\\*x\\*\\*" in errors
+
+
+def test_kept_analyses_follow_every_change_and_undo(demo):
+    """Pages keep an analysis between clicks, by the project's data version: a new coding, its
+    undo and a removed run's codings all show at once."""
+    from tests.helpers import apply_named_code
+    from workbench.db.history import undo
+    at = page("retrieval")
+    shown = lambda: int(next(h.value for h in at.subheader if "quote(s)" in h.value).split()[0])  # noqa: E731
+    before = shown()
+    with demo.read() as s:
+        coder_id = s.scalar(select(Coding.coder_id))
+    apply_named_code(demo, (1, coder_id), "Socialization", 10, 60)
+    at.run()
+    assert shown() == before + 1
+    with demo.write() as s:
+        undo(s, 1, coder_id)
+    at.run()
+    assert shown() == before

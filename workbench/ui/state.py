@@ -92,7 +92,7 @@ def _identity(default_name: str) -> tuple[str, str] | None:
         name = st.user.get("name") or st.user.get("email") or st.user.get("sub")
         identity = f"{st.user.get('iss', '')}|{st.user.get('sub', '')}"
         with st.sidebar:
-            st.caption(f"Signed in as {name}")
+            st.caption(f"Signed in as {md(name)}")
             st.button("Log out", on_click=st.logout)
         return str(name), identity
     with st.sidebar:

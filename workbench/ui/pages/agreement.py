@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from workbench.analysis.agreement import RELIABLE, TENTATIVE, UNITS, shown
-from workbench.analysis.agreement_query import project_agreement
 from workbench.analysis.presentation import agreement_rows, pooled_words
 from workbench.codebook.lookup import codebook_choices
 from workbench.coding.status import status_rows
 from workbench.errors import WorkbenchError
+from workbench.ui import cached
 from workbench.ui.safe import md, plain
 from workbench.ui.state import Workspace
 
@@ -46,9 +46,8 @@ def render(ws: Workspace) -> None:
         st.warning("Choose at least two coders.")
         return
     try:
-        with ws.store.read() as s:
-            found = project_agreement(s, ws.project_id, coders, unit=unit, codebook=book,
-                                      include_interviewer=interviewer, with_disagreements=True)
+        found = cached.agreement(ws, coders, unit=unit, codebook=book, include_interviewer=interviewer,
+                                 with_disagreements=True)
     except WorkbenchError as exc:
         st.warning(plain(exc))
         _status(status, coders)

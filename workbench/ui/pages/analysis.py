@@ -4,18 +4,18 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from workbench.analysis.cooccurrence import cooccurrence, cooccurrence_matrix
+from workbench.analysis.cooccurrence import cooccurrence_matrix
 from workbench.analysis.counts import code_source_matrix, frequencies
 from workbench.analysis.crosstab import COUNTS
-from workbench.analysis.crosstab_query import project_crosstab
 from workbench.analysis.presentation import readable
-from workbench.analysis.retrieval import coded_quotes, coding_count, coding_counts
+from workbench.analysis.retrieval import coding_count
 from workbench.analysis.significance import ADJUSTMENTS
 from workbench.codebook.lookup import codebook_choices, get_codebook
 from workbench.codebook.storage import codebook_summary
 from workbench.corpus.cases import case_table
 from workbench.corpus.sources import source_choices
 from workbench.errors import AnalysisProblem
+from workbench.ui import cached
 from workbench.ui.safe import md, plain
 from workbench.ui.state import Workspace
 from workbench.ui.widgets.drill_down import cell_quotes_panel, crosstab_table
@@ -56,20 +56,19 @@ def render(ws: Workspace) -> None:
         mine = [ws.coder_id] if ws.blind else None
         coded = coding_count(s, ws.project_id, code_ids=ids, coder_ids=mine)
         names = dict(source_choices(s, ws.project_id))
-        try:
-            result = project_crosstab(s, ws.project_id, by, codebook=book, count=count, roles=roles or None,
-                                      coder_ids=mine, subcodes=subcodes, adjustment=adjustment, alpha=alpha)
-        except AnalysisProblem as exc:
-            st.warning(plain(exc))
-            return
+    try:
+        result = cached.crosstab(ws, by, codebook=book, count=count, roles=roles or None, coder_ids=mine,
+                                 subcodes=subcodes, adjustment=adjustment, alpha=alpha)
+    except AnalysisProblem as exc:
+        st.warning(plain(exc))
+        return
     if not coded:
         st.info("Nothing is coded with this codebook yet: code some text on the **Coding** page.")
         return
     tab_table, tab_freq, tab_cooc, tab_matrix = st.tabs(["Crosstab", "Frequencies", "Co-occurrence", "Code x source"])
     with tab_freq:
-        with ws.store.read() as s:
-            freq = frequencies(coded_quotes(s, ws.project_id, code_ids=ids, roles=roles or None,
-                                                               include_subcodes=False, coder_ids=mine))
+        freq = frequencies(cached.quotes(ws, code_ids=ids, roles=roles or None, include_subcodes=False,
+                                         coder_ids=mine))
         st.plotly_chart(px.bar(freq, x="cases", y="code", orientation="h", hover_data=["codings", "sources", "coded_words"],
                                height=max(300, 30 * len(freq))).update_layout(yaxis={"autorange": "reversed"}),
                         width="stretch")
@@ -99,10 +98,8 @@ def render(ws: Workspace) -> None:
     with tab_cooc:
         unit = st.radio("Together in", ["overlap", "turn"], horizontal=True, key="an_cooc_unit",
                         format_func={"overlap": "overlapping codings", "turn": "the same speaker turn"}.get)
-        with ws.store.read() as s:      # spans are needed here: load the codings themselves
-            spans = coded_quotes(s, ws.project_id, code_ids=ids, roles=roles or None, include_subcodes=False,
-                                           coder_ids=mine)
-        co = cooccurrence(spans, unit=unit)
+        co = cached.cooccurrences(ws, unit, code_ids=ids, roles=roles or None, include_subcodes=False,
+                                  coder_ids=mine)
         if co.empty:
             st.info("No two codes of this codebook occur together yet.")
         else:
@@ -112,9 +109,8 @@ def render(ws: Workspace) -> None:
                                       height=max(360, 40 * len(matrix))), width="stretch")
             st.dataframe(readable(co.round(3)), hide_index=True, width="stretch")
     with tab_matrix:
-        with ws.store.read() as s:
-            counted = (coded_quotes(s, ws.project_id, code_ids=ids, roles=roles, include_subcodes=False, coder_ids=mine)
-                       if roles else coding_counts(s, ws.project_id, code_ids=ids, coder_ids=mine))
+        counted = (cached.quotes(ws, code_ids=ids, roles=roles or None, include_subcodes=False, coder_ids=mine)
+                   if roles else cached.counts(ws, code_ids=ids, coder_ids=mine))
         matrix = code_source_matrix(counted.assign(source=counted["source_id"].map(names)))
         if matrix.empty:
             st.info("Nothing coded with this codebook yet.")

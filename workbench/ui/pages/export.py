@@ -38,7 +38,7 @@ def render(ws: Workspace) -> None:
     by = c3.selectbox("Crosstab in the report by", [None, *attributes], key="ex_by",
                       format_func=lambda a: "no crosstab" if a is None else a)
     folder = load_settings().exports_dir
-    st.caption(f"Files are also saved in {folder}.")
+    st.caption(f"Files are also saved in {md(folder)}.")
     slug = "all" if book is None else dict(books)[book].split()[0].lower()
     if code is not None:
         slug = f"code-{code}"

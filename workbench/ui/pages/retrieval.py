@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from workbench.analysis.retrieval import coded_quotes
 from workbench.codebook.lookup import code_choices
 from workbench.corpus.cases import case_table
 from workbench.exchange import tables
 from workbench.project.coders import coder_names
+from workbench.ui import cached
 from workbench.ui.navigation import go_to
 from workbench.ui.safe import md, quote_md
 from workbench.ui.state import Workspace
@@ -44,9 +44,8 @@ def render(ws: Workspace) -> None:
         else:
             coders = c2.multiselect("Coder", list(names), format_func=names.get, key="ret_coders",
                                     placeholder="any coder")
-    with ws.store.read() as s:
-        quotes = coded_quotes(s, ws.project_id, code_ids=code_ids or None, attribute_filters=filters or None,
-                              roles=roles or None, coder_ids=coders or None)
+    quotes = cached.quotes(ws, code_ids=code_ids or None, attribute_filters=filters or None, roles=roles or None,
+                           coder_ids=coders or None)
     head = st.columns([3, 1], vertical_alignment="center")
     head[0].subheader(f"{len(quotes)} quote(s)")
     if not quotes.empty:
