@@ -12,7 +12,7 @@ from tests.reliability.hostile import EVIL_MEMO, MARKERS, build_hostile_project
 from workbench.ui.safe import md
 
 PAGES = ["overview", "sources", "coding", "codebooks", "autocode", "retrieval",
-         "memos", "analysis", "agreement", "export"]
+         "memos", "analysis", "agreement", "export", "search"]
 URLS = ["", "sources", "coding", "codebook", "autocode", "retrieval", "memos", "analysis", "agreement", "export"]
 HTML_SINKS = {"html"}
 # A page and hostile text it shows in markdown (escaped).
@@ -50,12 +50,29 @@ def _markdown_elements(at: AppTest):
     return found
 
 
-@pytest.mark.parametrize("name", PAGES)
+# Page states that show more hostile text: a search whose hits are in the hostile transcript
+# (and a query that is itself markdown, which the "no hits" message repeats), word frequencies,
+# the quotes behind a crosstab cell of the hostile case's sector.
+STATES = {
+    "search": {"ts_query": "script"},
+    "search:nothing": {"ts_query": ":red[x] $x$ nowhere"},
+    "search:words": {"search_mode": "Word frequencies"},
+    "analysis:cell": {"an_drill_group": "<i>textile</i> :red[t]"},
+}
+
+
+@pytest.mark.parametrize("name", PAGES + list(STATES)[1:])
 def test_no_page_renders_user_text_as_html(name, hostile_db, monkeypatch):
     monkeypatch.setenv("WORKBENCH_DATABASE_URL", hostile_db)
     monkeypatch.setenv("WORKBENCH_CODER", "ana")
     monkeypatch.setenv("WORKBENCH_LOCAL_WORKER", "0")
-    at = AppTest.from_function(run_page, args=(name,), default_timeout=60).run()
+    at = AppTest.from_function(run_page, args=(name.split(":")[0],), default_timeout=60)
+    for key, value in STATES.get(name, {}).items():
+        at.session_state[key] = value
+    at.run()
+    if name == "analysis:cell":                       # a code of the hostile coding, then its quotes
+        codes = at.selectbox(key="an_drill_code").options
+        at.selectbox(key="an_drill_code").set_value(next(c for c in codes if "onerror" in c)).run()
     assert not at.exception, at.exception
     elements = _markdown_elements(at)
     assert elements, "the walk found no markdown at all: the test would prove nothing"
