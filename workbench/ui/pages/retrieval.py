@@ -49,9 +49,10 @@ def render(ws: Workspace) -> None:
     head = st.columns([3, 1], vertical_alignment="center")
     head[0].subheader(f"{len(quotes)} quote(s)")
     if not quotes.empty:
-        csv_bytes = tables.to_bytes({"quotes": quotes.drop(columns=["code_id", "source_id"])}, "csv")
-        head[1].download_button("Download CSV", csv_bytes,
-                                "quotes.csv", "text/csv", icon=":material/download:")
+        # Written when clicked (a callable): 50,000 quotes took a second on every rerun of the page.
+        head[1].download_button("Download CSV", lambda q=quotes: tables.to_bytes(
+            {"quotes": q.drop(columns=["code_id", "source_id"])}, "csv"), "quotes.csv", "text/csv",
+            icon=":material/download:")
     if quotes.empty:
         st.info("No coded text matches. Code some text on the **Coding** page, or widen the filters.")
         return
