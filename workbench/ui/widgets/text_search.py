@@ -20,7 +20,7 @@ MAX_SHOWN = 500
 def render_text_search(ws: Workspace) -> None:
     """The form, the hits as keyword-in-context rows, and the actions on them."""
     with st.form("text_search"):
-        c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+        c1, c2 = st.columns([4, 1], vertical_alignment="bottom")
         query = c1.text_input("Words or phrases", key="ts_query", placeholder='fair*  "trade fair"  negócio',
                               help='Any of the words; "quotes" for a phrase; fair* for any ending. '
                                    "Case and accents are ignored.")
@@ -45,22 +45,26 @@ def render_text_search(ws: Workspace) -> None:
     shown = result.hits[:MAX_SHOWN]
     rows = []
     for h in shown:
-        left, match, right = result.kwic(h, width=70)
+        left, match, right = result.kwic(h, width=60)
         rows.append({"source": h.source, "turn": h.turn + 1, "speaker": h.speaker, "left": left,
                      "found": match, "right": right})
     frame = pd.DataFrame(rows)
     if result.sources_with_hits > 1:
         per = (pd.DataFrame([(h.source, h.case or "(no case)") for h in result.hits], columns=["source", "case"])
                .value_counts().rename("hits").reset_index().sort_values("hits"))
-        fig = px.bar(per, x="hits", y="source", color="case", orientation="h",
+        fig = px.bar(per, x="hits", y="source", orientation="h", hover_data=["case"],
                      height=min(120 + 24 * len(per), 520), title="Hits per source")
         fig.update_layout(margin=dict(l=0, r=0, t=40, b=0), yaxis_title=None, legend_title=None)
         st.plotly_chart(fig, width="stretch", key="ts_chart")
     picked = st.dataframe(
         frame, hide_index=True, width="stretch", key="ts_table", on_select="rerun", selection_mode="multi-row",
-        column_config={"left": st.column_config.TextColumn("…context", width="large"),
-                       "found": st.column_config.TextColumn("found", width="small"),
-                       "right": st.column_config.TextColumn("context…", width="large")})
+        # Keyword in context: the left context ends at the hit (right-aligned), the right starts there.
+        column_config={"source": st.column_config.TextColumn("source", width="small"),
+                       "turn": st.column_config.NumberColumn("turn", width=50),
+                       "speaker": st.column_config.TextColumn("speaker", width="small"),
+                       "left": st.column_config.TextColumn("…context", width=270, alignment="right"),
+                       "found": st.column_config.TextColumn("found", width=90, alignment="center"),
+                       "right": st.column_config.TextColumn("context…", width=270)})
     if len(result.hits) > MAX_SHOWN:
         st.caption(f"Showing the first {MAX_SHOWN} of {len(result.hits):,} hits; coding all hits codes every one.")
     chosen_rows = list(picked.selection.rows) if picked and picked.selection else []
