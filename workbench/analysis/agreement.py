@@ -9,7 +9,8 @@ perfect agreement, because a skipped interview is not compared.
 Units: ``source`` (a source has the code or not), ``turn`` (a speaker turn has it or not) or
 ``character``. Turns and characters are those of respondent turns by default - every turn whose
 speaker is not marked interviewer (unlabelled turns and document pages count) - or of every turn
-with ``include_interviewer``; the blank lines between turns are never units.
+with ``include_interviewer``; the blank lines between turns, and empty turns (a label with no
+words after it), are never units.
 
 Per code and pooled over codes (every unit-and-code pair one unit), from the weighted histogram of
 the coders' yes/no patterns: percent agreement, Cohen's kappa (two coders) and Krippendorff's
@@ -161,7 +162,7 @@ def compared_sources(codings: pd.DataFrame, coders: list[str], sources: list[int
 # -- units ------------------------------------------------------------------------------------
 
 def _turns(segments: pd.DataFrame, compared: list[int], include_interviewer: bool) -> pd.DataFrame:
-    turns = segments[segments["source_id"].isin(compared)]
+    turns = segments[segments["source_id"].isin(compared) & (segments["end"] > segments["start"])]
     if not include_interviewer and "role" in turns.columns:
         turns = turns[turns["role"].fillna("") != "interviewer"]
     return turns.sort_values(["source_id", "start"]).reset_index(drop=True)

@@ -13,7 +13,7 @@ from workbench.corpus.case_table import export_case_table, import_case_table, re
 from workbench.corpus.cases import attribute_types, get_or_create_attribute, get_or_create_case, parse_value, set_value
 from workbench.corpus.importing import import_files
 from workbench.corpus.sources import assign_case, get_source
-from workbench.corpus.speakers import rename_speaker, set_speaker_role, speaker_rows
+from workbench.corpus.speakers import rename_speaker, role_suggestion, set_speaker_role, speaker_rows
 from workbench.corpus.timecodes import seconds_to_clock
 
 cases_app = sub_app("The case table: cases and their typed attributes.")
@@ -59,6 +59,8 @@ def import_(ctx: typer.Context,
     for r in results:
         if r.created:
             out.print(Text(f"imported {r.file} as {r.name!r}: {r.segments} segments, {r.speakers} speakers"))
+            if r.speaker_note:
+                err.print(Text(f"note: {r.name}: {r.speaker_note}", style="yellow"))
         else:
             out.print(Text(f"skipped {r.file}: already in the project as {r.duplicate_of!r}"))
     for e in errors:
@@ -121,6 +123,9 @@ def speakers_list(ctx: typer.Context, source: Annotated[str, typer.Argument(help
     with st.reading() as (s, project):
         src = get_source(s, project.id, source)
         table(speaker_rows(s, src), f"speakers of {src.name}")
+        unplaced = role_suggestion(s, src)
+    if unplaced:
+        err.print(Text("note: " + unplaced, style="yellow"))
 
 
 @speakers_app.command("rename")

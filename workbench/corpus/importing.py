@@ -13,7 +13,7 @@ from workbench.corpus.cases import get_or_create_case
 from workbench.corpus.parsers import TRANSCRIPT_EXTENSIONS, parse_bytes, parse_file
 from workbench.corpus.parsers.parsed import ParsedSource
 from workbench.corpus.sources import unique_source_name
-from workbench.corpus.speakers import initial_role
+from workbench.corpus.speakers import RolePlan, plan_roles
 from workbench.corpus.text import sha256
 from workbench.db.history import insert_rows
 from workbench.db.models import Segment, Source, SourceKind, Speaker
@@ -31,6 +31,7 @@ class ImportResult:
     duplicate_of: str | None = None
     segments: int = 0
     speakers: int = 0
+    speaker_note: str = ""          # speakers left without a role, and who asks the most questions
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -47,17 +48,18 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 
 def add_parsed_source(session: Session, project_id: int, parsed: ParsedSource, *, name: str,
                       file_hash: str, original_filename: str = "", case_id: int | None = None,
-                      language: str | None = None) -> Source:
-    """Store a parsed source with its speakers and segments (in the caller's transaction)."""
+                      language: str | None = None, plan: RolePlan | None = None) -> Source:
+    """Store a parsed source with its speakers (roles from ``plan``, else :func:`plan_roles`) and
+    segments (in the caller's transaction)."""
     source = Source(project_id=project_id, case_id=case_id, name=unique_source_name(session, project_id, name),
                     kind=SourceKind(parsed.kind), format=parsed.format,
                     original_filename=original_filename, file_hash=file_hash, text=parsed.text,
                     text_hash=sha256(parsed.text.encode("utf-8")),
                     language=language or parsed.language)
-    has_interviewer = any(initial_role(s, False) for s in parsed.speakers)
+    plan = plan or plan_roles([(seg.speaker, seg.text) for seg in parsed.segments])
     speakers = {}
     for label in parsed.speakers:
-        speakers[label] = Speaker(label=label, role=initial_role(label, has_interviewer))
+        speakers[label] = Speaker(label=label, role=plan.roles.get(label))
         source.speakers.append(speakers[label])
     session.add(source)
     session.flush()
@@ -160,11 +162,12 @@ def _import(store, project_id, coder_id, entries, read, *, case, language, skip_
                                             existing.id if existing else None,
                                             duplicate_of=existing.name if existing else seen[digest]))
                 continue
-            src = add_parsed_source(s, project_id, p, name=stem, file_hash=digest,
-                                    original_filename=original, case_id=case_id, language=language)
+            plan = plan_roles([(seg.speaker, seg.text) for seg in p.segments])
+            src = add_parsed_source(s, project_id, p, name=stem, file_hash=digest, original_filename=original,
+                                    case_id=case_id, language=language, plan=plan)
             seen[digest] = src.name
-            results.append(ImportResult(label, src.name, src.id, created=True,
-                                        segments=len(p.segments), speakers=len(p.speakers)))
+            results.append(ImportResult(label, src.name, src.id, created=True, segments=len(p.segments),
+                                        speakers=len(p.speakers), speaker_note=plan.note()))
     if progress:
         progress(len(entries), len(entries), "")
     return results, errors

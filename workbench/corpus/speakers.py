@@ -1,6 +1,8 @@
 """Speakers of a source: their labels and roles (interviewer, interviewee, other)."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -10,11 +12,59 @@ from workbench.db.models import Segment, Source, Speaker, SpeakerRole
 from workbench.errors import AlreadyExists, InvalidSource, NotFound
 
 
-def initial_role(label: str, any_interviewer: bool) -> SpeakerRole | None:
-    """The role a speaker gets on import: interviewer when the label says so; interviewee when
-    another label of the transcript names the interviewer; none otherwise."""
-    role = guess_role(label) or ("interviewee" if any_interviewer else None)
-    return SpeakerRole(role) if role else None
+@dataclass
+class RolePlan:
+    """The roles a transcript's speakers get on import, and what the import says about them:
+    ``unplaced`` labels got no role (the user sets them once, in the Speakers tab or with
+    ``workbench speakers role``); ``asks_most`` is the unplaced label whose turns hold the most
+    questions - offered as the likely interviewer, never set silently."""
+    roles: dict[str, SpeakerRole | None]
+    unplaced: list[str] = field(default_factory=list)
+    asks_most: str | None = None
+
+    def note(self) -> str:
+        """One sentence for the import report ("" when every speaker has a role)."""
+        if not self.unplaced:
+            return ""
+        said = f"no role for {', '.join(self.unplaced)}: set them in the Speakers tab or with `workbench speakers role`"
+        if self.asks_most:
+            said += f" ({self.asks_most} asks the most questions: the interviewer?)"
+        return said
+
+
+def plan_roles(turns: list[tuple[str | None, str]]) -> RolePlan:
+    """Roles from the labels of ``(speaker, text)`` turns: a label that says its role keeps it
+    (Interviewer1, Moderator, Q; Respondent, P1, Participant 3); when one speaker is left
+    besides labelled interviewers and nobody is labelled interviewee, that one is the
+    interviewee (a two-party interview); every other label stays without a role."""
+    labels = list(dict.fromkeys(sp for sp, _ in turns if sp))
+    roles = {label: guess_role(label) for label in labels}
+    left = [label for label, role in roles.items() if role is None]
+    said = set(roles.values())
+    if len(left) == 1 and said == {"interviewer", None}:
+        roles[left[0]] = "interviewee"
+        left = []
+    asks = None
+    if left:
+        questions = {label: sum(text.count("?") for sp, text in turns if sp == label) for label in left}
+        best = max(left, key=lambda label: questions[label])
+        tied = sum(n == questions[best] for n in questions.values()) > 1
+        asks = best if questions[best] and not tied else None
+    return RolePlan({label: SpeakerRole(role) if role else None for label, role in roles.items()}, left, asks)
+
+
+def role_suggestion(session: Session, source: Source) -> str:
+    """What to say about the source's speakers without a role ("" when all have one): which
+    they are, and which of them asks the most questions."""
+    unset = {sp.id: sp.label for sp in source.speakers if sp.role is None}
+    if not unset:
+        return ""
+    turns = [(unset[sp], source.text[a:b]) for sp, a, b in session.execute(
+        select(Segment.speaker_id, Segment.start, Segment.end).where(Segment.source_id == source.id,
+                                                                    Segment.speaker_id.in_(unset)))]
+    plan = plan_roles(turns)
+    plan = RolePlan(plan.roles, list(unset.values()), plan.asks_most if len(unset) > 1 else None)
+    return plan.note()
 
 
 def speaker_rows(session: Session, source: Source) -> list[dict]:

@@ -21,30 +21,60 @@ _AFTER_COLON = re.compile(r"\s*+(?:[\[(]?(?P<ts3>\d{1,2}:\d{2}(?::\d{2})?)[\])]?
 _HEAD_CHARS = 200     # a label with its timestamps is far shorter; beyond this a colon is prose
 
 
+_MAX_INDENT = 4       # " Interviewee: No." is a turn; a deeper indent is a quoted or listed block
+
+
+def _indent(line: str) -> int:
+    """How far a label may start into the line: its leading spaces and tabs, when few."""
+    n = len(line) - len(line.lstrip(" \t"))
+    return n if n <= _MAX_INDENT else -1
+
+
 def _colon_label(line: str):
     """(label, timestamp, where the rest of the line starts) for ``Name [time]: text``, or None."""
-    end = _LABEL_END.search(line, 0, _HEAD_CHARS)
-    if end is None or line[:1].isspace():
+    lead = _indent(line)
+    if lead < 0:
         return None
-    m = _COLON_HEAD.fullmatch(" ".join(line[:end.start()].split()))
+    end = _LABEL_END.search(line, lead, lead + _HEAD_CHARS)
+    if end is None:
+        return None
+    m = _COLON_HEAD.fullmatch(" ".join(line[lead:end.start()].split()))
     if m is None:
         return None
     after = _AFTER_COLON.match(line, end.end())
     return m.group("label"), m.group("ts1") or m.group("ts2") or after.group("ts3"), after.end()
 
 
+# Markdown exports: **Name:** text, **Name**: text.
+_BOLD_LABEL = re.compile(r"[ \t]{0,4}\*\*(?P<label>[^*\n:]{1,60}?)(?::\*\*|\*\*:)[ \t]*")
+# Otter and similar exports: the label and its time alone on a line, the words below.
+_HEADING_LABEL = re.compile(r"(?P<label>[^\W\d_][\w .'’-]{0,60}?)[ \t]+"
+                            r"(?P<ts>\d{1,2}:\d{2}(?::\d{2})?)[ \t]*")
+
+
 TS_ONLY = re.compile(rf"^{_TS1}\s*(?P<rest>.*)$")
 
+# Labels that say the role. Numbers may follow with or without a space (Interviewer1, P 2);
+# "P"/"R" alone are Portuguese and Spanish transcripts' Pergunta/Resposta, "P1" a participant.
 INTERVIEWER_LABELS = re.compile(
-    r"^(q|p|i|int|interviewer|interviewers|interviewer \d+|entrevistador(a)?( \d+)?|moderator|"
-    r"moderador(a)?|researcher|investigador(a)?|pergunta|question)$", re.IGNORECASE)
+    r"^(q|p|pergunta|question)$|^(i|int|interviewer|interviewers|moderator|moderador(a)?|facilitator|"
+    r"researcher|entrevistador(a)?|investigador(a)?)( ?\d{1,2})?$", re.IGNORECASE)
+INTERVIEWEE_LABELS = re.compile(
+    r"^(a|r|interviewee|respondent|participant|informant|answer|resposta|entrevistad[oa]|"
+    r"inquirid[oa]|participante)( ?\d{1,3})?$|^(p|r) ?\d{1,3}$", re.IGNORECASE)
 
 _SHORT_LABELS = re.compile(r"^(q|a|p|r|i)$", re.IGNORECASE)
 
 
 def guess_role(label: str) -> str | None:
-    """``interviewer`` for labels like Q, Interviewer 1, Entrevistadora; None otherwise."""
-    return "interviewer" if INTERVIEWER_LABELS.match(label.strip()) else None
+    """``interviewer`` for labels like Q, Interviewer1, Moderator, Entrevistadora; ``interviewee``
+    for A, R, Respondent, Interviewee 2, P1, Participant 3, Entrevistado; None for names."""
+    label = " ".join(label.split())
+    if INTERVIEWER_LABELS.match(label):
+        return "interviewer"
+    if INTERVIEWEE_LABELS.match(label):
+        return "interviewee"
+    return None
 
 
 _STAGE = {"laughs", "laughter", "laughing", "pause", "inaudible", "crosstalk", "silence", "unclear",
@@ -62,6 +92,12 @@ def label_parts(line: str):
         label = m.group("label").strip()
         if not (label.casefold() in _STAGE or not label[:1].isupper()):    # [laughs] is a note
             found = (label, m.group("ts1") or m.group("ts2"), m.start("rest"))
+    if found is None and "**" in line[:8]:
+        bold = _BOLD_LABEL.match(line)
+        found = (bold.group("label"), None, bold.end()) if bold else None
+    if found is None and len(line) < 80:
+        heading = _HEADING_LABEL.fullmatch(line)
+        found = (heading.group("label"), heading.group("ts"), len(line)) if heading else None
     found = found or _colon_label(line)
     if found:
         label = found[0].strip()

@@ -44,7 +44,7 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
         if current is not None:
             current.text = "\n".join(body).strip("\n")
             current.text = re.sub(r"\n{2,}", "\n", current.text)
-            if current.text:
+            if current.text or current.speaker is not None:     # "Interviewee:" with no words is a turn
                 segments.append(current)
         current, body = None, []
 

@@ -10,7 +10,7 @@ from workbench.corpus.cases import attribute_choices, attribute_types, case_name
 from workbench.corpus.importing import import_uploads
 from workbench.corpus.parsers import TRANSCRIPT_EXTENSIONS
 from workbench.corpus.sources import assign_case, list_sources, source_choices
-from workbench.corpus.speakers import rename_speaker, set_speaker_role
+from workbench.corpus.speakers import rename_speaker, role_suggestion, set_speaker_role
 from workbench.db.models import AttributeType, Source, SpeakerRole
 from workbench.errors import WorkbenchError
 from workbench.transcription.jobs import AUDIO_EXTENSIONS, cancel, enqueue_audio, list_jobs, retry
@@ -64,6 +64,9 @@ def _upload(ws: Workspace) -> None:
     created = [r for r in results if r.created]
     if created:
         st.success(f"Imported {len(created)} source(s): " + ", ".join(md(r.name) for r in created))
+    for r in created:
+        if r.speaker_note:
+            st.warning(f"{md(r.name)}: {md(r.speaker_note)}", icon=":material/record_voice_over:")
     for r in results:
         if not r.created:
             st.info(f"{md(r.file)} is already in the project as {md(r.duplicate_of)}; not imported again.")
@@ -176,9 +179,13 @@ def _speakers(ws: Workspace) -> None:
         frame = pd.DataFrame([{"label": sp.label, "new label": sp.label, "role": sp.role.value if sp.role else "",
                                "turns": sum(1 for seg in src.segments if seg.speaker_id == sp.id)}
                               for sp in src.speakers], columns=["label", "new label", "role", "turns"])
+        unplaced = role_suggestion(s, src)
     if frame.empty:
         st.info("This source has no speakers (a document, or a transcript without speaker labels).")
         return
+    if unplaced:
+        st.caption(md(unplaced[:1].upper() + unplaced[1:]) + ". Roles decide which turns role-limited "
+                   "suggesters read and which turns agreement compares.")
     edited = st.data_editor(frame, hide_index=True, key=f"speakers:{source_id}", disabled=["label", "turns"],
                             column_config={"label": None,
                                            "role": st.column_config.SelectboxColumn("role", options=ROLES)})
