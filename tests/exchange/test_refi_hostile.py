@@ -162,3 +162,43 @@ def test_a_project_in_another_namespace_is_read_and_the_report_says_so(store):
         report = import_qdpx(s, data, "odd.qdpx", coder=get_or_create_coder(s, "me"))
     assert report.sources == 2
     assert any("namespace 'urn:example:not-refi', not REFI-QDA's" in n for n in report.skipped)
+
+
+U1, U2 = "B0000001-0000-4000-8000-000000000001", "B0000002-0000-4000-8000-000000000002"
+P1 = "D0000009-0000-4000-8000-000000000009"
+
+
+def test_an_atlas_like_project_keeps_sets_dates_users_and_counts_what_it_skips(store):
+    """ATLAS.ti writes document groups as Sets ("gender: male"), PDF sources with codings, users
+    who coded nothing and creation dates: sets of sources named "name: value" become case
+    attributes, other sets and the PDF's codings are counted in the report, every user is a
+    coder, every coding keeps its date."""
+    from workbench.corpus.cases import case_table
+    from workbench.db.models import Coder, Coding
+    sources = SOURCES.replace('<Coding guid="F0000001-0000-4000-8000-000000000001">',
+                              f'<Coding guid="F0000001-0000-4000-8000-000000000001" creatingUser="{U1}" '
+                              'creationDateTime="2021-03-04T10:20:30Z">')
+    pdf = (f'<PDFSource guid="{P1}" name="Annual report" path="internal://{P1}.pdf">'
+           '<PDFSelection guid="E0000009-0000-4000-8000-000000000009" page="1" firstX="0" firstY="0" secondX="9" '
+           f'secondY="9"><Coding guid="F0000009-0000-4000-8000-000000000009"><CodeRef targetGUID="{C1}"/></Coding>'
+           '<Coding guid="F0000008-0000-4000-8000-000000000008">'
+           f'<CodeRef targetGUID="{C2}"/></Coding></PDFSelection></PDFSource>')
+    project = qde(sources=sources + pdf).replace(
+        "<CodeBook>", f'<Users><User guid="{U1}" name="Ana"/><User guid="{U2}" name="Bea"/></Users><CodeBook>'
+    ).replace("</Project>", f'<Sets><Set guid="90000001-0000-4000-8000-000000000001" name="gender: male">'
+              f'<MemberSource targetGUID="{S1}"/></Set>'
+              f'<Set guid="90000002-0000-4000-8000-000000000002" name="gender: female"><MemberSource targetGUID="{S2}"/>'
+              f'</Set><Set guid="90000003-0000-4000-8000-000000000003" name="Economic themes">'
+              f'<MemberCode targetGUID="{C1}"/><MemberCode targetGUID="{C2}"/></Set></Sets></Project>')
+    with store.write() as s:
+        report = import_qdpx(s, qdpx(project), "atlas.qdpx", coder=get_or_create_coder(s, "me"))
+    assert any(line.startswith("1 PDF source(s) and their 2 coding(s) skipped") and "Annual report" in line
+               for line in report.skipped), report.skipped
+    assert "set 'Economic themes' (2 code(s)) not imported: code groups are not imported yet" in report.skipped
+    with store.read() as s:
+        table = case_table(s, report.project_id).set_index("case")
+        assert table.loc["Interview 1", "gender"] == "male" and table.loc["Interview 2", "gender"] == "female"
+        assert {"Ana", "Bea"} <= set(s.scalars(select(Coder.name)))           # Bea coded nothing, still there
+        coding = s.scalar(select(Coding))
+        assert coding.created_at.year == 2021 and coding.created_at.month == 3
+        assert s.get(Coder, coding.coder_id).name == "Ana"

@@ -46,6 +46,7 @@ from workbench.exchange.refi.qda_xml import (
     refi_guid,
 )
 from workbench.exchange.refi.selections import selection_mapper
+from workbench.exchange.refi.sets import import_sets
 from workbench.exchange.refi.writer import ORIGIN
 
 
@@ -131,6 +132,9 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
         report.skipped.append(f"project.qde is in namespace {namespace or '(none)'!r}, not REFI-QDA's {NS!r}; "
                               "it was read as REFI-QDA")
     users = {refi_guid(u.get("guid", "")): u.get("name") or "" for u in descendants_named(root, "User")}
+    for guid in users:                  # every user, also one who coded nothing (a second coder to come)
+        if guid:
+            _coder(session, guid, users, coder)
     codes: dict[str, Code] = {}
     codebook_el = child_named(root, "CodeBook")
     codes_el = child_named(codebook_el, "Codes") if codebook_el is not None else None
@@ -177,6 +181,7 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
     note_to_coding: dict[str, str] = {}
     now = dt.datetime.now(dt.timezone.utc)
     names_taken: set[str] = set()
+    not_imported: dict[str, list] = {}        # kind -> [source names, their codings]
     for el in (list(sources_el) if sources_el is not None else []):
         kind = local_name(el)
         path_name = Path((el.get("plainTextPath") or "").split("://")[-1]).stem
@@ -189,7 +194,9 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
                                       f"({source_rows[refi_guid(el.get('guid'))].name!r} and {src_name!r}); nothing "
                                       "was imported", file=file, line=el.sourceline)
         if kind != "TextSource":
-            report.skipped.append(f"source {src_name!r}: {kind} is not imported (text sources only)")
+            count = not_imported.setdefault(kind, [[], 0])
+            count[0].append(src_name)
+            count[1] += len(list(descendants_named(el, "Coding")))
             continue
         raw, reason = archive.source_text(el.get("plainTextPath"))
         if raw is None:
@@ -252,11 +259,16 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
                     continue
                 seen.add(key)
                 guid = refi_guid(coding_el.get("guid") or new_guid()).lower()
+                when = _when(coding_el.get("creationDateTime") or sel.get("creationDateTime")) or now
                 pending.append({"source_id": src.id, "code_id": codes[target].id, "coder_id": coder_ids[user],
                                 "start": span[0], "end": span[1], "origin": CodingOrigin.imported, "guid": guid,
-                                "created_at": now, "updated_at": now})
+                                "created_at": when, "updated_at": when})
                 for ref_el in children_named(sel, "NoteRef"):
                     note_to_coding[refi_guid(ref_el.get("targetGUID", ""))] = guid
+    for kind, (names, lost) in not_imported.items():
+        what = kind.removesuffix("Source") or kind
+        report.skipped.append(f"{len(names)} {what} source(s) and their {lost} coding(s) skipped: only text sources "
+                              f"are imported ({', '.join(names[:5])}{' …' if len(names) > 5 else ''})")
     report.codings = _insert_codings(session, pending)
     by_guid = {}
     if note_to_coding:
@@ -289,6 +301,7 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
                 column = {AttributeType.text: "text_value", AttributeType.number: "number_value",
                           AttributeType.boolean: "bool_value", AttributeType.date: "date_value"}[attr.type]
                 session.add(AttributeValue(case_id=case.id, attribute_id=attr.id, **{column: value}))
+    import_sets(session, project.id, root, source_rows, report.skipped)
     note_refs(root, project=True)
     for note in descendants_named(root, "Note"):
         content = child_named(note, "PlainTextContent")
@@ -303,6 +316,17 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
         report.memos += 1
     session.flush()
     return report
+
+
+def _when(value: str | None) -> dt.datetime | None:
+    """A REFI-QDA creationDateTime (ISO 8601, often with Z), or None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def _insert_codings(session: Session, rows: list[dict]) -> int:
