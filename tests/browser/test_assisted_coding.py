@@ -29,6 +29,7 @@ def test_search_by_meaning_and_code_a_hit(app_server, page):
     build_demo(store, Settings(database_url=app_server.db_url, coder="ana"), codings=False)
     store.dispose()
     page.goto(app_server.url + "/search")
+    page.get_by_text("By meaning", exact=True).click(timeout=60_000)
     box = page.get_by_label("Passages about…")
     box.wait_for(timeout=60_000)
     box.fill("what it costs to exhibit at a trade fair")

@@ -202,3 +202,25 @@ def test_an_atlas_like_project_keeps_sets_dates_users_and_counts_what_it_skips(s
         coding = s.scalar(select(Coding))
         assert coding.created_at.year == 2021 and coding.created_at.month == 3
         assert s.get(Coder, coding.coder_id).name == "Ana"
+
+
+def test_names_with_markup_round_trip_exactly_through_the_lxml_writer(store, project, codebook_id):
+    """The writer is lxml's: quotes, angle brackets, ampersands, ]]> and line breaks in names and
+    memos come back as they were written (a control character as a line break)."""
+    from workbench.coding.memos import add_memo
+    from workbench.db.models import Codebook, Coder, Memo
+    from workbench.exchange.refi.writer import export_qdpx
+    project_id, coder_id = project
+    odd = 'a "b" <c> & ]]> \'d\'\nsecond line'
+    with store.write("odd", project_id=project_id, coder_id=coder_id) as s:
+        s.scalar(select(Code).where(Code.codebook_id == codebook_id).limit(1)).name = odd
+        s.get(Codebook, codebook_id).description = odd
+        add_memo(s, project_id, odd + "\x0bsoft break", coder=s.get(Coder, coder_id))
+    with store.read() as s:
+        data = export_qdpx(s, project_id)
+    with store.write() as s:
+        report = import_qdpx(s, data, "odd.qdpx", coder=get_or_create_coder(s, "me"))
+    with store.read() as s:
+        names = set(s.scalars(select(Code.name).join(Codebook).where(Codebook.project_id == report.project_id)))
+        memo = s.scalar(select(Memo.text).where(Memo.project_id == report.project_id))
+    assert odd in names and memo == odd + "\nsoft break"

@@ -3,12 +3,10 @@ standard writes them, escaping, and parsing untrusted XML (no DTD, no entities, 
 from __future__ import annotations
 
 import datetime as dt
-from xml.sax.saxutils import escape
 
 from lxml import etree
 
 from workbench.errors import InvalidExchangeFile
-from workbench.safety.sanitise import xml_text
 
 NS = "urn:QDA-XML:project:1.0"
 
@@ -29,14 +27,6 @@ def when_text(value: dt.datetime | None) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
     return value.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def attr_text(value) -> str:
-    return escape(xml_text(value), {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
-
-
-def element_text(value) -> str:
-    return escape(xml_text(value))
 
 
 def parse_xml(data: bytes, file: str) -> etree._Element:

@@ -7,11 +7,13 @@ import re
 import uuid
 import zipfile
 
+from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workbench.db.models import Attribute, AttributeType, Case, Code, Codebook, Coder, Coding, Memo, Project, Source
-from workbench.exchange.refi.qda_xml import NS, NS_CODEBOOK, attr_text, element_text, refi_guid, when_text
+from workbench.exchange.refi.qda_xml import NS, NS_CODEBOOK, refi_guid, when_text
+from workbench.safety.sanitise import xml_text
 
 ORIGIN = "Interview workbench"
 
@@ -19,28 +21,49 @@ _TYPES = {AttributeType.text: "Text", AttributeType.number: "Float", AttributeTy
           AttributeType.date: "Date"}
 
 
-def _codes_xml(codes: list[Code], memo_refs: dict[int, list[str]], out: list[str], indent: str) -> None:
+def _q(tag: str) -> str:
+    return f"{{{NS}}}{tag}"
+
+
+def _clean(attrs: dict) -> dict:
+    """Attribute values as XML can hold them (control characters out; lxml escapes the rest)."""
+    return {k: xml_text(v) for k, v in attrs.items() if v is not None}
+
+
+def _element(tag: str, attrs: dict | None = None, text=None, ns: str = NS) -> etree._Element:
+    """A subtree root to hand to the writer: lxml escapes every value and refuses what XML
+    cannot hold, so no text in the project can make an invalid file."""
+    el = etree.Element(f"{{{ns}}}{tag}", _clean(attrs or {}), nsmap={None: ns})
+    if text is not None:
+        el.text = xml_text(text)
+    return el
+
+
+def _sub(parent, tag: str, attrs: dict | None = None, text=None) -> etree._Element:
+    el = etree.SubElement(parent, f"{{{etree.QName(parent).namespace}}}{tag}", _clean(attrs or {}))
+    if text is not None:
+        el.text = xml_text(text)
+    return el
+
+
+def _codes(parent, codes: list[Code], memo_refs: dict[int, list[str]]) -> None:
     for code in codes:
         description = "\n\n".join(x for x in (code.definition, f"When to use: {code.when_to_use}" if code.when_to_use else "",
                                               f"When not to use: {code.when_not_to_use}" if code.when_not_to_use else "") if x)
         color = code.color if re.fullmatch(r"#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})", code.color or "") else None
-        out.append(f'{indent}<Code guid="{refi_guid(code.guid)}" name="{attr_text(code.name)}" isCodable="true"'
-                   + (f' color="{color}"' if color else "") + ">")
+        el = _sub(parent, "Code", {"guid": refi_guid(code.guid), "name": code.name, "isCodable": "true", "color": color})
         if description:
-            out.append(f"{indent}  <Description>{element_text(description)}</Description>")
+            _sub(el, "Description", text=description)
         for note in memo_refs.get(code.id, []):
-            out.append(f'{indent}  <NoteRef targetGUID="{note}"/>')
-        _codes_xml(list(code.children), memo_refs, out, indent + "  ")
-        out.append(f"{indent}</Code>")
+            _sub(el, "NoteRef", {"targetGUID": note})
+        _codes(el, list(code.children), memo_refs)
 
 
 def codebook_qdc(codebook: Codebook) -> bytes:
     """A codebook as REFI-QDA ``.qdc``."""
-    out = ['<?xml version="1.0" encoding="utf-8"?>',
-           f'<CodeBook xmlns="{NS_CODEBOOK}" origin="{ORIGIN}">', "  <Codes>"]
-    _codes_xml([c for c in codebook.codes if c.parent_id is None], {}, out, "    ")
-    out += ["  </Codes>", "</CodeBook>"]
-    return "\n".join(out).encode("utf-8")
+    root = _element("CodeBook", {"origin": ORIGIN}, ns=NS_CODEBOOK)
+    _codes(_sub(root, "Codes"), [c for c in codebook.codes if c.parent_id is None], {})
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
 def export_qdpx(session: Session, project_id: int) -> bytes:
@@ -53,8 +76,9 @@ def export_qdpx(session: Session, project_id: int) -> bytes:
 def write_qdpx(session: Session, project_id: int, target) -> None:
     """Stream the project into a ``.qdpx`` (a path or a binary file object).
 
-    Codings are read as plain rows in text order and written straight into the zip member,
-    so a project with a million codings never holds them all as objects or one string.
+    ``project.qde`` is written by lxml's incremental writer: the small parts (users, codebook,
+    cases, notes) as element trees, the codings as they are read - plain rows in text order, so a
+    project with a million codings never holds them all as objects or one string.
     """
     project = session.get(Project, project_id)
     sources = list(session.scalars(select(Source).where(Source.project_id == project_id).order_by(Source.id)))
@@ -82,102 +106,119 @@ def write_qdpx(session: Session, project_id: int, target) -> None:
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
         for src in sources:
             archive.writestr(f"sources/{refi_guid(src.guid)}.txt", src.text.encode("utf-8"))
-        with archive.open("project.qde", "w", force_zip64=True) as raw:
-            qde = io.TextIOWrapper(raw, encoding="utf-8", newline="\n")
+        with archive.open("project.qde", "w", force_zip64=True) as raw, etree.xmlfile(raw, encoding="utf-8") as xf:
+            xf.write_declaration()
+            with xf.element(_q("Project"), _clean({"name": project.name, "origin": ORIGIN,
+                                                  "creationDateTime": when_text(project.created_at)}),
+                            nsmap={None: NS}):
+                if coders:
+                    users = _element("Users")
+                    for c in coders:
+                        _sub(users, "User", {"guid": coder_guid[c.id], "name": c.name})
+                    xf.write(users)
+                if books:
+                    codebook = _element("CodeBook")
+                    codes = _sub(codebook, "Codes")
+                    for cb in books:
+                        # One top-level code per codebook keeps several codebooks apart in one tree.
+                        top = _sub(codes, "Code", {"guid": refi_guid(cb.guid), "name": cb.name, "isCodable": "false"})
+                        if cb.description:
+                            _sub(top, "Description", text=cb.description)
+                        _codes(top, [c for c in cb.codes if c.parent_id is None], refs["code"])
+                    xf.write(codebook)
+                for part in _variables_and_cases(session, project_id, sources):
+                    xf.write(part)
+                if sources:
+                    with xf.element(_q("Sources")):
+                        _write_sources(session, xf, sources, coding_rows, coder_guid, refs)
+                if memos:
+                    notes = _element("Notes")
+                    for m in memos:
+                        note = _sub(notes, "Note", {"guid": memo_guid[m.id], "name": m.title or "Memo",
+                                                    "creatingUser": coder_guid.get(m.coder_id),
+                                                    "creationDateTime": when_text(m.created_at)})
+                        _sub(note, "PlainTextContent", text=m.text)
+                    xf.write(notes)
+                if project.description:
+                    xf.write(_element("Description", text=project.description))
+                for g in project_notes:
+                    xf.write(_element("NoteRef", {"targetGUID": g}))
 
-            def emit(lines: list[str]) -> None:
-                qde.write("\n".join(lines) + "\n")
-            emit(['<?xml version="1.0" encoding="utf-8"?>',
-                  f'<Project xmlns="{NS}" name="{attr_text(project.name)}" origin="{ORIGIN}" '
-                  f'creationDateTime="{when_text(project.created_at)}">'])
-            out: list[str] = []
-            if coders:
-                out.append("  <Users>")
-                out += [f'    <User guid="{coder_guid[c.id]}" name="{attr_text(c.name)}"/>' for c in coders]
-                out.append("  </Users>")
-            if books:
-                out += ["  <CodeBook>", "    <Codes>"]
-                for cb in books:
-                    # One top-level code per codebook keeps several codebooks apart in one tree.
-                    out.append(f'      <Code guid="{refi_guid(cb.guid)}" name="{attr_text(cb.name)}" isCodable="false">')
-                    if cb.description:
-                        out.append(f"        <Description>{element_text(cb.description)}</Description>")
-                    _codes_xml([c for c in cb.codes if c.parent_id is None], refs["code"], out, "        ")
-                    out.append("      </Code>")
-                out += ["    </Codes>", "  </CodeBook>"]
-            out += _variables_and_cases(session, project_id, sources)
-            emit(out)
-            if sources:
-                emit(["  <Sources>"])
-                rows = session.execute(coding_rows).yield_per(20_000)
+
+_SELECTION, _CODING, _CODE_REF, _NOTE_REF = _q("PlainTextSelection"), _q("Coding"), _q("CodeRef"), _q("NoteRef")
+_NSMAP = {None: NS}
+
+
+def _write_sources(session: Session, xf, sources: list[Source], coding_rows, coder_guid: dict[int, str],
+                   refs: dict[str, dict[int, list[str]]]) -> None:
+    """Each source with its codings, one selection per coding, written as they are read. The
+    values of a selection are GUIDs, numbers and times (nothing to clean), so its elements are made
+    directly: this loop runs once per coding."""
+    rows = session.execute(coding_rows).yield_per(20_000)
+    pending = next(rows, None)
+    sub = etree.SubElement
+    for src in sources:
+        # A source's selections are built as one tree and written in one call (lxml serialises
+        # it in C), flushed every few thousand codings so that a huge source stays small in memory.
+        attrs = _clean({"guid": refi_guid(src.guid), "name": src.name,
+                        "plainTextPath": f"internal://{refi_guid(src.guid)}.txt",
+                        "creationDateTime": when_text(src.created_at)})
+        with xf.element(_q("TextSource"), attrs):
+            batch = etree.Element(_q("Batch"), nsmap=_NSMAP)
+            while pending is not None and pending[2] == src.id:
+                cid, cguid, _sid, start, end, coder_id, created, code_guid = pending
+                who, when = coder_guid[coder_id], when_text(created)
+                selection = sub(batch, _SELECTION, {
+                    "guid": str(uuid.uuid5(uuid.UUID(cguid), "selection")).upper(), "startPosition": str(start),
+                    "endPosition": str(end), "creatingUser": who, "creationDateTime": when})
+                coding = sub(selection, _CODING, {"guid": cguid.upper(), "creatingUser": who, "creationDateTime": when})
+                sub(coding, _CODE_REF, {"targetGUID": code_guid.upper()})
+                for g in refs["coding"].get(cid, ()):
+                    sub(selection, _NOTE_REF, {"targetGUID": g})
+                if len(batch) >= 5000:
+                    _flush(xf, batch)
+                    batch = etree.Element(_q("Batch"), nsmap=_NSMAP)
                 pending = next(rows, None)
-                for src in sources:
-                    lines = [f'    <TextSource guid="{refi_guid(src.guid)}" name="{attr_text(src.name)}" '
-                             f'plainTextPath="internal://{refi_guid(src.guid)}.txt" creationDateTime="{when_text(src.created_at)}">']
-                    while pending is not None and pending[2] == src.id:
-                        cid, cguid, _sid, start, end, coder_id, created, code_guid = pending
-                        who, when = coder_guid[coder_id], when_text(created)
-                        selection = str(uuid.uuid5(uuid.UUID(cguid), "selection")).upper()
-                        lines.append(f'      <PlainTextSelection guid="{selection}" startPosition="{start}" '
-                                     f'endPosition="{end}" creatingUser="{who}" creationDateTime="{when}">')
-                        lines.append(f'        <Coding guid="{refi_guid(cguid)}" creatingUser="{who}" creationDateTime="{when}">'
-                                     f'<CodeRef targetGUID="{refi_guid(code_guid)}"/></Coding>')
-                        lines += [f'        <NoteRef targetGUID="{g}"/>' for g in refs["coding"].get(cid, [])]
-                        lines.append("      </PlainTextSelection>")
-                        if len(lines) > 5000:
-                            emit(lines)
-                            lines = []
-                        pending = next(rows, None)
-                    lines += [f'      <NoteRef targetGUID="{g}"/>' for g in refs["source"].get(src.id, [])]
-                    lines.append("    </TextSource>")
-                    emit(lines)
-                emit(["  </Sources>"])
-            out = []
-            if memos:
-                out.append("  <Notes>")
-                for m in memos:
-                    creator = f' creatingUser="{coder_guid[m.coder_id]}"' if m.coder_id in coder_guid else ""
-                    out.append(f'    <Note guid="{memo_guid[m.id]}" name="{attr_text(m.title or "Memo")}"{creator} '
-                               f'creationDateTime="{when_text(m.created_at)}"><PlainTextContent>{element_text(m.text)}'
-                               "</PlainTextContent></Note>")
-                out.append("  </Notes>")
-            if project.description:
-                out.append(f"  <Description>{element_text(project.description)}</Description>")
-            out += [f'  <NoteRef targetGUID="{g}"/>' for g in project_notes]
-            out.append("</Project>")
-            emit(out)
-            qde.flush()
-            qde.detach()
+            _flush(xf, batch)
+            for g in refs["source"].get(src.id, []):
+                xf.write(_element("NoteRef", {"targetGUID": g}))
 
 
-def _variables_and_cases(session: Session, project_id: int, sources: list[Source]) -> list[str]:
+def _flush(xf, batch) -> None:
+    """Write the children of a holder element (the holder itself is not part of the file)."""
+    for child in batch:
+        xf.write(child)
+
+
+def _variables_and_cases(session: Session, project_id: int, sources: list[Source]) -> list[etree._Element]:
     out = []
     attributes = list(session.scalars(select(Attribute).where(Attribute.project_id == project_id)
                                       .order_by(Attribute.position, Attribute.id)))
     if attributes:
-        out.append("  <Variables>")
-        out += [f'    <Variable guid="{refi_guid(a.guid)}" name="{attr_text(a.name)}" typeOfVariable="{_TYPES[a.type]}"/>'
-                for a in attributes]
-        out.append("  </Variables>")
+        variables = _element("Variables")
+        for a in attributes:
+            _sub(variables, "Variable", {"guid": refi_guid(a.guid), "name": a.name, "typeOfVariable": _TYPES[a.type]})
+        out.append(variables)
     cases = list(session.scalars(select(Case).where(Case.project_id == project_id).order_by(Case.name)))
     if cases:
-        out.append("  <Cases>")
+        holder = _element("Cases")
         by_attr = {a.id: a for a in attributes}
         for case in cases:
-            out.append(f'    <Case guid="{refi_guid(case.guid)}" name="{attr_text(case.name)}">')
+            el = _sub(holder, "Case", {"guid": refi_guid(case.guid), "name": case.name})
             for v in case.values:
                 a = by_attr[v.attribute_id]
-                value = {AttributeType.text: ("TextValue", v.text_value),
-                         AttributeType.number: ("FloatValue", v.number_value),
-                         AttributeType.boolean: ("BooleanValue", None if v.bool_value is None else str(v.bool_value).lower()),
-                         AttributeType.date: ("DateValue", v.date_value.isoformat() if v.date_value else None)}[a.type]
-                if value[1] is None:
+                tag, value = {AttributeType.text: ("TextValue", v.text_value),
+                              AttributeType.number: ("FloatValue", v.number_value),
+                              AttributeType.boolean: ("BooleanValue",
+                                                      None if v.bool_value is None else str(v.bool_value).lower()),
+                              AttributeType.date: ("DateValue", v.date_value.isoformat() if v.date_value else None)}[a.type]
+                if value is None:
                     continue
-                out.append(f'      <VariableValue><VariableRef targetGUID="{refi_guid(a.guid)}"/>'
-                           f"<{value[0]}>{element_text(value[1])}</{value[0]}></VariableValue>")
+                vv = _sub(el, "VariableValue")
+                _sub(vv, "VariableRef", {"targetGUID": refi_guid(a.guid)})
+                _sub(vv, tag, text=str(value))
             for src in sources:
                 if src.case_id == case.id:
-                    out.append(f'      <SourceRef targetGUID="{refi_guid(src.guid)}"/>')
-            out.append("    </Case>")
-        out.append("  </Cases>")
+                    _sub(el, "SourceRef", {"targetGUID": refi_guid(src.guid)})
+        out.append(holder)
     return out
