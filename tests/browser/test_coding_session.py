@@ -57,8 +57,9 @@ def open_codings_panel(page) -> None:
     rerunning after the last action is lost, and a person simply clicks again."""
     deadline = time.monotonic() + 120
     while True:
-        page.locator(".wb-mark").first.click()
         try:
+            # The highlight is drawn again after each rerun: a click can find it gone for a moment.
+            page.locator(".wb-mark").first.click(timeout=10_000)
             page.wait_for_selector("text=Codings here", timeout=15_000)
             return
         except PlaywrightTimeout:
