@@ -128,3 +128,9 @@ def test_kept_analyses_follow_every_change_and_undo(demo):
         undo(s, 1, coder_id)
     at.run()
     assert shown() == before
+
+
+def test_the_recordings_form_offers_the_codebooks_names_for_the_prompt(demo):
+    at = page("sources")
+    terms = at.multiselect(key="audio_terms").options
+    assert "AICEP" in terms and "Première Vision" in terms

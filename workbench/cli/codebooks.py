@@ -12,6 +12,7 @@ from workbench.cli.base import app, clip, err, out, state, sub_app
 from workbench.codebook.format import check_file, read_codebook, to_yaml
 from workbench.codebook.lookup import get_codebook
 from workbench.codebook.storage import spec_from_db, store_codebook
+from workbench.codebook.terms import codebook_terms
 from workbench.exchange.refi.reader import import_qdc
 from workbench.safety.atomic import write_atomic
 from workbench.safety.untrusted import read_limited
@@ -81,6 +82,20 @@ def codebook_show(ctx: typer.Context, name: Annotated[str, typer.Argument(help="
         for code in (c for c in cb.codes if c.parent_id is None):
             add(tree, code)
         out.print(tree)
+
+
+@codebook_app.command("terms")
+def codebook_terms_command(ctx: typer.Context):
+    """Names and acronyms in the codebooks (AICEP, Première Vision): give the ones the interviews
+    use to `workbench transcribe --prompt` so the model spells them."""
+    st = state(ctx)
+    with st.reading() as (s, project):
+        terms = codebook_terms(s, project.id)
+    if not terms:
+        out.print(Text("No names or acronyms in the codebooks."))
+        return
+    out.print(Text(", ".join(terms)))
+    err.print(Text(f'use: workbench transcribe FILE --prompt "{", ".join(terms[:5])}"', style="yellow"))
 
 
 @codebook_app.command("import-qdc")

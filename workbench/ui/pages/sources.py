@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from workbench.codebook.terms import codebook_terms
 from workbench.config import load_settings
 from workbench.corpus.case_table import case_table_bytes, import_case_table, read_table_bytes, save_case_table
 from workbench.corpus.cases import attribute_choices, attribute_types, case_names, case_table, get_or_create_attribute
@@ -207,6 +208,8 @@ LANGUAGES = {"": "Detect", "pt": "Portuguese", "en": "English", "es": "Spanish",
 
 def _recordings(ws: Workspace) -> None:
     offline = [m["model"] for m in list_models() if m["offline"]]
+    with ws.store.read() as s:
+        terms = codebook_terms(s, ws.project_id)
     with st.form("audio", clear_on_submit=True):
         files = st.file_uploader("Recordings to transcribe on this computer", accept_multiple_files=True,
                                  type=sorted(e.lstrip(".") for e in AUDIO_EXTENSIONS),
@@ -220,13 +223,18 @@ def _recordings(ws: Workspace) -> None:
         model = c2.selectbox("Model", models, index=models.index(default_model()) if default_model() in models else 0,
                              help="Installed models work offline (see `workbench models`).")
         case = c3.text_input("Case (optional)")
-        prompt = st.text_input("Names and jargon to expect (optional)", placeholder="e.g. AICEP, Heimtextil, Oeko-Tex",
+        p1, p2 = st.columns(2)
+        picked = p1.multiselect("Names from the codebooks", terms, key="audio_terms",
+                                placeholder="Choose the ones the interviews will use" if terms else "No names found",
+                                help="Proper names and acronyms in the codebooks' definitions, examples and rules")
+        prompt = p2.text_input("Other names and jargon (optional)", placeholder="e.g. Heimtextil, Oeko-Tex",
                                help="Helps the model spell names, places and technical terms.")
         submitted = st.form_submit_button("Queue transcription", type="primary", icon=":material/graphic_eq:")
     if not (submitted and files):
         return
     settings = load_settings()
-    options = Options(model=model, language=language or None, initial_prompt=prompt.strip() or None)
+    said = ", ".join([*picked, *([prompt.strip()] if prompt.strip() else [])])
+    options = Options(model=model, language=language or None, initial_prompt=said or None)
     for f in files:
         try:
             _, job_id, created = enqueue_audio(ws.store, ws.project_id, ws.coder_id, f.name, f.getvalue(),
