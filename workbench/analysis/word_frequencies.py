@@ -91,8 +91,8 @@ def _remember(cache: dict, key, value):
 
 def _count(key: tuple, spans: tuple[tuple[int, int], ...], text: str, language: str) -> dict[str, Counter]:
     """Word forms in ``spans`` of a text by language: each turn's language is guessed from its
-    stop words (a Portuguese answer in an English interview counts as Portuguese), a turn too short
-    to tell takes the source's. Kept by the text's hash and the spans: an edited transcript, or
+    stop words (a Portuguese answer in an English interview counts as Portuguese); a turn of fewer
+    than 20 words takes the source's. Kept by the text's hash and the spans: an edited transcript, or
     other roles, are counted again."""
     if key in _COUNTS:
         return _COUNTS[key]
@@ -101,7 +101,8 @@ def _count(key: tuple, spans: tuple[tuple[int, int], ...], text: str, language: 
     for a, b in spans:
         turn = Counter(_WORD.findall(low, a, b))
         if turn:
-            lang = guess_from_counts(turn) or language
+            # A short turn ("Oui, d'accord.") says too little to change the source's language.
+            lang = (guess_from_counts(turn) if turn.total() >= 20 else None) or language
             out.setdefault(lang, Counter()).update(turn)
     return _remember(_COUNTS, key, out)
 
