@@ -61,7 +61,7 @@ def build(url: str, n_sources: int, n_codings: int, *, vary: bool = False) -> di
     """The load project; ``vary`` makes every transcript's sentences its own (a number in each), so
     that nothing computed per distinct sentence (embeddings) is shared between transcripts."""
     import pandas as pd
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, update
 
     from workbench.codebook.format import read_codebook
     from workbench.codebook.storage import store_codebook
@@ -69,7 +69,7 @@ def build(url: str, n_sources: int, n_codings: int, *, vary: bool = False) -> di
     from workbench.corpus.importing import add_parsed_source
     from workbench.corpus.parsers import parse_bytes
     from workbench.corpus.text import sha256
-    from workbench.db.models import Case, Code, Coding, CodingOrigin, Segment, Source, utcnow
+    from workbench.db.models import Case, Code, Coding, CodingOrigin, Segment, Source, Speaker, SpeakerRole, utcnow
     from workbench.db.store import open_store
     from workbench.project.coders import get_or_create_coder
     from workbench.project.projects import create_project
@@ -90,6 +90,9 @@ def build(url: str, n_sources: int, n_codings: int, *, vary: bool = False) -> di
             own = parse_bytes(re.sub(r"([.!?])(\s)", rf" ({i})\1\2", hour).encode("utf-8"), "hour.txt") if vary else parsed
             add_parsed_source(s, pid, own, name=f"interview {i:03d}", file_hash=sha256(f"{i}".encode()),
                               case_id=case_ids[f"Firm {i:03d}"])
+        # The hour is six interviews in one: six respondents by name, whom the import leaves without
+        # a role (only a two-party interview's respondent is placed); set once, as in the Speakers tab.
+        s.execute(update(Speaker).where(Speaker.role.is_(None)).values(role=SpeakerRole.interviewee))
         code_ids = list(s.scalars(select(Code.id)))
         turns = list(s.execute(select(Source.id, Segment.start, Segment.end).join(Segment)))
     rng = random.Random(7)
