@@ -12,6 +12,26 @@ from workbench.corpus.timecodes import parse_timestamp
 EXTENSIONS = (".txt", ".md")
 
 
+# Teams' transcripts (and pasted subtitles): "0:0:5.330 --> 0:0:9.100" on its own line, the
+# speaker's name alone on the next, then the words.
+_CUE = re.compile(r"[ \t]*(?P<ts>\d{1,2}:\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?)[ \t]*-->[ \t]*"
+                  r"\d{1,2}:\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?[ \t]*")
+_NAME_LINE = re.compile(r"[ \t]{0,4}(?P<name>[^\W\d_][\w .'’()-]{0,60}?)[ \t]*")
+
+
+def _cue_labels(lines: list[str], candidates: list) -> set[int]:
+    """Make the name under each cue line a label with the cue's start time (in ``candidates``);
+    returns the cue lines, which are not text."""
+    cues = set()
+    for i in range(len(lines) - 1):
+        cue = _CUE.fullmatch(lines[i]) if "-->" in lines[i] else None
+        name = _NAME_LINE.fullmatch(lines[i + 1]) if cue else None
+        if name and len(name.group("name").split()) <= 5:
+            candidates[i + 1] = (name.group("name"), cue.group("ts"), len(lines[i + 1]))
+            cues.add(i)
+    return cues
+
+
 def parse(data: bytes, file: str, encoding: str | None = None) -> ParsedSource:
     """A text file's turns (UTF-8, UTF-16 with BOM, or ``encoding``)."""
     return parse_turns(decode_text(data, file, encoding), "txt")
@@ -25,6 +45,7 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
     """
     lines = normalise(text).split("\n")
     candidates = [label_parts(line) for line in lines]
+    cues = _cue_labels(lines, candidates)
     starts = [i == 0 or not lines[i - 1].strip() for i in range(len(lines))]
     accepted = accept_labels(candidates, starts)
     spelling: dict[str, str] = {}     # the first spelling of a label names the speaker
@@ -49,7 +70,9 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
         current, body = None, []
 
     any_speaker = any(c and is_speaker(c) for c in candidates)
-    for line, cand in zip(lines, candidates):
+    for i, (line, cand) in enumerate(zip(lines, candidates)):
+        if i in cues:
+            continue                        # a Teams cue's time line: its time went to the label below
         if cand and is_speaker(cand):
             close()
             label, ts, rest_at = cand
