@@ -38,7 +38,7 @@ def readme_commands() -> list[str]:
     return commands
 
 
-def _args(command: str, tmp) -> list[str]:
+def _args(command: str) -> list[str]:
     out = []
     for token in shlex.split(command)[1:]:
         if token.startswith(("transcripts/", "codebooks/")):
@@ -62,7 +62,7 @@ def test_the_readme_commands_run_on_the_demo(wb, monkeypatch):  # noqa: F811
         if command.startswith("workbench import-qdpx"):
             # The README imports a file from another tool: here, the project exported just before.
             command = command.replace("from-nvivo.qdpx", "study.qdpx --name Copy")
-        result = runner.invoke(app, _args(command, wb.tmp))
+        result = runner.invoke(app, _args(command))
         if "import-qdpx" in command:               # two projects now: the rest is about the demo
             monkeypatch.setenv("WORKBENCH_PROJECT", "Demo: IT/electronics vs textile SMEs")
         assert result.exit_code == 0, f"README example failed: {command}\n{result.output}\n{result.exception!r}"

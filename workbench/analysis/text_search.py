@@ -49,7 +49,6 @@ class TextSearchResult:
     query: str
     terms: list[str]
     hits: list[Hit] = field(default_factory=list)
-    sources_searched: int = 0
     turns_searched: int = 0
     texts: dict[int, str] = field(default_factory=dict, repr=False)
 
@@ -189,7 +188,6 @@ def text_search(session: Session, project_id: int, query: str, *, source_ids: li
         mine.sort()
     for sid, name, text, case in sources:
         mine = turns.get(sid, [])
-        result.sources_searched += bool(mine)
         result.turns_searched += len(mine)
         if not mine:
             continue
