@@ -6,9 +6,11 @@ shipped codebooks, and 1,000,000 codings. Measures, each in the same run:
   every coding as a quote and counting in pandas;
 - a DOCX report of 10,000 quotes;
 - QDPX export and re-import of the whole project, with peak memory (RSS) of each step
-  measured in a child process.
+  measured in a child process; the import also by a baseline commit's code (``--baseline``,
+  checked out as a temporary git worktree) on the same file, side by side.
 
-Targets from the issue: crosstab < 1 s, 10,000-quote DOCX < 10 s.
+Targets from the issues: crosstab < 1 s, 10,000-quote DOCX < 10 s, QDPX import of a million
+codings < 20 s and < 1 GB.
 Prints a table and writes bench/results/analysis.json.
 Run: .venv/bin/python bench/analysis.py [--codings 1000000] [--sources 1000]
 """
@@ -99,7 +101,7 @@ from workbench.analysis import retrieval          # imported before the clock st
 from workbench.exchange import docx_report, gather
 from workbench.project.coders import get_or_create_coder
 step, url, arg = sys.argv[1], sys.argv[2], sys.argv[3]
-store = open_store(url, migrate=False)
+store = open_store(url, migrate=step == "qdpx-import")     # an import goes into a new, empty database
 with store.read() as s:                                     # a warm connection, as in the app
     s.execute(__import__("sqlalchemy").text("select 1"))
 t0 = time.perf_counter()
@@ -133,8 +135,8 @@ print(json.dumps(out))
 """
 
 
-def step(name: str, url: str, arg: str = "") -> dict:
-    code = STEP.format(repo=str(REPO))
+def step(name: str, url: str, arg: str = "", repo: Path = REPO) -> dict:
+    code = STEP.format(repo=str(repo))
     done = subprocess.run([sys.executable, "-c", code, name, url, arg], capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(done.stderr[-2000:])
@@ -146,6 +148,9 @@ def main() -> None:
     parser.add_argument("--codings", type=int, default=1_000_000)
     parser.add_argument("--sources", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline", default="f0aae08",
+                        help="A commit whose QDPX import runs side by side with this one (the tree-building "
+                             "reader before the streamed one); '' to skip.")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     url = f"sqlite:///{tmp / 'large.db'}"
@@ -161,9 +166,21 @@ def main() -> None:
     exp = step("qdpx-export", url, str(tmp / "large.qdpx"))
     results["qdpx-export"] = {"seconds": round(exp["seconds"], 1), "peak_mb": round(exp["peak_mb"]),
                               "file_mb": round((tmp / "large.qdpx").stat().st_size / 1e6, 1)}
-    imp = step("qdpx-import", url, str(tmp / "large.qdpx"))
+    imp = step("qdpx-import", f"sqlite:///{tmp / 'imported.db'}", str(tmp / "large.qdpx"))
     results["qdpx-import"] = {"seconds": round(imp["seconds"], 1), "peak_mb": round(imp["peak_mb"]),
                               "codings": imp["codings"]}
+    if args.baseline:
+        # The same file imported by the baseline commit's code, checked out beside this one.
+        where = tmp / "baseline"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(where), args.baseline],
+                       check=True, capture_output=True)
+        try:
+            old = step("qdpx-import", f"sqlite:///{tmp / 'imported-baseline.db'}", str(tmp / "large.qdpx"),
+                       repo=where)
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(where)], capture_output=True)
+        results["qdpx-import-baseline"] = {"commit": args.baseline, "seconds": round(old["seconds"], 1),
+                                           "peak_mb": round(old["peak_mb"]), "codings": old["codings"]}
     ratio = results["crosstab-quotes"]["seconds_median"] / max(results["crosstab-db"]["seconds_median"], 1e-9)
     rows = [("project", f"{args.sources:,} interviews, {args.codings:,} codings (built in {build_s:.0f} s)"),
             ("sector crosstab, counted in SQL (app, CLI)", f"{results['crosstab-db']['seconds_median']} s, "
@@ -173,8 +190,14 @@ def main() -> None:
             ("DOCX report, 10,000 quotes", f"{results['docx']['seconds_median']} s, {results['docx']['peak_mb']} MB peak"),
             ("QDPX export", f"{results['qdpx-export']['seconds']} s, {results['qdpx-export']['peak_mb']} MB peak, "
              f"{results['qdpx-export']['file_mb']} MB file"),
-            ("QDPX import", f"{results['qdpx-import']['seconds']} s, {results['qdpx-import']['peak_mb']} MB peak, "
-             f"{results['qdpx-import']['codings']:,} codings")]
+            ("QDPX import (streamed)", f"{results['qdpx-import']['seconds']} s, "
+             f"{results['qdpx-import']['peak_mb']} MB peak, {results['qdpx-import']['codings']:,} codings")]
+    if "qdpx-import-baseline" in results:
+        old = results["qdpx-import-baseline"]
+        rows.append((f"QDPX import at {old['commit']} (whole tree)",
+                     f"{old['seconds']} s, {old['peak_mb']} MB peak "
+                     f"({old['seconds'] / max(results['qdpx-import']['seconds'], 1e-9):.1f}x the time, "
+                     f"{old['peak_mb'] / max(results['qdpx-import']['peak_mb'], 1):.1f}x the memory)"))
     width = max(len(r[0]) for r in rows)
     for k, v in rows:
         print(f"{k:<{width}}  {v}")

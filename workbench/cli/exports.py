@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.text import Text
 
 from workbench.analysis.counts import presence_matrix
@@ -109,7 +110,11 @@ def import_qdpx(ctx: typer.Context, file: Annotated[Path, typer.Argument(help="A
     data = read_limited(file, MAX_QDPX_BYTES)
     with st.store.write() as s:
         coder = get_or_create_coder(s, st.settings.coder)
-        report = read_qdpx(s, data, str(file), project_name=name, coder=coder)
+        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                      console=err, transient=True) as bar:
+            task = bar.add_task("reading", total=1.0)
+            report = read_qdpx(s, data, str(file), project_name=name, coder=coder,
+                               progress=lambda stage, share: bar.update(task, description=stage, completed=share))
         project_name = resolve_project(s, str(report.project_id)).name
     out.print(Text(f"imported {file} as project {project_name!r}: {report.sources} sources, {report.codes} codes, "
                    f"{report.codings} codings, {report.cases} cases, {report.memos} memos"))

@@ -3,7 +3,11 @@ member and in total, unsafe member paths refused, ``absolute://`` and ``relative
 never followed."""
 from __future__ import annotations
 
+import lzma
 import re
+import zipfile
+import zlib
+from contextlib import contextmanager
 from pathlib import PurePosixPath
 
 from workbench.corpus.text import decode_text
@@ -41,12 +45,26 @@ class Archive:
             raise InvalidExchangeFile(f"member {info.filename!r} is larger than {limit // 2**20} MB", file=self.file)
         return read_member(self.zip, info, self.file, InvalidExchangeFile)
 
-    def project_xml(self) -> bytes:
-        for name in ("project.qde",):
-            data = self.read(name, MAX_PROJECT_XML_BYTES)
-            if data is not None:
-                return data
-        raise InvalidExchangeFile("has no project.qde", file=self.file)
+    def _project_info(self):
+        info = self.members.get("project.qde")
+        if info is None:
+            raise InvalidExchangeFile("has no project.qde", file=self.file)
+        if info.file_size > MAX_PROJECT_XML_BYTES:
+            raise InvalidExchangeFile(f"member {info.filename!r} is larger than {MAX_PROJECT_XML_BYTES // 2**20} MB",
+                                      file=self.file)
+        return info
+
+    def project_size(self) -> int:
+        """How many bytes ``project.qde`` unpacks to (as the archive declares, which caps the read)."""
+        return self._project_info().file_size
+
+    @contextmanager
+    def project_stream(self):
+        """``project.qde`` as a stream to parse while it unpacks; a damaged member becomes
+        InvalidExchangeFile as it is read, like :meth:`read`."""
+        info = self._project_info()
+        with self.zip.open(info) as stream:
+            yield _Checked(stream, info.filename, self.file)
 
     def source_text(self, path: str | None) -> tuple[str | None, str]:
         """The text behind a ``plainTextPath``; ``(None, reason)`` when it is not to be read."""
@@ -70,3 +88,17 @@ class Archive:
                                               "with a byte-order mark); nothing was imported", file=exc.file,
                                               offset=exc.offset) from exc
         return None, f"names {name!r}, which is not in the archive"
+
+
+class _Checked:
+    """A member's stream whose read errors (bad CRC, broken compressed data) name the member."""
+
+    def __init__(self, stream, member: str, file: str):
+        self.stream, self.member, self.file = stream, member, file
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self.stream.read(n)
+        except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError) as exc:
+            raise InvalidExchangeFile(f"member {self.member!r} is damaged ({exc}); the archive is corrupt, save "
+                                      "or export it again", file=self.file) from exc

@@ -65,3 +65,34 @@ def child_named(el, name: str):
 
 def descendants_named(el, name: str):
     return [c for c in el.iter() if local_name(c) == name]
+
+
+# The elements a streamed read of project.qde stops at: the Project itself, its top-level
+# children, and each source (handled and then dropped, so a million codings never form a tree).
+_STREAMED = ("Project", "Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Sets", "Description",
+             "TextSource", "PDFSource", "PictureSource", "AudioSource", "VideoSource")
+
+
+def iter_project(stream, file: str):
+    """``(event, element)`` pairs of a streamed read of untrusted QDA-XML: "start" of the
+    Project, then "end" of its top-level children and of each source, with the same refusals as
+    :func:`parse_xml` (no DTD, no entities, no network, no huge text nodes)."""
+    events = etree.iterparse(stream, events=("start", "end"), tag=[f"{{*}}{t}" for t in _STREAMED],
+                             resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                             remove_comments=True, remove_pis=True)
+    checked = False
+    try:
+        for event, el in events:
+            if not checked:
+                # The prolog has been read once the first element starts: refuse a DOCTYPE,
+                # whatever the encoding hid from a byte check.
+                docinfo = el.getroottree().docinfo
+                if docinfo.doctype or docinfo.internalDTD is not None:
+                    raise InvalidExchangeFile("contains a DOCTYPE or entity declarations; refused (entity "
+                                              "expansion attacks)", file=file)
+                checked = True
+            if event == "start" and el.getparent() is not None:
+                continue
+            yield event, el
+    except etree.XMLSyntaxError as exc:
+        raise InvalidExchangeFile(f"is not well-formed XML ({exc.msg})", file=file, line=exc.lineno) from exc

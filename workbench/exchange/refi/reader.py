@@ -7,16 +7,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from workbench.codebook.format import is_colour
 from workbench.codebook.lookup import PALETTE
 from workbench.corpus.cases import parse_value
 from workbench.corpus.text import sha256
+from workbench.db.bulk import load_cache, load_rows
 from workbench.db.models import (
     Attribute,
     AttributeType,
@@ -41,6 +44,7 @@ from workbench.exchange.refi.qda_xml import (
     child_named,
     children_named,
     descendants_named,
+    iter_project,
     local_name,
     parse_xml,
     refi_guid,
@@ -109,113 +113,212 @@ def _import_codes(session: Session, codebook: Codebook, elements, parent: Code |
     return n
 
 
+SOURCE_KINDS = ("TextSource", "PDFSource", "PictureSource", "AudioSource", "VideoSource")
+
+Progress = Callable[[str, float], None]      # (stage, share done)
+
+TYPES = {"Text": AttributeType.text, "Boolean": AttributeType.boolean, "Integer": AttributeType.number,
+         "Float": AttributeType.number, "Date": AttributeType.date, "DateTime": AttributeType.date}
+
+VALUE_COLUMN = {AttributeType.text: "text_value", AttributeType.number: "number_value",
+                AttributeType.boolean: "bool_value", AttributeType.date: "date_value"}
+
+CODING_BATCH = 10_000
+
+
 def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str | None = None,
-                coder: Coder) -> ImportReport:
-    """Import a ``.qdpx`` as a new project, in the caller's transaction (all or nothing)."""
+                coder: Coder, progress: Progress | None = None) -> ImportReport:
+    """Import a ``.qdpx`` as a new project, in the caller's transaction (all or nothing).
+
+    ``project.qde`` is read as a stream: each source is imported with its codings and then
+    dropped, so memory holds one source at a time, not the whole document (a million codings:
+    see bench/analysis.py). ``progress(stage, share)`` follows the bytes read."""
     if len(data) > MAX_QDPX_BYTES:
         raise InvalidExchangeFile(f"is larger than {MAX_QDPX_BYTES // 2**30} GB", file=file)
     archive = Archive(data, file)
-    root = parse_xml(archive.project_xml(), f"{file}:project.qde")
-    if local_name(root) != "Project":
+    importer = _Importer(session, archive, file, project_name, coder)
+    with load_cache(session), archive.project_stream() as stream:
+        counted = _Counting(stream, archive.project_size(), progress)
+        for event, el in iter_project(counted, f"{file}:project.qde"):
+            importer.handle(event, el)
+    if importer.report is None:
         raise InvalidExchangeFile("project.qde does not hold a Project", file=file)
-    origin = root.get("origin", "")
-    name = (project_name or root.get("name") or Path(file).stem).strip()
-    if session.scalar(select(Project.id).where(Project.name == name)):
-        name = f"{name} (imported {dt.date.today():%Y-%m-%d} {uuid.uuid4().hex[:4]})"
-    description = child_named(root, "Description")
-    project = Project(name=name, description=(description.text or "") if description is not None else "")
-    session.add(project)
-    session.flush()
-    report = ImportReport(project.id)
-    namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
-    if namespace != NS:             # read anyway (elements are matched by name), but said
-        report.skipped.append(f"project.qde is in namespace {namespace or '(none)'!r}, not REFI-QDA's {NS!r}; "
-                              "it was read as REFI-QDA")
-    users = {refi_guid(u.get("guid", "")): u.get("name") or "" for u in descendants_named(root, "User")}
-    for guid in users:                  # every user, also one who coded nothing (a second coder to come)
-        if guid:
-            _coder(session, guid, users, coder)
-    codes: dict[str, Code] = {}
-    codebook_el = child_named(root, "CodeBook")
-    codes_el = child_named(codebook_el, "Codes") if codebook_el is not None else None
-    top = children_named(codes_el, "Code") if codes_el is not None else []
-    if origin.startswith(ORIGIN) and top and all(c.get("isCodable") == "false" for c in top):
-        groups = [(c.get("name"), child_named(c, "Description"), children_named(c, "Code")) for c in top]   # our codebooks
-    elif top:
-        groups = [(f"{name} codebook", None, top)]
-    else:
-        groups = []
-    for book_name, book_description, elements in groups:
-        codebook = Codebook(project_id=project.id, name=book_name, guid=new_guid(), source_file=Path(file).name,
-                            description=(book_description.text or "") if book_description is not None
-                            else f"Imported from {origin or 'a REFI-QDA file'}")
-        session.add(codebook)
-        session.flush()
-        report.codes += _import_codes(session, codebook, elements, None, codes, file, report.skipped)
-    variables = {}
-    types = {"Text": AttributeType.text, "Boolean": AttributeType.boolean, "Integer": AttributeType.number,
-             "Float": AttributeType.number, "Date": AttributeType.date, "DateTime": AttributeType.date}
-    for pos, v in enumerate(descendants_named(root, "Variable")):
-        if not v.get("guid"):
-            raise InvalidExchangeFile(f"variable {v.get('name', '')!r} has no guid; nothing was imported", file=file,
-                                      line=v.sourceline)
-        attr = Attribute(project_id=project.id, name=v.get("name", "variable"), guid=_fresh(session, Attribute, v.get("guid")),
-                         type=types.get(v.get("typeOfVariable", "Text"), AttributeType.text), position=pos)
-        session.add(attr)
-        variables[refi_guid(v.get("guid"))] = attr
-    session.flush()
-    memo_targets: dict[str, dict] = {}
+    if progress:
+        progress("cases, sets and memos", 1.0)
+    return importer.finish()
 
-    def note_refs(el, **target):
+
+class _Counting:
+    """A reader that reports the share of ``total`` bytes read so far."""
+
+    def __init__(self, stream, total: int, progress: Progress | None):
+        self.stream, self.total, self.progress, self.done, self.told = stream, max(total, 1), progress, 0, 0.0
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self.stream.read(n)
+        self.done += len(chunk)
+        if self.progress and self.done / self.total - self.told >= 0.01:
+            self.told = self.done / self.total
+            self.progress("sources and codings", min(self.told, 1.0))
+        return chunk
+
+
+class _Importer:
+    """The state of one streamed import: top-level elements are handled as they end, each
+    source as soon as it is complete; cases, sets and notes (small, and referring to sources
+    that may come later) wait for the end."""
+
+    def __init__(self, session: Session, archive: Archive, file: str, project_name: str | None, coder: Coder):
+        self.session, self.archive, self.file, self.project_name, self.fallback = \
+            session, archive, file, project_name, coder
+        self.report: ImportReport | None = None
+        self.root = None
+        self.origin = ""
+        self.users: dict[str, str] = {}
+        self.codes: dict[str, Code] = {}
+        self.codebook_seen = False
+        self.variables: dict[str, Attribute] = {}
+        self.later: dict[str, list] = {"Cases": [], "Sets": [], "Notes": [], "sources": []}
+        self.memo_targets: dict[str, dict] = {}
+        self.source_rows: dict[str, Source] = {}
+        self.coder_ids: dict[str | None, int] = {}
+        self.code_ids: dict[str, int] = {}          # targetGUID as written -> code id
+        self.times: dict[str | None, dt.datetime] = {}
+        self.note_to_coding: dict[str, str] = {}
+        self.names_taken: set[str] = set()
+        self.not_imported: dict[str, list] = {}        # kind -> [source names, their codings]
+        self.pending: list[dict] = []
+        self.now = dt.datetime.now(dt.timezone.utc)
+
+    # -- the stream ---------------------------------------------------------------------
+    def handle(self, event: str, el) -> None:
+        name = local_name(el)
+        if event == "start":
+            self.start_project(el)
+            return
+        if self.report is None:
+            return
+        parent = el.getparent()
+        if name in SOURCE_KINDS:
+            if parent is not None and local_name(parent) == "Sources":
+                if self.codebook_seen:
+                    self.source(el)
+                    _drop(el)
+                else:           # codings before their codebook (out of the standard's order): kept for the end
+                    self.later["sources"].append(el)
+            return
+        if parent is not self.root:
+            return
+        if name == "Users":
+            self.import_users(el)
+        elif name == "CodeBook":
+            self.import_codebook(el)
+        elif name == "Variables":
+            self.import_variables(el)
+        elif name in ("Cases", "Sets", "Notes"):
+            self.later[name].append(el)
+        elif name == "Description":
+            self.project.description = el.text or ""
+
+    def start_project(self, root) -> None:
+        if local_name(root) != "Project":
+            raise InvalidExchangeFile("project.qde does not hold a Project", file=self.file)
+        self.root = root
+        self.origin = root.get("origin", "")
+        name = (self.project_name or root.get("name") or Path(self.file).stem).strip()
+        if self.session.scalar(select(Project.id).where(Project.name == name)):
+            name = f"{name} (imported {dt.date.today():%Y-%m-%d} {uuid.uuid4().hex[:4]})"
+        self.project = Project(name=name, description="")
+        self.session.add(self.project)
+        self.session.flush()
+        self.report = ImportReport(self.project.id)
+        namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+        if namespace != NS:             # read anyway (elements are matched by name), but said
+            self.report.skipped.append(f"project.qde is in namespace {namespace or '(none)'!r}, not REFI-QDA's "
+                                       f"{NS!r}; it was read as REFI-QDA")
+
+    # -- top-level elements ------------------------------------------------------------
+    def import_users(self, el) -> None:
+        self.users.update({refi_guid(u.get("guid", "")): u.get("name") or "" for u in descendants_named(el, "User")})
+        for guid in self.users:          # every user, also one who coded nothing (a second coder to come)
+            if guid:
+                _coder(self.session, guid, self.users, self.fallback)
+
+    def import_codebook(self, codebook_el) -> None:
+        self.codebook_seen = True
+        codes_el = child_named(codebook_el, "Codes")
+        top = children_named(codes_el, "Code") if codes_el is not None else []
+        if self.origin.startswith(ORIGIN) and top and all(c.get("isCodable") == "false" for c in top):
+            groups = [(c.get("name"), child_named(c, "Description"), children_named(c, "Code")) for c in top]
+        elif top:
+            groups = [(f"{self.project.name} codebook", None, top)]
+        else:
+            groups = []
+        for book_name, book_description, elements in groups:
+            codebook = Codebook(project_id=self.project.id, name=book_name, guid=new_guid(),
+                                source_file=Path(self.file).name,
+                                description=(book_description.text or "") if book_description is not None
+                                else f"Imported from {self.origin or 'a REFI-QDA file'}")
+            self.session.add(codebook)
+            self.session.flush()
+            self.report.codes += _import_codes(self.session, codebook, elements, None, self.codes, self.file,
+                                               self.report.skipped)
+        for el in descendants_named(codebook_el, "Code"):
+            if el.get("guid") and refi_guid(el.get("guid")) in self.codes:
+                self.note_refs(el, code_id=self.codes[refi_guid(el.get("guid"))].id)
+
+    def import_variables(self, variables_el) -> None:
+        for pos, v in enumerate(descendants_named(variables_el, "Variable")):
+            if not v.get("guid"):
+                raise InvalidExchangeFile(f"variable {v.get('name', '')!r} has no guid; nothing was imported",
+                                          file=self.file, line=v.sourceline)
+            attr = Attribute(project_id=self.project.id, name=v.get("name", "variable"),
+                             guid=_fresh(self.session, Attribute, v.get("guid")),
+                             type=TYPES.get(v.get("typeOfVariable", "Text"), AttributeType.text), position=pos)
+            self.session.add(attr)
+            self.variables[refi_guid(v.get("guid"))] = attr
+        self.session.flush()
+
+    def note_refs(self, el, **target) -> None:
         for ref in children_named(el, "NoteRef"):
-            memo_targets[refi_guid(ref.get("targetGUID", ""))] = target
+            self.memo_targets[refi_guid(ref.get("targetGUID", ""))] = target
 
-    for el in descendants_named(root, "Code"):
-        if el.get("guid") and refi_guid(el.get("guid")) in codes:
-            note_refs(el, code_id=codes[refi_guid(el.get("guid"))].id)
-    sources_el = child_named(root, "Sources")
-    source_rows: dict[str, Source] = {}
-    pending: list[dict] = []
-    seen: set[tuple] = set()
-    coder_ids: dict[str | None, int] = {}
-    note_to_coding: dict[str, str] = {}
-    now = dt.datetime.now(dt.timezone.utc)
-    names_taken: set[str] = set()
-    not_imported: dict[str, list] = {}        # kind -> [source names, their codings]
-    for el in (list(sources_el) if sources_el is not None else []):
+    # -- one source and its codings -----------------------------------------------------
+    def source(self, el) -> None:
+        session, file, report = self.session, self.file, self.report
         kind = local_name(el)
         path_name = Path((el.get("plainTextPath") or "").split("://")[-1]).stem
         src_name = (el.get("name") or path_name or el.get("guid") or "").strip()
         if not el.get("guid"):
             raise InvalidExchangeFile(f"source {src_name or '(no name)'!r} has no guid; nothing was imported",
                                       file=file, line=el.sourceline)
-        if refi_guid(el.get("guid")) in source_rows:
+        guid = refi_guid(el.get("guid"))
+        if guid in self.source_rows:
             raise InvalidExchangeFile(f"source GUID {el.get('guid')} is used by two sources "
-                                      f"({source_rows[refi_guid(el.get('guid'))].name!r} and {src_name!r}); nothing "
-                                      "was imported", file=file, line=el.sourceline)
+                                      f"({self.source_rows[guid].name!r} and {src_name!r}); nothing was imported",
+                                      file=file, line=el.sourceline)
         if kind != "TextSource":
-            count = not_imported.setdefault(kind, [[], 0])
+            count = self.not_imported.setdefault(kind, [[], 0])
             count[0].append(src_name)
-            count[1] += len(list(descendants_named(el, "Coding")))
-            continue
-        raw, reason = archive.source_text(el.get("plainTextPath"))
+            count[1] += len(descendants_named(el, "Coding"))
+            return
+        raw, reason = self.archive.source_text(el.get("plainTextPath"))
         if raw is None:
             inline = child_named(el, "PlainTextContent")
             raw = inline.text if inline is not None and inline.text else None
         if raw is None:
             report.skipped.append(f"source {src_name!r} {reason}")
-            continue
-        text, convert = selection_mapper(raw, origin)
+            return
+        text, convert = selection_mapper(raw, self.origin)
         unique, k = src_name, 2
-        while unique.casefold() in names_taken:         # two sources of one name: both kept, told apart
+        while unique.casefold() in self.names_taken:      # two sources of one name: both kept, told apart
             unique, k = f"{src_name} ({k})", k + 1
         if unique != src_name:
             report.skipped.append(f"source {src_name!r}: a second source of that name is imported as {unique!r}")
-        names_taken.add(unique.casefold())
+        self.names_taken.add(unique.casefold())
         src_name = unique
-        src = Source(project_id=project.id, name=src_name, guid=_fresh(session, Source, el.get("guid")),
-                     kind=SourceKind.document,
-                     format="refi", original_filename=el.get("plainTextPath", ""),
+        src = Source(project_id=self.project.id, name=src_name, guid=_fresh(session, Source, el.get("guid")),
+                     kind=SourceKind.document, format="refi", original_filename=el.get("plainTextPath", ""),
                      # two sources of a project may hold the same text: the GUID keeps their hashes apart
                      file_hash=sha256(f"refi:{el.get('guid')}:".encode() + raw.encode("utf-8")),
                      text=text, text_hash=sha256(text.encode("utf-8")))
@@ -229,11 +332,27 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
                 paragraphs.append({"source_id": src.id, "idx": len(paragraphs), "start": pos, "end": pos + len(para)})
             pos += len(para)
         for i in range(0, len(paragraphs), 5000):
-            session.execute(insert(Segment), paragraphs[i:i + 5000])
-        source_rows[refi_guid(el.get("guid"))] = src
+            load_rows(session, Segment.__table__, paragraphs[i:i + 5000])
+        self.source_rows[guid] = src
         report.sources += 1
-        note_refs(el, source_id=src.id)
-        for sel in children_named(el, "PlainTextSelection"):
+        self.note_refs(el, source_id=src.id)
+        self.selections(el, src, src_name, len(raw), convert)
+        if len(self.pending) >= CODING_BATCH:
+            self.flush_codings()
+
+    def selections(self, el, src: Source, src_name: str, raw_length: int, convert) -> None:
+        """The codings of one source's selections, queued for insertion. The loop runs once per
+        coding (a million in a large project): ids and parsed values are looked up in caches."""
+        file, source_id, pending = self.file, src.id, self.pending
+        seen: set[tuple] = set()
+        code_ids, coder_ids, times = self.code_ids, self.coder_ids, self.times
+        ns = el.tag[:el.tag.index("}") + 1] if el.tag.startswith("{") else ""
+        q_sel, q_coding, q_ref = ns + "PlainTextSelection", ns + "Coding", ns + "CodeRef"
+        for sel in el:
+            # Tags compared as written in the source's namespace (a local-name match for any
+            # other): the loop below runs once per coding.
+            if sel.tag != q_sel and local_name(sel) != "PlainTextSelection":
+                continue
             try:
                 start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
             except (TypeError, ValueError) as exc:
@@ -242,54 +361,93 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
             span = convert(start, end)
             if span is None or span[1] <= span[0]:
                 raise InvalidExchangeFile(f"selection {sel.get('guid')} [{start}, {end}) lies outside the text of "
-                                          f"source {src_name!r} ({len(raw)} characters) or is empty; nothing was "
-                                          "imported", file=file, line=sel.sourceline)
-            for coding_el in children_named(sel, "Coding"):
-                ref = child_named(coding_el, "CodeRef")
-                target = refi_guid(ref.get("targetGUID", "")) if ref is not None else ""
-                if target not in codes:
-                    raise InvalidExchangeFile(f"a coding in source {src_name!r} refers to code {target or '(none)'}, "
-                                              "which the codebook does not have; nothing was imported",
-                                              file=file, line=coding_el.sourceline)
+                                          f"source {src_name!r} ({raw_length} characters) or is empty; nothing "
+                                          "was imported", file=file, line=sel.sourceline)
+            coding_guid = None
+            for coding_el in sel:
+                if coding_el.tag != q_coding and local_name(coding_el) != "Coding":
+                    continue
+                target = next((r.get("targetGUID", "") for r in coding_el
+                               if r.tag == q_ref or local_name(r) == "CodeRef"), "")
+                code_id = code_ids.get(target)
+                if code_id is None:
+                    code = self.codes.get(refi_guid(target))
+                    if code is None:
+                        raise InvalidExchangeFile(f"a coding in source {src_name!r} refers to code "
+                                                  f"{refi_guid(target) or '(none)'}, which the codebook does not "
+                                                  "have; nothing was imported", file=file, line=coding_el.sourceline)
+                    code_id = code_ids[target] = code.id
                 user = coding_el.get("creatingUser") or sel.get("creatingUser")
-                if user not in coder_ids:
-                    coder_ids[user] = _coder(session, user, users, coder).id
-                key = (src.id, codes[target].id, coder_ids[user], span[0], span[1])
+                coder_id = coder_ids.get(user)
+                if coder_id is None:
+                    coder_id = coder_ids[user] = _coder(self.session, user, self.users, self.fallback).id
+                key = (code_id, coder_id, span[0], span[1])
                 if key in seen:              # one coder, one code, one span: one coding
                     continue
                 seen.add(key)
-                guid = refi_guid(coding_el.get("guid") or new_guid()).lower()
-                when = _when(coding_el.get("creationDateTime") or sel.get("creationDateTime")) or now
-                pending.append({"source_id": src.id, "code_id": codes[target].id, "coder_id": coder_ids[user],
-                                "start": span[0], "end": span[1], "origin": CodingOrigin.imported, "guid": guid,
-                                "created_at": when, "updated_at": when})
-                for ref_el in children_named(sel, "NoteRef"):
-                    note_to_coding[refi_guid(ref_el.get("targetGUID", ""))] = guid
-    for kind, (names, lost) in not_imported.items():
-        what = kind.removesuffix("Source") or kind
-        report.skipped.append(f"{len(names)} {what} source(s) and their {lost} coding(s) skipped: only text sources "
-                              f"are imported ({', '.join(names[:5])}{' …' if len(names) > 5 else ''})")
-    report.codings = _insert_codings(session, pending)
-    by_guid = {}
-    if note_to_coding:
-        wanted = list(set(note_to_coding.values()))
-        for i in range(0, len(wanted), 500):
-            by_guid.update(session.execute(select(Coding.guid, Coding.id).where(Coding.guid.in_(wanted[i:i + 500]))).all())
-    for note, guid in note_to_coding.items():
-        if guid in by_guid:
-            memo_targets[note] = {"coding_id": by_guid[guid]}
-    for el in descendants_named(root, "Case"):
-        case = Case(project_id=project.id, name=el.get("name") or el.get("guid"), guid=_fresh(session, Case, el.get("guid")))
+                coding_guid = (coding_el.get("guid") or new_guid()).strip("{}").lower()
+                stamp = coding_el.get("creationDateTime") or sel.get("creationDateTime")
+                when = times.get(stamp)
+                if when is None:
+                    if len(times) > 10_000:
+                        times.clear()
+                    when = times[stamp] = _when(stamp) or self.now
+                pending.append({"source_id": source_id, "code_id": code_id, "coder_id": coder_id,
+                                "start": span[0], "end": span[1], "origin": CodingOrigin.imported,
+                                "guid": coding_guid, "created_at": when, "updated_at": when})
+            if coding_guid:
+                for ref_el in sel.iterchildren("{*}NoteRef"):      # a selection's memo goes with its (last) coding
+                    self.note_to_coding[refi_guid(ref_el.get("targetGUID", ""))] = coding_guid
+
+    def flush_codings(self) -> None:
+        """Insert the codings read so far (GUIDs this database already uses get new ones)."""
+        rows, self.pending = self.pending, []
+        self.report.codings += _insert_codings(self.session, rows)
+
+    # -- what waited for the end -----------------------------------------------------------
+    def finish(self) -> ImportReport:
+        session, report = self.session, self.report
+        for el in self.later["sources"]:
+            self.source(el)
+        self.flush_codings()
+        for kind, (names, lost) in self.not_imported.items():
+            what = kind.removesuffix("Source") or kind
+            report.skipped.append(f"{len(names)} {what} source(s) and their {lost} coding(s) skipped: only text "
+                                  f"sources are imported ({', '.join(names[:5])}{' …' if len(names) > 5 else ''})")
+        by_guid = {}
+        if self.note_to_coding:
+            wanted = list(set(self.note_to_coding.values()))
+            for i in range(0, len(wanted), 500):
+                by_guid.update(session.execute(select(Coding.guid, Coding.id)
+                                               .where(Coding.guid.in_(wanted[i:i + 500]))).all())
+        for note, guid in self.note_to_coding.items():
+            if guid in by_guid:
+                self.memo_targets[note] = {"coding_id": by_guid[guid]}
+        for cases_el in self.later["Cases"]:
+            for el in children_named(cases_el, "Case"):
+                self.case(el)
+        for sets_el in self.later["Sets"]:
+            import_sets(session, self.project.id, sets_el, self.source_rows, report.skipped)
+        for notes_el in self.later["Notes"]:
+            for note in descendants_named(notes_el, "Note"):
+                self.memo(note)
+        session.flush()
+        return report
+
+    def case(self, el) -> None:
+        session = self.session
+        case = Case(project_id=self.project.id, name=el.get("name") or el.get("guid"),
+                    guid=_fresh(session, Case, el.get("guid")))
         session.add(case)
         session.flush()
-        report.cases += 1
+        self.report.cases += 1
         for ref in children_named(el, "SourceRef"):
-            src = source_rows.get(refi_guid(ref.get("targetGUID", "")))
+            src = self.source_rows.get(refi_guid(ref.get("targetGUID", "")))
             if src is not None:
                 src.case_id = case.id
         for vv in children_named(el, "VariableValue"):
             ref = child_named(vv, "VariableRef")
-            attr = variables.get(refi_guid(ref.get("targetGUID", ""))) if ref is not None else None
+            attr = self.variables.get(refi_guid(ref.get("targetGUID", ""))) if ref is not None else None
             value_el = next((c for c in vv if local_name(c) != "VariableRef"), None)
             if attr is None or value_el is None or value_el.text is None:
                 continue
@@ -298,24 +456,26 @@ def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str |
             except WorkbenchError:
                 value = None
             if value is not None:
-                column = {AttributeType.text: "text_value", AttributeType.number: "number_value",
-                          AttributeType.boolean: "bool_value", AttributeType.date: "date_value"}[attr.type]
-                session.add(AttributeValue(case_id=case.id, attribute_id=attr.id, **{column: value}))
-    import_sets(session, project.id, root, source_rows, report.skipped)
-    note_refs(root, project=True)
-    for note in descendants_named(root, "Note"):
+                session.add(AttributeValue(case_id=case.id, attribute_id=attr.id, **{VALUE_COLUMN[attr.type]: value}))
+
+    def memo(self, note) -> None:
         content = child_named(note, "PlainTextContent")
         text = (content.text or "") if content is not None else ""
         if not text.strip():
-            continue
-        target = memo_targets.get(refi_guid(note.get("guid", "")), {})
-        target = {k: v for k, v in target.items() if k != "project"}
-        author = _coder(session, note.get("creatingUser"), users, coder)
-        session.add(Memo(project_id=project.id, title=note.get("name") or "", text=text, coder_id=author.id,
-                         guid=_fresh(session, Memo, note.get("guid")), **target))
-        report.memos += 1
-    session.flush()
-    return report
+            return
+        target = self.memo_targets.get(refi_guid(note.get("guid", "")), {})
+        author = _coder(self.session, note.get("creatingUser"), self.users, self.fallback)
+        self.session.add(Memo(project_id=self.project.id, title=note.get("name") or "", text=text,
+                              coder_id=author.id, guid=_fresh(self.session, Memo, note.get("guid")), **target))
+        self.report.memos += 1
+
+
+def _drop(el) -> None:
+    """Free a handled source and the siblings before it (the stream keeps the tree otherwise)."""
+    el.clear(keep_tail=False)
+    parent = el.getparent()
+    while el.getprevious() is not None:
+        del parent[0]
 
 
 def _when(value: str | None) -> dt.datetime | None:
@@ -330,16 +490,31 @@ def _when(value: str | None) -> dt.datetime | None:
 
 
 def _insert_codings(session: Session, rows: list[dict]) -> int:
-    """Insert codings in large batches; GUIDs this database already uses get new ones."""
-    guids = [r["guid"] for r in rows]
+    """Insert codings through the table (no ORM objects: a million rows). A GUID used twice in
+    the file, or already used in this database (a project imported into the database it was
+    exported from), gets a new one: the batch is tried in a savepoint and, only if a GUID
+    collides, its GUIDs are looked up (a lookup per batch cost 5 s of a million-coding import)."""
+    if not rows:
+        return 0
+    seen: set[str] = set()
+    for r in rows:
+        if r["guid"] in seen:
+            r["guid"] = new_guid()
+        seen.add(r["guid"])
+    try:
+        with session.begin_nested():
+            load_rows(session, Coding.__table__, rows)
+        return len(rows)
+    except IntegrityError:
+        pass
+    guids = list(seen)
     taken: set[str] = set()
-    for i in range(0, len(guids), 500):
-        taken.update(session.scalars(select(Coding.guid).where(Coding.guid.in_(guids[i:i + 500]))))
+    for i in range(0, len(guids), 2000):
+        taken.update(session.scalars(select(Coding.guid).where(Coding.guid.in_(guids[i:i + 2000]))))
     for r in rows:
         if r["guid"] in taken:
             r["guid"] = new_guid()
-    for i in range(0, len(rows), 10_000):
-        session.execute(insert(Coding), rows[i:i + 10_000])
+    load_rows(session, Coding.__table__, rows)
     return len(rows)
 
 

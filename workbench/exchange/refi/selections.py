@@ -42,6 +42,9 @@ def normalise_exact(raw: str) -> tuple[str, list[int]]:
     return "".join(out), index
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
+
 def _counts_before(points: list[int]):
     """``f(p)`` = how many of the sorted ``points`` are below ``p`` (a bisection, no table per character)."""
     return lambda p: bisect_left(points, p)
@@ -59,6 +62,11 @@ def selection_mapper(raw: str, origin: str):
     n = len(raw)
     crlf = [m.start() for m in re.finditer("\r\n", raw)]
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    if text == raw and unicodedata.is_normalized("NFC", raw) and not ("nvivo" in origin and _ASTRAL.search(raw)):
+        # Nothing to convert (our own exports, most tools): positions are code points as they stand.
+        def same(start: int, end: int) -> tuple[int, int] | None:
+            return (start, end) if 0 <= start <= n and 0 <= end <= n else None
+        return text, same
     if unicodedata.is_normalized("NFC", text):
         crlf_before = _counts_before(crlf)
 
@@ -69,7 +77,7 @@ def selection_mapper(raw: str, origin: str):
         index = table.__getitem__
     if "nvivo" in origin:
         # UTF-16 code units over the raw (CRLF) text: an astral character counts twice
-        astral_u16 = [m.start() + j for j, m in enumerate(re.finditer("[\U00010000-\U0010FFFF]", raw))]
+        astral_u16 = [m.start() + j for j, m in enumerate(_ASTRAL.finditer(raw))]
         astral_before = _counts_before(astral_u16)
         units = n + len(astral_u16)
 

@@ -164,13 +164,17 @@ def _refi(ws: Workspace, books) -> None:
     with st.expander("Import a .qdpx project from another tool", icon=":material/upload_file:"):
         upload = st.file_uploader("REFI-QDA project", type=["qdpx"], key="ex_qdpx_upload")
         if upload is not None and st.button("Import as a new project", type="primary"):
+            bar = st.progress(0.0, text="Reading the project…")
             try:
                 with ws.store.write() as s:
-                    report = import_qdpx(s, upload.getvalue(), upload.name, coder=s.get(Coder, ws.coder_id))
+                    report = import_qdpx(s, upload.getvalue(), upload.name, coder=s.get(Coder, ws.coder_id),
+                                         progress=lambda stage, share: bar.progress(share, text=f"Importing {stage}…"))
                     name = s.get(Project, report.project_id).name
             except WorkbenchError as exc:
+                bar.empty()
                 st.error(plain(exc), icon=":material/error:")
                 return
+            bar.empty()
             st.success(f"Imported as project {md(name)}: {report.sources} sources, {report.codes} codes, "
                        f"{report.codings} codings, {report.cases} cases, {report.memos} memos. "
                        "Choose it in the sidebar.")

@@ -1,0 +1,99 @@
+"""The streamed QDPX reader (issue 14): project.qde is read as it unpacks and each source is
+dropped once imported, sources that come before their codebook still import, a damaged
+project.qde is refused naming the member, GUIDs used twice get new ones, and the import reports
+its progress."""
+from __future__ import annotations
+
+import zipfile
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.exchange.test_refi_hostile import C1, C2, CODES, S1, S2, TEXT1, TEXT2, patched, qde, qdpx
+from workbench.db.models import Coding, Project, Source
+from workbench.errors import InvalidExchangeFile
+from workbench.exchange.refi import reader
+from workbench.exchange.refi.reader import import_qdpx
+from workbench.project.coders import get_or_create_coder
+
+
+def many_sources(n: int, per_source: int) -> tuple[str, dict]:
+    """A project of ``n`` sources with ``per_source`` codings each, and its archive members."""
+    sources, members = [], {}
+    for i in range(n):
+        guid = f"D{i:07d}-0000-4000-8000-000000000000"
+        sels = "".join(
+            f'<PlainTextSelection guid="E{i:07d}-{k:04d}-4000-8000-000000000000" startPosition="{k}" '
+            f'endPosition="{k + 5}"><Coding guid="F{i:07d}-{k:04d}-4000-8000-000000000000" '
+            f'creationDateTime="2023-0{1 + k % 9}-02T10:00:00Z"><CodeRef targetGUID="{C1 if k % 2 else C2}"/>'
+            f'</Coding></PlainTextSelection>' for k in range(per_source))
+        sources.append(f'<TextSource guid="{guid}" name="Interview {i}" plainTextPath="internal://{guid}.txt">'
+                       f'{sels}</TextSource>')
+        members[f"sources/{guid}.txt"] = (TEXT1 * 3).encode()
+    return "\n".join(sources), members
+
+
+def test_each_source_is_dropped_from_the_tree_once_imported(store, monkeypatch):
+    sources, members = many_sources(12, 40)
+    held = []
+    original = reader._Importer.source
+
+    def spy(self, el):
+        # what is left of the sources before it: at most the last one, emptied
+        held.append([len(x) for x in el.itersiblings(preceding=True)])
+        return original(self, el)
+    monkeypatch.setattr(reader._Importer, "source", spy)
+    with store.write() as s:
+        report = import_qdpx(s, qdpx(qde(sources=sources), members), "many.qdpx", coder=get_or_create_coder(s, "me"))
+    assert report.sources == 12 and report.codings == 12 * 40
+    assert held[0] == [] and all(left == [0] for left in held[1:]), held    # a tree: eleven, whole
+    with store.read() as s:
+        months = {when.month for when in s.scalars(select(Coding.created_at))}
+    assert months == set(range(1, 10))             # every coding keeps its own creation date
+
+
+def test_sources_before_the_codebook_still_import(store):
+    project = qde()
+    codebook = project[project.index("<CodeBook>"):project.index("</CodeBook>") + len("</CodeBook>")]
+    reordered = project.replace(codebook, "").replace("</Sources>", "</Sources>\n" + codebook)
+    assert reordered.index("<Sources>") < reordered.index("<CodeBook>")
+    with store.write() as s:
+        report = import_qdpx(s, qdpx(reordered), "odd.qdpx", coder=get_or_create_coder(s, "me"))
+    assert (report.sources, report.codes, report.codings) == (2, 2, 1)
+
+
+def test_a_damaged_project_qde_is_refused_naming_the_member(store):
+    data = patched(qdpx(method=zipfile.ZIP_STORED), "project.qde", flip=200)
+    with pytest.raises(InvalidExchangeFile) as exc, store.write() as s:
+        import_qdpx(s, data, "odd.qdpx", coder=get_or_create_coder(s, "me"))
+    assert str(exc.value).startswith("odd.qdpx") and ("project.qde" in str(exc.value))
+    with store.read() as s:
+        assert s.scalar(select(func.count(Project.id))) == 0
+
+
+def test_a_guid_used_by_two_codings_gets_a_new_one(store):
+    twice = (f'<TextSource guid="{S1}" name="Interview 1" plainTextPath="internal://{S1}.txt">'
+             + "".join(f'<PlainTextSelection guid="E000000{k}-0000-4000-8000-000000000001" startPosition="{k}" '
+                       f'endPosition="{k + 9}"><Coding guid="F0000001-0000-4000-8000-000000000001">'
+                       f'<CodeRef targetGUID="{C1}"/></Coding></PlainTextSelection>' for k in range(3))
+             + f'</TextSource><TextSource guid="{S2}" name="Interview 2" plainTextPath="internal://{S2}.txt"/>')
+    with store.write() as s:
+        report = import_qdpx(s, qdpx(qde(codes=CODES, sources=twice), {f"sources/{S1}.txt": TEXT1.encode(),
+                                                                        f"sources/{S2}.txt": TEXT2.encode()}),
+                             "odd.qdpx", coder=get_or_create_coder(s, "me"))
+    assert report.codings == 3
+    with store.read() as s:
+        guids = list(s.scalars(select(Coding.guid)))
+    assert len(set(guids)) == 3 and "f0000001-0000-4000-8000-000000000001" in guids
+
+
+def test_progress_is_reported_up_to_the_end(store):
+    sources, members = many_sources(30, 30)
+    seen = []
+    with store.write() as s:
+        import_qdpx(s, qdpx(qde(sources=sources), members), "many.qdpx", coder=get_or_create_coder(s, "me"),
+                    progress=lambda stage, share: seen.append((stage, share)))
+        assert s.scalar(select(func.count(Source.id))) == 30
+    shares = [share for _, share in seen]
+    assert shares == sorted(shares) and shares[-1] == 1.0 and len(shares) > 3
+    assert seen[0][0] == "sources and codings" and seen[-1][0] == "cases, sets and memos"
