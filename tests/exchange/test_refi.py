@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -219,3 +220,52 @@ def test_two_sources_with_the_same_text_import(store):
         z.writestr("sources/S.txt", "Same words in both.")
     report, _, _ = _import(store, buf.getvalue())
     assert report.sources == 2
+
+
+def _reencode_xml(data: bytes, codec: str) -> bytes:
+    """project.qde in another encoding, its declaration saying so (a BOM where the codec writes one)."""
+    text = data.decode("utf-8-sig")
+    name = {"utf-16": "UTF-16", "utf-16-le": "UTF-16", "utf-16-be": "UTF-16", "utf-8-sig": "UTF-8"}[codec]
+    text = re.sub(r'encoding="[^"]+"', f'encoding="{name}"', text, count=1)
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}.get(codec, b"")
+    return bom + text.encode(codec)
+
+
+def _rezip(data: bytes, change) -> bytes:
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in source.infolist():
+            z.writestr(info.filename, change(info.filename, source.read(info)))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-8-sig"])
+@pytest.mark.parametrize("name", ["atlasti-23-blank.qdpx", "atlasti-23-codebook.qdpx"])
+def test_atlas_ti_samples_reencoded_import_the_same(store, name, codec):
+    original = shared("data", "refi-qda", name).read_bytes()
+    changed = _rezip(original, lambda member, data: _reencode_xml(data, codec) if member == "project.qde" else data)
+    assert changed != original
+    with store.write() as s:
+        a = import_qdpx(s, original, name, coder=get_or_create_coder(s, "me"))
+        b = import_qdpx(s, changed, name, coder=get_or_create_coder(s, "me"))
+    with store.read() as s:
+        def tree(pid):
+            return sorted((c.name, c.parent.name if c.parent else None) for c in s.scalars(
+                select(Code).join(Codebook).where(Codebook.project_id == pid)))
+        assert tree(a.project_id) == tree(b.project_id)
+    assert (a.sources, a.codes, a.codings, a.cases) == (b.sources, b.codes, b.codings, b.cases)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_source_texts_in_utf16_or_with_a_bom_give_the_same_quotes(demo, store, codec):
+    """NVivo writes its source texts as UTF-16 with a byte-order mark; Windows tools add a BOM to
+    UTF-8. The quotes come out the same as from the UTF-8 original."""
+    with demo.read() as s:
+        data = export_qdpx(s, 1)
+    bom = {"utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}.get(codec, b"")
+    changed = _rezip(data, lambda member, raw: bom + raw.decode("utf-8").encode(codec)
+                     if member.startswith("sources/") else raw)
+    with store.write() as s:
+        report = import_qdpx(s, changed, "nvivo.qdpx", coder=get_or_create_coder(s, "me"))
+    assert report.sources == 6
+    assert _codings(store, report.project_id) == _codings(demo, 1)

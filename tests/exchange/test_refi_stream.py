@@ -97,3 +97,34 @@ def test_progress_is_reported_up_to_the_end(store):
     shares = [share for _, share in seen]
     assert shares == sorted(shares) and shares[-1] == 1.0 and len(shares) > 3
     assert seen[0][0] == "sources and codings" and seen[-1][0] == "cases, sets and memos"
+
+
+def test_case_attributes_travel_as_sets_and_come_back_as_the_same_values(store):
+    """ATLAS.ti and MAXQDA read Sets, not Cases: attribute values go out as "name: value" sets of
+    sources and come back (into a fresh project) as the same values, typed, with no note."""
+    from lxml import etree
+
+    from tests.exchange.test_refi import XSD
+    from workbench.corpus.cases import case_table
+    from workbench.exchange.refi.writer import export_qdpx
+    sets = (f'<Sets><Set guid="90000001-0000-4000-8000-000000000001" name="sector: Textile">'
+            f'<MemberSource targetGUID="{S1}"/></Set>'
+            f'<Set guid="90000002-0000-4000-8000-000000000002" name="sector: IT">'
+            f'<MemberSource targetGUID="{S2}"/></Set>'
+            f'<Set guid="90000003-0000-4000-8000-000000000003" name="employees: 42">'
+            f'<MemberSource targetGUID="{S1}"/></Set></Sets>')
+    with store.write() as s:
+        first = import_qdpx(s, qdpx(qde().replace("</Project>", sets + "</Project>")), "atlas.qdpx",
+                            coder=get_or_create_coder(s, "me"))
+        table = case_table(s, first.project_id)
+        data = export_qdpx(s, first.project_id)
+    names = [el.get("name") for el in etree.fromstring(zipfile.ZipFile(__import__("io").BytesIO(data))
+                                                      .read("project.qde")).iter("{*}Set")]
+    assert sorted(names) == ["employees: 42", "sector: IT", "sector: Textile"]
+    assert XSD.validate(etree.fromstring(zipfile.ZipFile(__import__("io").BytesIO(data)).read("project.qde")))
+    with store.write() as s:
+        second = import_qdpx(s, data, "again.qdpx", coder=get_or_create_coder(s, "me"))
+        again = case_table(s, second.project_id)
+    assert not [n for n in second.skipped if n.startswith("set ")], second.skipped
+    assert again.drop(columns=[c for c in again.columns if c == "id"]).to_dict("records") == \
+        table.drop(columns=[c for c in table.columns if c == "id"]).to_dict("records")

@@ -1,15 +1,17 @@
 """REFI-QDA Sets (ATLAS.ti's document and code groups, MAXQDA's sets): a set of sources named
 like "gender: male" becomes a case attribute of those sources' cases (a case per source where a
-source has none); any other set is counted in the import report, never dropped silently."""
+source has none; the writer exports attribute values back as such sets); any other set is counted
+in the import report, never dropped silently."""
 from __future__ import annotations
 
 import re
 
 from sqlalchemy.orm import Session
 
-from workbench.corpus.cases import get_or_create_attribute, get_or_create_case, set_value
+from workbench.corpus.cases import get_or_create_attribute, get_or_create_case, parse_value, set_value
 from workbench.db.enums import AttributeType
 from workbench.db.models import Case, Source
+from workbench.errors import WorkbenchError
 from workbench.exchange.refi.qda_xml import children_named, descendants_named, refi_guid
 
 _NAME_VALUE = re.compile(r"^\s*(?P<name>[^:]{1,60}?)\s*:\s*(?P<value>\S.{0,199}?)\s*$")
@@ -27,11 +29,17 @@ def import_sets(session: Session, project_id: int, root, sources: dict[str, Sour
         match = _NAME_VALUE.match(name)
         if match and found:
             attribute = get_or_create_attribute(session, project_id, match.group("name"), AttributeType.text)
+            try:        # an attribute the file also has as a Variable keeps its type ("employees: 42")
+                value = parse_value(match.group("value"), attribute.type)
+            except WorkbenchError:
+                notes.append(f"set {name!r}: {match.group('value')!r} is not a {attribute.type.value} value of "
+                             f"attribute {attribute.name!r}; not imported")
+                continue
             for src in found:
                 if src.case_id is None:            # the source's own case carries its attributes
                     src.case_id = get_or_create_case(session, project_id, src.name).id
                     session.flush()
-                set_value(session, session.get(Case, src.case_id), attribute, match.group("value"))
+                set_value(session, session.get(Case, src.case_id), attribute, value)
             made += 1
             if len(found) < len(members):
                 notes.append(f"set {name!r}: {len(members) - len(found)} of its sources were not imported")

@@ -11,7 +11,19 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbench.db.models import Attribute, AttributeType, Case, Code, Codebook, Coder, Coding, Memo, Project, Source
+from workbench.db.models import (
+    Attribute,
+    AttributeType,
+    AttributeValue,
+    Case,
+    Code,
+    Codebook,
+    Coder,
+    Coding,
+    Memo,
+    Project,
+    Source,
+)
 from workbench.exchange.refi.qda_xml import NS, NS_CODEBOOK, refi_guid, when_text
 from workbench.safety.sanitise import xml_text
 
@@ -139,6 +151,9 @@ def write_qdpx(session: Session, project_id: int, target) -> None:
                                                     "creationDateTime": when_text(m.created_at)})
                         _sub(note, "PlainTextContent", text=m.text)
                     xf.write(notes)
+                sets = _sets(session, project_id, sources)
+                if sets is not None:
+                    xf.write(sets)
                 if project.description:
                     xf.write(_element("Description", text=project.description))
                 for g in project_notes:
@@ -188,6 +203,46 @@ def _flush(xf, batch) -> None:
     """Write the children of a holder element (the holder itself is not part of the file)."""
     for child in batch:
         xf.write(child)
+
+
+MAX_SET_VALUES = 20      # an attribute with more distinct values (a size, a date) is not a grouping
+
+
+def _sets(session: Session, project_id: int, sources: list[Source]):
+    """Case attributes as Sets named "name: value" holding the sources of the cases with that
+    value: ATLAS.ti shows them as document groups, MAXQDA as sets (both ignore Cases), and our
+    reader turns them back into the same attribute values."""
+    cases = {src.case_id for src in sources if src.case_id is not None}
+    if not cases:
+        return None
+    rows = session.execute(select(Attribute, AttributeValue.case_id, AttributeValue.text_value,
+                                  AttributeValue.number_value, AttributeValue.bool_value)
+                           .join(AttributeValue, AttributeValue.attribute_id == Attribute.id)
+                           .where(Attribute.project_id == project_id,
+                                  Attribute.type.in_([AttributeType.text, AttributeType.number,
+                                                      AttributeType.boolean]))
+                           .order_by(Attribute.position, Attribute.id)).all()
+    groups: dict[tuple, set[int]] = {}
+    for attr, case_id, text, number, flag in rows:
+        value = text if attr.type is AttributeType.text else (
+            None if number is None else f"{number:g}") if attr.type is AttributeType.number else (
+            None if flag is None else str(flag).lower())
+        if value is not None and value.strip() and case_id in cases:
+            groups.setdefault((attr.position, attr.id, attr.name, attr.guid, value), set()).add(case_id)
+    per_attribute: dict[int, int] = {}
+    for _, attr_id, *_rest in groups:
+        per_attribute[attr_id] = per_attribute.get(attr_id, 0) + 1
+    holder = _element("Sets")
+    for (_, attr_id, name, attr_guid, value), members in sorted(groups.items(), key=lambda g: g[0][:2] + (g[0][4],)):
+        if per_attribute[attr_id] > MAX_SET_VALUES:
+            continue
+        # The same attribute value gets the same GUID in every export (a re-import recognises it).
+        guid = str(uuid.uuid5(uuid.UUID(attr_guid), value)).upper()
+        el = _sub(holder, "Set", {"guid": guid, "name": f"{name}: {value}"})
+        for src in sources:
+            if src.case_id in members:
+                _sub(el, "MemberSource", {"targetGUID": refi_guid(src.guid)})
+    return holder if len(holder) else None
 
 
 def _variables_and_cases(session: Session, project_id: int, sources: list[Source]) -> list[etree._Element]:
