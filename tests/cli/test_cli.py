@@ -294,3 +294,19 @@ def test_import_codings_then_evaluate_a_run_against_them(wb, tmp_path):
     store.dispose()
     assert "import codings from demo-gold.yaml" in wb("undo").output
     assert "577 codings by 'gold'" in wb("import-codings", gold).output        # the undo removed them all
+
+
+@pytest.mark.skipif(not __import__("shutil").which("espeak-ng"), reason="espeak-ng is installed by scripts/test.sh")
+def test_transcribe_a_recording_whose_language_changes(wb, tmp_path, monkeypatch):
+    from tests.helpers import concatenate_speech, speak
+    from tests.paths import FIXTURES
+    monkeypatch.setenv("WORKBENCH_MODEL_CACHE", str(tmp_path / "models"))
+    monkeypatch.setenv("WORKBENCH_MEDIA_DIR", str(tmp_path / "media"))
+    speak("Der Verband organisiert Messen und teilt Informationen über die Auslandsmärkte mit den Unternehmen.",
+          "de", tmp_path / "de.wav")
+    concatenate_speech([FIXTURES / "jfk.flac", tmp_path / "de.wav"], tmp_path / "mixed.wav")
+    wb("init", "Study")
+    out = wb("transcribe", tmp_path / "mixed.wav", "--languages-may-change", "--expect", "en", "--expect", "de").output
+    assert "job 1: done" in out and "languages: en" in out and "de 0:1" in out
+    shown = wb("show", "mixed").output
+    assert ("(de)" in shown) != ("(en)" in shown)        # the turns not in the source's language say theirs

@@ -78,6 +78,7 @@ def test_jfk_sentence_with_timestamps():
     text = " ".join(s.text for s in t.segments)
     assert wer(JFK, text) <= 0.1, text
     assert t.language == "en" and t.language_probability > 0.5
+    assert t.notes == []                    # the check for another language found none
     assert t.segments[0].start < 1.0 and 9.5 < t.segments[-1].end <= 11.1
     words = [w for s in t.segments for w in s.words]
     assert words and all(a.start <= b.start for a, b in zip(words, words[1:]))

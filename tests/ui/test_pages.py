@@ -236,6 +236,24 @@ def test_with_login_configured_the_coder_is_the_logged_in_user(db):
         assert s.scalar(select(Coder.name).where(Coder.identity == "https://id.example|42")) == "Bea Lima"
 
 
+def test_recordings_tab_queues_a_recording_whose_language_may_change(db, tmp_path, monkeypatch):
+    from workbench.db.models import Job
+    monkeypatch.setenv("WORKBENCH_MEDIA_DIR", str(tmp_path / "media"))
+    at = page("sources")
+    uploader = [u for u in at.file_uploader if any("wav" in t for t in u.allowed_type)][0]
+    uploader.set_value([("two languages.wav", (FIXTURES / "jfk.flac").read_bytes(), "audio/wav")])
+    at.checkbox(key="audio_mixed").check()
+    at.multiselect(key="audio_expected").set_value(["en", "de"])
+    at.selectbox[[b.label for b in at.selectbox].index("Language")].set_value("pt")
+    at.button[[b.label for b in at.button].index("Queue transcription")].click().run()
+    assert not at.exception
+    with db.read() as s:
+        options = s.scalars(select(Job).order_by(Job.id.desc())).first().params["options"]
+    # the language chosen above joins the ones that may be spoken; none is forced
+    assert options["languages_may_change"] and options["language"] is None
+    assert options["expected_languages"] == ["en", "de", "pt"]
+
+
 def test_recordings_tab_queues_a_transcription_and_shows_its_progress(db, tmp_path, monkeypatch):
     from pathlib import Path
 

@@ -33,6 +33,8 @@ def show(ctx: typer.Context, source: Annotated[str, typer.Argument(help="Source 
         for seg in src.segments:
             who = seg.speaker.label if seg.speaker else (f"page {seg.page}" if seg.page else "")
             head = f"[{seg.start}-{seg.end}] {seconds_to_clock(seg.t_start)} {who}".strip()
+            if seg.language and seg.language != src.language:      # a turn in another language says so
+                head += f" ({seg.language})"
             out.print(Text(head, style="cyan"))
             out.print(Text(src.text[seg.start:seg.end]))
 

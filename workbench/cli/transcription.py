@@ -26,6 +26,12 @@ def transcribe(ctx: typer.Context,
                files: Annotated[list[Path], typer.Argument(help="Recordings (wav, mp3, m4a, flac, ogg, opus, webm, mp4...).")],
                case: Annotated[str | None, typer.Option(help="Put the transcripts into this case.")] = None,
                language: Annotated[str | None, typer.Option(help="Language code, e.g. pt or en (default: detect).")] = None,
+               languages_may_change: Annotated[bool, typer.Option(
+                   "--languages-may-change", help="Detect the language of each stretch of speech and transcribe "
+                                                  "each in its own (slower; each turn keeps its language).")] = False,
+               expect: Annotated[list[str] | None, typer.Option(
+                   "--expect", help="With --languages-may-change: a language the recording uses (repeat: "
+                                    "--expect en --expect pt); detection then chooses among these.")] = None,
                model: Annotated[str, typer.Option(help="Model name (tiny, base, small...), or a model folder (default: the installed multilingual model).")] = "",
                engine: Annotated[str, typer.Option(help="faster-whisper (default) or openai-whisper.")] = "faster-whisper",
                beam_size: Annotated[int | None, typer.Option(help="Beam size (default: greedy for English, 5 for other languages, as measured; 1 = greedy).")] = None,
@@ -38,7 +44,9 @@ def transcribe(ctx: typer.Context,
     """Transcribe recordings locally into sources of the project (one job per file)."""
     st = state(ctx)
     project_id, coder_id = st.project_and_coder()
-    options = Options(model=model, engine=engine, language=language, beam_size=beam_size, batch_size=batch_size,
+    options = Options(model=model, engine=engine, language=language, languages_may_change=languages_may_change,
+                      expected_languages=[code.strip().lower() for code in expect or [] if code.strip()],
+                      beam_size=beam_size, batch_size=batch_size,
                       pipeline="sequential" if sequential else "batched", compute_type=compute_type, vad_filter=vad,
                       initial_prompt=prompt)
     queued = []

@@ -76,6 +76,8 @@ def build_view(session: Session, source: Source, *, page: int = 0, page_size: in
         turns.append({"i": seg.idx, "who": seg.speaker.label if seg.speaker else "",
                       "role": seg.speaker.role.value if seg.speaker and seg.speaker.role else "",
                       "t": seg.t_start, "clock": seconds_to_clock(seg.t_start) if seg.t_start is not None else "",
+                      # a turn's own language, shown where it is not the source's
+                      "lang": seg.language if seg.language and seg.language != source.language else "",
                       "page": seg.page, "text": text, "len": u16_len(text), "marks": marks, "focus": focus_mark,
                       "margin": side if margin else []})
     payload = {"turns": turns, "codings": labels, "media": bool(source.media_path), "margin": margin}

@@ -178,6 +178,9 @@ class Segment(Base):
     t_start: Mapped[float | None] = mapped_column(Float)
     t_end: Mapped[float | None] = mapped_column(Float)
     page: Mapped[int | None] = mapped_column(Integer)
+    # The language this turn was transcribed in, when a recording's language may change (else
+    # None: the source's language holds for every turn).
+    language: Mapped[str | None] = mapped_column(String(20))
     source: Mapped[Source] = relationship(back_populates="segments")
     speaker: Mapped[Speaker | None] = relationship()
 

@@ -27,6 +27,10 @@ class Engine:
                    offset: float = 0.0) -> tuple[list[Segment], str, float]:
         raise NotImplementedError
 
+    def language_probabilities(self, audio: np.ndarray, options: Options) -> dict[str, float]:
+        """The probability of each language for a clip (its first 30 seconds)."""
+        raise NotImplementedError
+
 
 _MODEL_CACHE: dict[tuple, object] = {}
 
@@ -54,6 +58,13 @@ class FasterWhisper(Engine):
             except Exception as exc:
                 raise TranscriptionFailed(f"model {options.model or where!r} cannot be loaded ({exc})") from exc
         return _MODEL_CACHE[key]
+
+    def language_probabilities(self, audio, options):
+        model = self._model(options)
+        if not model.model.is_multilingual:
+            return {"en": 1.0}
+        _, _, probabilities = model.detect_language(np.ascontiguousarray(audio, dtype=np.float32), vad_filter=False)
+        return dict(probabilities)
 
     def transcribe(self, audio, options, progress=None, offset=0.0):
         from faster_whisper import BatchedInferencePipeline
@@ -178,19 +189,29 @@ class OpenAIWhisper(Engine):
                 progress(min(float(seg["end"]), total), total)
         return out, result.get("language") or language, probability
 
+    def language_probabilities(self, audio, options):
+        return _language_probabilities(self._model(options), audio)
+
 
 def _detect_language(model, audio: np.ndarray) -> tuple[str, float]:
     """``(code, probability)`` from the first 30 seconds, the window openai-whisper itself uses
     (its ``transcribe`` detects too, but does not return the probability)."""
-    import whisper
-    if not model.is_multilingual:
-        return "en", 1.0
-    mel = whisper.log_mel_spectrogram(audio[:whisper.audio.N_SAMPLES], model.dims.n_mels,
-                                      padding=whisper.audio.N_SAMPLES)
-    mel = whisper.pad_or_trim(mel, whisper.audio.N_FRAMES).to(model.device)
-    _, probs = whisper.detect_language(model, mel)
+    probs = _language_probabilities(model, audio)
     code = max(probs, key=probs.get)
     return code, float(probs[code])
+
+
+def _language_probabilities(model, audio: np.ndarray) -> dict[str, float]:
+    import torch
+    import whisper
+    if not model.is_multilingual:
+        return {"en": 1.0}
+    mel = whisper.log_mel_spectrogram(np.ascontiguousarray(audio[:whisper.audio.N_SAMPLES], dtype=np.float32),
+                                      model.dims.n_mels, padding=whisper.audio.N_SAMPLES)
+    mel = whisper.pad_or_trim(mel, whisper.audio.N_FRAMES).to(model.device)
+    with torch.inference_mode():
+        _, probs = whisper.detect_language(model, mel)
+    return {code: float(p) for code, p in probs.items()}
 
 
 ENGINES: dict[str, type[Engine]] = {"faster-whisper": FasterWhisper, "openai-whisper": OpenAIWhisper}

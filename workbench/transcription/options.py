@@ -11,6 +11,11 @@ class Options:
     model: str = ""                     # "" = the packaged default (multilingual base)
     engine: str = "faster-whisper"
     language: str | None = None         # None = detect
+    # The language may change during the recording (an interviewer's English, a manager's
+    # Portuguese): detected per stretch of speech, each stretch transcribed in its own language
+    # (workbench.transcription.languages). expected_languages narrows detection to those named.
+    languages_may_change: bool = False
+    expected_languages: list[str] = field(default_factory=list)
     # None = chosen by language, as bench/transcription.py measured it: greedy (beam 1) for
     # English - 6.8x openai-whisper's speed on the same weights, with a lower WER than its beam 5 -
     # and beam 5 for other languages, where greedy decoding loses much more (Portuguese clip: WER
@@ -45,6 +50,7 @@ class Segment:
     text: str
     speaker: str | None = None
     words: list[Word] = field(default_factory=list)
+    language: str | None = None         # set when the recording's language may change
 
 
 @dataclass
@@ -55,6 +61,7 @@ class Transcript:
     duration: float
     engine: str
     model: str
+    notes: list[str] = field(default_factory=list)      # what the job result says about languages
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -2,12 +2,14 @@
 (turns interleaved by time); a mono file gives one turn per sentence for the user to label."""
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from workbench.corpus.parsers.parsed import ParsedSegment, ParsedSource
 from workbench.errors import TranscriptionFailed
 from workbench.transcription.audio import SAMPLE_RATE, channels_are_separate, check_not_silent, decode, probe
 from workbench.transcription.engines import get_engine
+from workbench.transcription.languages import UNSURE, Stretch, consistency, describe, language_stretches
 from workbench.transcription.options import Options, Progress, Transcript
 
 
@@ -26,8 +28,8 @@ def transcribe_file(path: str | Path, options: Options | None = None, progress: 
 
             def part(done_before: float):
                 return (lambda done, _t: progress(done_before + done, total)) if progress else None
-            a, lang, prob = engine.transcribe(left, options, part(0.0))
-            b, lang_b, prob_b = engine.transcribe(right, options, part(len(left) / SAMPLE_RATE))
+            a, lang, prob, notes = _transcribe(engine, left, options, part(0.0))
+            b, lang_b, prob_b, notes_b = _transcribe(engine, right, options, part(len(left) / SAMPLE_RATE))
             for s in a:
                 s.speaker = "Speaker 1 (left)"
             for s in b:
@@ -35,33 +37,75 @@ def transcribe_file(path: str | Path, options: Options | None = None, progress: 
             segments = sorted(a + b, key=lambda s: (s.start, s.end))
             if prob_b > prob:
                 lang, prob = lang_b, prob_b
-            return _finish(path, segments, lang, prob, len(left) / SAMPLE_RATE, engine, options)
+            notes = [f"left channel: {n}" for n in notes] + [f"right channel: {n}" for n in notes_b]
+            return _finish(path, segments, lang, prob, len(left) / SAMPLE_RATE, engine, options, notes)
         audio = (left + right) / 2
     else:
         audio = decode(path, max_seconds=options.max_duration)
     check_not_silent(audio, path)
+    segments, lang, prob, notes = _transcribe(engine, audio, options, progress)
+    return _finish(path, segments, lang, prob, len(audio) / SAMPLE_RATE, engine, options, notes)
+
+
+def _transcribe(engine, audio, options: Options, progress: Progress | None):
+    """``(segments, language, probability, notes)`` of one channel: in one language, checked for
+    stretches that sound like another; or, when the language may change, stretch by stretch."""
+    allowed = list(dict.fromkeys([*options.expected_languages, *([options.language] if options.language else [])]))
+
+    def detect(clip):
+        return engine.language_probabilities(clip, options)
+    if options.languages_may_change and len(allowed) != 1:
+        stretches = language_stretches(audio, detect, allowed)
+        if stretches:
+            return _by_stretch(engine, audio, options, stretches, progress)
     segments, lang, prob = engine.transcribe(audio, options, progress)
-    return _finish(path, segments, lang, prob, len(audio) / SAMPLE_RATE, engine, options)
+    notes = [] if options.language else consistency(audio, detect, lang, allowed)
+    if not options.language and prob < UNSURE:
+        notes.append(f"the language was detected as {lang} with probability {prob:.2f}; say the language "
+                     "when you know it")
+    return segments, lang, prob, notes
 
 
-def _finish(path, segments, lang, prob, duration, engine, options) -> Transcript:
+def _by_stretch(engine, audio, options: Options, stretches: list[Stretch], progress: Progress | None):
+    """Each stretch transcribed in its own language, its segments marked with it."""
+    total = len(audio) / SAMPLE_RATE
+    segments = []
+    seconds: dict[str, float] = {}
+    for stretch in stretches:
+        offset = stretch.start / SAMPLE_RATE
+
+        def part(done: float, _total: float, offset: float = offset) -> None:
+            if progress:
+                progress(min(offset + done, total), total)
+        found, _, _ = engine.transcribe(audio[stretch.start:stretch.end], replace(options, language=stretch.language),
+                                        part, offset=offset)
+        for seg in found:
+            seg.language = stretch.language
+        segments.extend(found)
+        seconds[stretch.language] = seconds.get(stretch.language, 0.0) + (stretch.end - stretch.start)
+    main = max(seconds, key=seconds.get)
+    probability = min(s.probability for s in stretches if s.language == main)
+    return segments, main, probability, describe(stretches)
+
+
+def _finish(path, segments, lang, prob, duration, engine, options, notes=()) -> Transcript:
     segments = [s for s in segments if s.text]
     if not segments:
         raise TranscriptionFailed(f"has no speech that the model could hear ({duration / 60:.1f} minutes "
                                   "of audio); is it silent?", file=str(path))
-    return Transcript(segments, lang, prob, duration, engine.name, options.model or "default")
+    return Transcript(segments, lang, prob, duration, engine.name, options.model or "default", list(notes))
 
 
 def to_parsed_source(transcript: Transcript) -> ParsedSource:
     """Turns for the database: consecutive segments of one speaker are one turn."""
     turns: list[ParsedSegment] = []
     for seg in transcript.segments:
-        if seg.speaker and turns and turns[-1].speaker == seg.speaker:
+        if seg.speaker and turns and turns[-1].speaker == seg.speaker and turns[-1].language == seg.language:
             turns[-1].text += " " + seg.text
             turns[-1].t_end = seg.end
         else:
             turns.append(ParsedSegment(seg.text, speaker=seg.speaker, t_start=round(seg.start, 2),
-                                       t_end=round(seg.end, 2)))
+                                       t_end=round(seg.end, 2), language=seg.language))
     parsed = ParsedSource("audio", turns)
     parsed.kind = "transcript"
     parsed.language = transcript.language

@@ -128,7 +128,8 @@ def fill_source(session, source: Source, parsed) -> None:
     session.flush()
     for idx, (seg, (start, end)) in enumerate(zip(parsed.segments, parsed.spans)):
         session.add(Segment(source_id=source.id, idx=idx, start=start, end=end, t_start=seg.t_start,
-                            t_end=seg.t_end, speaker_id=speakers[seg.speaker].id if seg.speaker else None))
+                            t_end=seg.t_end, speaker_id=speakers[seg.speaker].id if seg.speaker else None,
+                            language=seg.language))
     source.status = SourceStatus.ready
 
 
@@ -177,8 +178,9 @@ def execute(url: str, job_id: int) -> None:
                 src.duration = transcript.duration
             job.status, job.progress, job.finished_at = JobStatus.done, 1.0, utcnow()
             job.message = (f"{transcript.duration:,.0f} s of audio in {elapsed:,.0f} s "
-                           f"({transcript.duration / max(elapsed, 1e-6):.1f}x real time)")
-            job.result = {"language": transcript.language,
+                           f"({transcript.duration / max(elapsed, 1e-6):.1f}x real time)"
+                           + "".join(f"; {note}" for note in transcript.notes))
+            job.result = {"language": transcript.language, "notes": transcript.notes,
                           "language_probability": round(transcript.language_probability, 3),
                           "duration": transcript.duration, "segments": len(transcript.segments),
                           "seconds": round(elapsed, 1), "engine": transcript.engine}

@@ -42,6 +42,7 @@ class ParsedSegment:
     t_start: float | None = None
     t_end: float | None = None
     page: int | None = None
+    language: str | None = None         # a turn of a recording whose language changes
 
 
 @dataclass

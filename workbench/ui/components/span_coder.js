@@ -27,6 +27,13 @@ function renderTurn(turn, codings, setTriggerValue, media, margin) {
     page.textContent = "page " + turn.page;
     meta.appendChild(page);
   }
+  if (turn.lang) {
+    const lang = document.createElement("span");
+    lang.className = "wb-lang";
+    lang.textContent = turn.lang;
+    lang.title = "Transcribed in this language (the recording's language changes)";
+    meta.appendChild(lang);
+  }
   if (turn.clock) {
     const time = document.createElement("button");
     time.type = "button";

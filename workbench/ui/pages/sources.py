@@ -229,12 +229,22 @@ def _recordings(ws: Workspace) -> None:
                                 help="Proper names and acronyms in the codebooks' definitions, examples and rules")
         prompt = p2.text_input("Other names and jargon (optional)", placeholder="e.g. Heimtextil, Oeko-Tex",
                                help="Helps the model spell names, places and technical terms.")
+        m1, m2 = st.columns(2)
+        mixed = m1.checkbox("Languages may change", key="audio_mixed",
+                            help="An interviewer in one language, answers in another: the language of each "
+                                 "stretch of speech is detected and each is transcribed in its own (slower). "
+                                 "Each turn keeps its language.")
+        expected = m2.multiselect("Languages spoken (optional)", [c for c in LANGUAGES if c], key="audio_expected",
+                                  format_func=LANGUAGES.get,
+                                  help="With 'Languages may change': detection chooses among these only")
         submitted = st.form_submit_button("Queue transcription", type="primary", icon=":material/graphic_eq:")
     if not (submitted and files):
         return
     settings = load_settings()
     said = ", ".join([*picked, *([prompt.strip()] if prompt.strip() else [])])
-    options = Options(model=model, language=language or None, initial_prompt=said or None)
+    spoken = list(dict.fromkeys([*expected, *([language] if language else [])]))
+    options = Options(model=model, language=None if mixed else language or None, languages_may_change=mixed,
+                      expected_languages=spoken if mixed else [], initial_prompt=said or None)
     for f in files:
         try:
             _, job_id, created = enqueue_audio(ws.store, ws.project_id, ws.coder_id, f.name, f.getvalue(),
