@@ -128,3 +128,33 @@ def test_case_attributes_travel_as_sets_and_come_back_as_the_same_values(store):
     assert not [n for n in second.skipped if n.startswith("set ")], second.skipped
     assert again.drop(columns=[c for c in again.columns if c == "id"]).to_dict("records") == \
         table.drop(columns=[c for c in table.columns if c == "id"]).to_dict("records")
+
+
+def test_a_pdf_with_its_extracted_text_is_imported_with_the_codings_in_that_text(store):
+    """ATLAS.ti and NVivo keep a PDF's extracted text as its Representation; selections in that
+    text import like any other, areas drawn on a page are counted as skipped."""
+    pdf_guid, rep_guid = "B0000001-0000-4000-8000-000000000001", "B0000002-0000-4000-8000-000000000002"
+    report_text = "Annual report 2023.\n\nExports grew by a third after the Frankfurt fair."
+    start = report_text.index("Exports")
+    pdf = (f'<PDFSource guid="{pdf_guid}" name="Annual report" path="internal://{pdf_guid}.pdf">'
+           '<PDFSelection guid="E0000009-0000-4000-8000-000000000009" page="1" firstX="0" firstY="0" secondX="9" '
+           f'secondY="9"><Coding guid="F0000009-0000-4000-8000-000000000009"><CodeRef targetGUID="{C1}"/></Coding>'
+           '</PDFSelection>'
+           f'<Representation guid="{rep_guid}" plainTextPath="internal://{rep_guid}.txt">'
+           f'<PlainTextSelection guid="E0000010-0000-4000-8000-000000000010" startPosition="{start}" '
+           f'endPosition="{len(report_text)}"><Coding guid="F0000010-0000-4000-8000-000000000010">'
+           f'<CodeRef targetGUID="{C2}"/></Coding></PlainTextSelection></Representation></PDFSource>')
+    members = {f"sources/{S1}.txt": TEXT1.encode(), f"sources/{S2}.txt": TEXT2.encode(),
+               f"sources/{rep_guid}.txt": report_text.encode(), f"sources/{pdf_guid}.pdf": b"%PDF-1.4 not read"}
+    from tests.exchange.test_refi_hostile import SOURCES
+    with store.write() as s:
+        report = import_qdpx(s, qdpx(qde(sources=SOURCES + pdf), members), "atlas.qdpx",
+                             coder=get_or_create_coder(s, "me"))
+    assert (report.sources, report.codings) == (3, 2)
+    assert any(line.startswith("PDF source 'Annual report': imported from the text the PDF tool extracted; "
+                               "1 area selection(s)") and "1 coding(s) skipped" in line for line in report.skipped)
+    with store.read() as s:
+        src = s.scalar(select(Source).where(Source.name == "Annual report"))
+        coding = s.scalar(select(Coding).where(Coding.source_id == src.id))
+        assert src.text == report_text and src.original_filename == f"internal://{pdf_guid}.pdf"
+        assert src.text[coding.start:coding.end] == "Exports grew by a third after the Frankfurt fair."

@@ -287,7 +287,7 @@ class _Importer:
     def source(self, el) -> None:
         session, file, report = self.session, self.file, self.report
         kind = local_name(el)
-        path_name = Path((el.get("plainTextPath") or "").split("://")[-1]).stem
+        path_name = Path((el.get("plainTextPath") or el.get("path") or "").split("://")[-1]).stem
         src_name = (el.get("name") or path_name or el.get("guid") or "").strip()
         if not el.get("guid"):
             raise InvalidExchangeFile(f"source {src_name or '(no name)'!r} has no guid; nothing was imported",
@@ -297,14 +297,25 @@ class _Importer:
             raise InvalidExchangeFile(f"source GUID {el.get('guid')} is used by two sources "
                                       f"({self.source_rows[guid].name!r} and {src_name!r}); nothing was imported",
                                       file=file, line=el.sourceline)
-        if kind != "TextSource":
+        text_el = el
+        if kind == "PDFSource" and child_named(el, "Representation") is not None:
+            # The PDF's text as the tool extracted it, with selections in it: imported as the
+            # source's text. Selections drawn as areas on a page have no place in that text.
+            text_el = child_named(el, "Representation")
+            areas = [c for c in el if local_name(c) in ("PDFSelection", "Coding")]
+            lost = sum(1 if local_name(a) == "Coding" else len(descendants_named(a, "Coding")) for a in areas)
+            if areas:
+                report.skipped.append(f"PDF source {src_name!r}: imported from the text the PDF tool extracted; "
+                                      f"{len(areas)} area selection(s) or whole-document codings and their "
+                                      f"{lost} coding(s) skipped (an area on a page has no place in the text)")
+        elif kind != "TextSource":
             count = self.not_imported.setdefault(kind, [[], 0])
             count[0].append(src_name)
             count[1] += len(descendants_named(el, "Coding"))
             return
-        raw, reason = self.archive.source_text(el.get("plainTextPath"))
+        raw, reason = self.archive.source_text(text_el.get("plainTextPath"))
         if raw is None:
-            inline = child_named(el, "PlainTextContent")
+            inline = child_named(text_el, "PlainTextContent")
             raw = inline.text if inline is not None and inline.text else None
         if raw is None:
             report.skipped.append(f"source {src_name!r} {reason}")
@@ -318,7 +329,9 @@ class _Importer:
         self.names_taken.add(unique.casefold())
         src_name = unique
         src = Source(project_id=self.project.id, name=src_name, guid=_fresh(session, Source, el.get("guid")),
-                     kind=SourceKind.document, format="refi", original_filename=el.get("plainTextPath", ""),
+                     kind=SourceKind.document, format="refi",
+                     original_filename=el.get("path") or text_el.get("plainTextPath", "") if kind == "PDFSource"
+                     else el.get("plainTextPath", ""),
                      # two sources of a project may hold the same text: the GUID keeps their hashes apart
                      file_hash=sha256(f"refi:{el.get('guid')}:".encode() + raw.encode("utf-8")),
                      text=text, text_hash=sha256(text.encode("utf-8")))
@@ -336,7 +349,7 @@ class _Importer:
         self.source_rows[guid] = src
         report.sources += 1
         self.note_refs(el, source_id=src.id)
-        self.selections(el, src, src_name, len(raw), convert)
+        self.selections(text_el, src, src_name, len(raw), convert)
         if len(self.pending) >= CODING_BATCH:
             self.flush_codings()
 
@@ -412,8 +425,10 @@ class _Importer:
         self.flush_codings()
         for kind, (names, lost) in self.not_imported.items():
             what = kind.removesuffix("Source") or kind
-            report.skipped.append(f"{len(names)} {what} source(s) and their {lost} coding(s) skipped: only text "
-                                  f"sources are imported ({', '.join(names[:5])}{' …' if len(names) > 5 else ''})")
+            why = ("a PDF without the text its tool extracted (a Representation) cannot be coded here"
+                   if kind == "PDFSource" else "only text sources (and PDFs with their text) are imported")
+            report.skipped.append(f"{len(names)} {what} source(s) and their {lost} coding(s) skipped: {why} "
+                                  f"({', '.join(names[:5])}{' …' if len(names) > 5 else ''})")
         by_guid = {}
         if self.note_to_coding:
             wanted = list(set(self.note_to_coding.values()))
