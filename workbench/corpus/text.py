@@ -20,14 +20,16 @@ def normalise(text: str) -> str:
 _TRAILING = re.compile(r"(?<![^\S\n])[^\S\n]++(?=\n|\Z)")
 
 
+_BINARY = re.compile(rb"[\x00-\x08\x0e-\x1a]")     # NUL and control bytes no text file holds (ESC may)
+
+
 def looks_binary(data: bytes) -> int | None:
-    """The offset of the first NUL or other binary control byte, or None for text."""
+    """The offset of the first NUL or other binary control byte (in the first 64 KB), or None
+    for text."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None        # UTF-16 with BOM: NUL bytes are expected
-    for i, b in enumerate(data[:65536]):
-        if b == 0 or (b < 9) or (13 < b < 27 and b != 0x1B):
-            return i
-    return None
+    found = _BINARY.search(data, 0, 65536)
+    return found.start() if found else None
 
 
 def decode_text(data: bytes, file: str, encoding: str | None = None, *, suggest: bool = True) -> str:

@@ -125,6 +125,11 @@ VALUE_COLUMN = {AttributeType.text: "text_value", AttributeType.number: "number_
 
 CODING_BATCH = 10_000
 
+# A coding row as the importer queues it (a list: its GUID may be replaced before it is inserted)
+CODING_COLUMNS = ["source_id", "code_id", "coder_id", "start", "end", "origin", "guid", "created_at", "updated_at"]
+GUID = CODING_COLUMNS.index("guid")
+IMPORTED = CodingOrigin.imported
+
 
 def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str | None = None,
                 coder: Coder, progress: Progress | None = None) -> ImportReport:
@@ -187,7 +192,7 @@ class _Importer:
         self.note_to_coding: dict[str, str] = {}
         self.names_taken: set[str] = set()
         self.not_imported: dict[str, list] = {}        # kind -> [source names, their codings]
-        self.pending: list[dict] = []
+        self.pending: list[list] = []
         self.now = dt.datetime.now(dt.timezone.utc)
 
     # -- the stream ---------------------------------------------------------------------
@@ -342,10 +347,10 @@ class _Importer:
         paragraphs, pos = [], 0
         for para in re.split(r"(\n{2,})", text):
             if para and not para.startswith("\n"):
-                paragraphs.append({"source_id": src.id, "idx": len(paragraphs), "start": pos, "end": pos + len(para)})
+                paragraphs.append((src.id, len(paragraphs), pos, pos + len(para)))
             pos += len(para)
         for i in range(0, len(paragraphs), 5000):
-            load_rows(session, Segment.__table__, paragraphs[i:i + 5000])
+            load_rows(session, Segment.__table__, ["source_id", "idx", "start", "end"], paragraphs[i:i + 5000])
         self.source_rows[guid] = src
         report.sources += 1
         self.note_refs(el, source_id=src.id)
@@ -405,9 +410,7 @@ class _Importer:
                     if len(times) > 10_000:
                         times.clear()
                     when = times[stamp] = _when(stamp) or self.now
-                pending.append({"source_id": source_id, "code_id": code_id, "coder_id": coder_id,
-                                "start": span[0], "end": span[1], "origin": CodingOrigin.imported,
-                                "guid": coding_guid, "created_at": when, "updated_at": when})
+                pending.append([source_id, code_id, coder_id, span[0], span[1], IMPORTED, coding_guid, when, when])
             if coding_guid:
                 for ref_el in sel.iterchildren("{*}NoteRef"):      # a selection's memo goes with its (last) coding
                     self.note_to_coding[refi_guid(ref_el.get("targetGUID", ""))] = coding_guid
@@ -504,21 +507,22 @@ def _when(value: str | None) -> dt.datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
-def _insert_codings(session: Session, rows: list[dict]) -> int:
-    """Insert codings through the table (no ORM objects: a million rows). A GUID used twice in
-    the file, or already used in this database (a project imported into the database it was
-    exported from), gets a new one: the batch is tried in a savepoint and, only if a GUID
-    collides, its GUIDs are looked up (a lookup per batch cost 5 s of a million-coding import)."""
+def _insert_codings(session: Session, rows: list[list]) -> int:
+    """Insert codings (rows of :data:`CODING_COLUMNS`) through the table: no ORM objects for a
+    million rows. A GUID used twice in the file, or already used in this database (a project
+    imported into the database it was exported from), gets a new one: the batch is tried in a
+    savepoint and, only if a GUID collides, its GUIDs are looked up (a lookup per batch cost 5 s
+    of a million-coding import)."""
     if not rows:
         return 0
     seen: set[str] = set()
     for r in rows:
-        if r["guid"] in seen:
-            r["guid"] = new_guid()
-        seen.add(r["guid"])
+        if r[GUID] in seen:
+            r[GUID] = new_guid()
+        seen.add(r[GUID])
     try:
         with session.begin_nested():
-            load_rows(session, Coding.__table__, rows)
+            load_rows(session, Coding.__table__, CODING_COLUMNS, rows)
         return len(rows)
     except IntegrityError:
         pass
@@ -527,9 +531,9 @@ def _insert_codings(session: Session, rows: list[dict]) -> int:
     for i in range(0, len(guids), 2000):
         taken.update(session.scalars(select(Coding.guid).where(Coding.guid.in_(guids[i:i + 2000]))))
     for r in rows:
-        if r["guid"] in taken:
-            r["guid"] = new_guid()
-    load_rows(session, Coding.__table__, rows)
+        if r[GUID] in taken:
+            r[GUID] = new_guid()
+    load_rows(session, Coding.__table__, CODING_COLUMNS, rows)
     return len(rows)
 
 
