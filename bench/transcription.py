@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -111,19 +110,14 @@ def synthesise(turns: list[tuple[str, str]], dst: Path, pause: float = 0.5) -> N
     """espeak-ng speaks each turn; the turns are joined at 16 kHz with a pause between them."""
     import numpy as np
 
-    from workbench.transcription.audio import SAMPLE_RATE, decode
+    from workbench.transcription.audio import SAMPLE_RATE, decode, write_wav
     pieces = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, (voice, text) in enumerate(turns):
             part = Path(tmp) / f"{i}.wav"
             subprocess.run(["espeak-ng", "-v", voice, "-s", "155", "-w", str(part), text], check=True)
             pieces += [decode(part), np.zeros(int(pause * SAMPLE_RATE), dtype=np.float32)]
-    samples = np.clip(np.concatenate(pieces), -1, 1)
-    with wave.open(str(dst), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((samples * 32767).astype("<i2").tobytes())
+    write_wav(np.concatenate(pieces), dst)
 
 
 def prepare_audio(folder: Path, quick: bool) -> list[dict]:

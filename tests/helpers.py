@@ -132,18 +132,11 @@ def unescaped(markdown: str) -> str:
 def concatenate_speech(parts, dst, pause: float = 1.0) -> None:
     """One 16 kHz mono WAV of the recordings ``parts`` in order, ``pause`` seconds of silence
     between them (a turn change)."""
-    import wave
-
     import numpy as np
 
-    from workbench.transcription.audio import SAMPLE_RATE, decode
+    from workbench.transcription.audio import SAMPLE_RATE, decode, write_wav
     gap = np.zeros(int(pause * SAMPLE_RATE), dtype=np.float32)
     pieces = []
     for i, part in enumerate(parts):
         pieces += ([gap] if i else []) + [decode(part)]
-    audio = np.clip(np.concatenate(pieces), -1.0, 1.0)
-    with wave.open(str(dst), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((audio * 32767).astype("<i2").tobytes())
+    write_wav(np.concatenate(pieces), dst)

@@ -107,3 +107,13 @@ def check_not_silent(audio: np.ndarray, path) -> None:
     if audio.size == 0 or float(np.abs(audio).max()) < 1e-4:
         raise TranscriptionFailed(f"is silent ({audio.size / SAMPLE_RATE / 60:.1f} minutes without sound)",
                                   file=str(path))
+
+
+def write_wav(samples: np.ndarray, dst: str | Path) -> None:
+    """16 kHz mono samples (floats in [-1, 1]) as a 16-bit WAV file."""
+    import wave
+    with wave.open(str(dst), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes((np.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes())
