@@ -73,7 +73,17 @@ def load_settings(database_url: str | None = None, coder: str | None = None) -> 
         max_upload = int(float(limit_mb) * 1024 * 1024) if limit_mb else Settings.max_upload_bytes
     except ValueError:
         max_upload = Settings.max_upload_bytes
-    return Settings(database_url=url, coder=who, media_dir=media, exports_dir=exports, max_upload_bytes=max_upload)
+    return Settings(database_url=database_url_of(url), coder=who, media_dir=media, exports_dir=exports,
+                    max_upload_bytes=max_upload)
+
+
+def database_url_of(value: str) -> str:
+    """A database URL, or a file path (``study.db``, ``~/projects/study.db``) as its SQLite URL:
+    researchers type the file they mean."""
+    value = value.strip()
+    if "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
 def model_cache_dir() -> Path:

@@ -310,3 +310,12 @@ def test_transcribe_a_recording_whose_language_changes(wb, tmp_path, monkeypatch
     assert "job 1: done" in out and "languages: en" in out and "de 0:1" in out
     shown = wb("show", "mixed").output
     assert ("(de)" in shown) != ("(en)" in shown)        # the turns not in the source's language say theirs
+
+
+def test_db_takes_a_file_path_and_refuses_what_is_no_database(wb, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    wb("--db", "other.db", "init", "Elsewhere")
+    assert (tmp_path / "other.db").exists() and "Elsewhere" in wb("--db", str(tmp_path / "other.db"), "list", "projects").output
+    assert "Elsewhere" not in wb("list", "projects").output           # the default database is another file
+    refused = wb("--db", "foo://x", "list", "projects", code=1).output
+    assert "'foo://x' is not a database the workbench can open" in refused and "Traceback" not in refused

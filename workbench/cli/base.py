@@ -84,7 +84,7 @@ def state(ctx: typer.Context) -> State:
 
 @app.callback()
 def _main(ctx: typer.Context,
-          db: Annotated[str | None, typer.Option("--db", help="Database URL (default: WORKBENCH_DATABASE_URL or sqlite:///workbench.db).")] = None,
+          db: Annotated[str | None, typer.Option("--db", help="Database URL, or a SQLite file such as study.db (default: WORKBENCH_DATABASE_URL or sqlite:///workbench.db).")] = None,
           project: Annotated[str | None, typer.Option("--project", "-p", envvar="WORKBENCH_PROJECT",
                                                       help="Project name (needed when the database holds several; "
                                                            "default WORKBENCH_PROJECT).")] = None,

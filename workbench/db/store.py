@@ -20,7 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workbench.db import history
@@ -77,6 +77,14 @@ def _configure_sqlite(engine: Engine, timeout_ms: int) -> None:
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the workbench's connection settings."""
+    try:
+        return _make_engine(url)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise DatabaseProblem(f"{url!r} is not a database the workbench can open: give a SQLite file (study.db), "
+                              "sqlite:///path/study.db or postgresql+psycopg://user@host/db") from exc
+
+
+def _make_engine(url: str) -> Engine:
     if sqlite_path(url) is not None or make_url(url).get_backend_name() == "sqlite":
         timeout = busy_timeout_ms()
         engine = create_engine(url, connect_args={"timeout": timeout / 1000, "check_same_thread": False})
