@@ -95,3 +95,19 @@ def test_word_frequencies_lemmas_stop_words_languages_and_exclusions(store, proj
         assert word_frequencies(s, project_id, min_length=8).table["word"].str.len().min() >= 8
         with pytest.raises(InvalidQuery):
             word_frequencies(s, project_id, min_length=0)
+
+
+def test_a_turn_transcribed_in_its_own_language_counts_in_it(store, project, interview):
+    """A short turn says too little to guess its language; a turn a recording stored with its
+    language (languages may change) counts in that language, lemmas and stop words included."""
+    from workbench.db.models import Segment
+    project_id, coder_id = project
+    import_files(store, project_id, coder_id, [interview])
+    with store.read() as s:
+        before = word_frequencies(s, project_id).languages
+    with store.write() as s:
+        seg = s.scalars(select(Segment).order_by(Segment.idx)).first()
+        seg.language = "pt"
+    with store.read() as s:
+        after = word_frequencies(s, project_id)
+    assert "pt" not in before and "pt" in after.languages

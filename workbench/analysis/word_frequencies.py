@@ -89,20 +89,22 @@ def _remember(cache: dict, key, value):
     return value
 
 
-def _count(key: tuple, spans: tuple[tuple[int, int], ...], text: str, language: str) -> dict[str, Counter]:
-    """Word forms in ``spans`` of a text by language: each turn's language is guessed from its
-    stop words (a Portuguese answer in an English interview counts as Portuguese); a turn of fewer
-    than 20 words takes the source's. Kept by the text's hash and the spans: an edited transcript, or
-    other roles, are counted again."""
+def _count(key: tuple, spans: tuple[tuple[int, int, str | None], ...], text: str,
+           language: str) -> dict[str, Counter]:
+    """Word forms in ``spans`` of a text by language: a turn transcribed in a language of its own
+    (a recording whose language changes) counts in it; any other turn's language is guessed from
+    its stop words (a Portuguese answer in an English interview counts as Portuguese), and a turn
+    of fewer than 20 words takes the source's. Kept by the text's hash and the spans: an edited
+    transcript, or other roles, are counted again."""
     if key in _COUNTS:
         return _COUNTS[key]
     low = text.lower()
     out: dict[str, Counter] = {}
-    for a, b in spans:
+    for a, b, stored in spans:
         turn = Counter(_WORD.findall(low, a, b))
         if turn:
             # A short turn ("Oui, d'accord.") says too little to change the source's language.
-            lang = (guess_from_counts(turn) if turn.total() >= 20 else None) or language
+            lang = stored or (guess_from_counts(turn) if turn.total() >= 20 else None) or language
             out.setdefault(lang, Counter()).update(turn)
     return _remember(_COUNTS, key, out)
 
@@ -136,11 +138,12 @@ def word_frequencies(session: Session, project_id: int, *, source_ids: list[int]
     sources = session.execute(stmt).all()
     speakers = {sp: (role.value if role else "") for sp, role in session.execute(
         select(Speaker.id, Speaker.role).join(Source).where(Source.project_id == project_id))}
-    spans: dict[int, list[tuple[int, int]]] = {}
-    for sid, a, b, sp in session.execute(select(Segment.source_id, Segment.start, Segment.end, Segment.speaker_id)
-                                         .join(Source).where(Source.project_id == project_id)):
+    spans: dict[int, list[tuple[int, int, str | None]]] = {}
+    for sid, a, b, sp, lang in session.execute(
+            select(Segment.source_id, Segment.start, Segment.end, Segment.speaker_id, Segment.language)
+            .join(Source).where(Source.project_id == project_id)):
         if roles is None or speakers.get(sp, "") in roles:
-            spans.setdefault(sid, []).append((a, b))
+            spans.setdefault(sid, []).append((a, b, lang.split("-")[0].lower() if lang else None))
     units = []
     for sid, text_hash, language, text in sources:
         mine = tuple(sorted(spans.get(sid, ())))
