@@ -78,6 +78,9 @@ def test_import_into_the_same_database_does_not_collide(demo):
         report = import_qdpx(s, data, "demo.qdpx", coder=s.get(Coder, 1))
     assert report.project_id != 1
     assert [c[:3] for c in _codings(demo, report.project_id)] == [c[:3] for c in _codings(demo, 1)]
+    with demo.read() as s:           # a coding's memo follows its coding to the GUID it was given
+        memo = s.scalar(select(Memo).where(Memo.project_id == report.project_id, Memo.coding_id.isnot(None)))
+        assert memo.text == "why <this> & that" and memo.coding.source.project_id == report.project_id
 
 
 @pytest.mark.parametrize("name", ["atlasti-23-blank.qdpx", "atlasti-23-codebook.qdpx"])

@@ -133,3 +133,18 @@ def test_a_job_stores_each_turns_language_and_says_what_it_found(english_then_ge
     # the turns in the source's own language carry no label; the others say theirs
     assert main in ("en", "de") and set(shown) == {"", "de" if main == "en" else "en"}
     store.dispose()
+
+
+def test_one_language_named_is_the_language(monkeypatch):
+    """'Languages may change' with one language named means that language: it is passed to the
+    model (no detection, no note suggesting the option already chosen)."""
+    from workbench.transcription import engines
+    seen = []
+    original = engines.FasterWhisper.transcribe
+
+    def spy(self, audio, options, progress=None, offset=0.0):
+        seen.append(options.language)
+        return original(self, audio, options, progress, offset)
+    monkeypatch.setattr(engines.FasterWhisper, "transcribe", spy)
+    t = transcribe_file(FIXTURES / "jfk.flac", Options(languages_may_change=True, expected_languages=["en"]))
+    assert seen == ["en"] and t.language == "en" and t.notes == []

@@ -21,7 +21,8 @@ def load_rows(session: Session, table: Table, columns: list[str], rows: list[tup
         return 0
     conn = session.connection()
     dialect = conn.dialect
-    compiled = table.insert().compile(dialect=dialect, column_keys=columns)
+    # inline: no RETURNING of the new ids (PostgreSQL would add one; executemany discards it)
+    compiled = table.insert().inline().compile(dialect=dialect, column_keys=columns)
     processors = [_memoised(table.c[k].type.dialect_impl(dialect).bind_processor(dialect)) for k in columns]
     converted = [(i, p) for i, p in enumerate(processors) if p is not None]
     if converted:

@@ -54,7 +54,9 @@ def _transcribe(engine, audio, options: Options, progress: Progress | None):
 
     def detect(clip):
         return engine.language_probabilities(clip, options)
-    if options.languages_may_change and len(allowed) != 1:
+    if options.languages_may_change and len(allowed) == 1 and not options.language:
+        options = replace(options, language=allowed[0])     # one language named: it is the language
+    elif options.languages_may_change and len(allowed) != 1:
         stretches = language_stretches(audio, detect, allowed)
         if stretches:
             return _by_stretch(engine, audio, options, stretches, progress)

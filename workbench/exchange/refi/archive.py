@@ -63,7 +63,12 @@ class Archive:
         """``project.qde`` as a stream to parse while it unpacks; a damaged member becomes
         InvalidExchangeFile as it is read, like :meth:`read`."""
         info = self._project_info()
-        with self.zip.open(info) as stream:
+        try:
+            stream = self.zip.open(info)     # reads the member's local header: damage shows here too
+        except DAMAGE as exc:
+            raise InvalidExchangeFile(f"member {info.filename!r} is damaged ({exc}); the archive is corrupt, save "
+                                      "or export it again", file=self.file) from exc
+        with stream:
             yield _Checked(stream, info.filename, self.file)
 
     def source_text(self, path: str | None) -> tuple[str | None, str]:
@@ -90,6 +95,11 @@ class Archive:
         return None, f"names {name!r}, which is not in the archive"
 
 
+# What reading a damaged member raises (as read_member catches, plus the decompressors' own).
+DAMAGE = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, RuntimeError, NotImplementedError,
+          ValueError)
+
+
 class _Checked:
     """A member's stream whose read errors (bad CRC, broken compressed data) name the member."""
 
@@ -99,6 +109,6 @@ class _Checked:
     def read(self, n: int = -1) -> bytes:
         try:
             return self.stream.read(n)
-        except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError) as exc:
+        except DAMAGE as exc:
             raise InvalidExchangeFile(f"member {self.member!r} is damaged ({exc}); the archive is corrupt, save "
                                       "or export it again", file=self.file) from exc

@@ -245,9 +245,11 @@ class _Importer:
     # -- top-level elements ------------------------------------------------------------
     def import_users(self, el) -> None:
         self.users.update({refi_guid(u.get("guid", "")): u.get("name") or "" for u in descendants_named(el, "User")})
-        for guid in self.users:          # every user, also one who coded nothing (a second coder to come)
+        for guid, name in self.users.items():     # every user, also one who coded nothing (a second coder to come)
             if guid:
-                _coder(self.session, guid, self.users, self.fallback)
+                coder = _coder(self.session, guid, self.users, self.fallback)
+                if name and coder.name == f"user {guid[:8]}":     # met in a coding before Users (out of order)
+                    coder.name = name
 
     def import_codebook(self, codebook_el) -> None:
         self.codebook_seen = True
@@ -418,7 +420,12 @@ class _Importer:
     def flush_codings(self) -> None:
         """Insert the codings read so far (GUIDs this database already uses get new ones)."""
         rows, self.pending = self.pending, []
+        originals = [r[GUID] for r in rows] if self.note_to_coding else None
         self.report.codings += _insert_codings(self.session, rows)
+        if originals is not None:       # a memo follows its coding to the GUID it was given
+            renamed = {old: r[GUID] for old, r in zip(originals, rows) if r[GUID] != old}
+            if renamed:
+                self.note_to_coding = {note: renamed.get(g, g) for note, g in self.note_to_coding.items()}
 
     # -- what waited for the end -----------------------------------------------------------
     def finish(self) -> ImportReport:

@@ -208,6 +208,11 @@ def _flush(xf, batch) -> None:
 MAX_SET_VALUES = 20      # an attribute with more distinct values (a size, a date) is not a grouping
 
 
+def _number_text(number: float) -> str:
+    """A number as it reads back exactly: 42 for 42.0, the shortest round-trip form otherwise."""
+    return str(int(number)) if float(number).is_integer() and abs(number) < 1e15 else repr(float(number))
+
+
 def _sets(session: Session, project_id: int, sources: list[Source]):
     """Case attributes as Sets named "name: value" holding the sources of the cases with that
     value: ATLAS.ti shows them as document groups, MAXQDA as sets (both ignore Cases), and our
@@ -225,10 +230,14 @@ def _sets(session: Session, project_id: int, sources: list[Source]):
     groups: dict[tuple, set[int]] = {}
     for attr, case_id, text, number, flag in rows:
         value = text if attr.type is AttributeType.text else (
-            None if number is None else f"{number:g}") if attr.type is AttributeType.number else (
+            None if number is None else _number_text(number)) if attr.type is AttributeType.number else (
             None if flag is None else str(flag).lower())
-        if value is not None and value.strip() and case_id in cases:
-            groups.setdefault((attr.position, attr.id, attr.name, attr.guid, value), set()).add(case_id)
+        # Only what reads back as the same "name: value" (no colon in the name, one line, the
+        # reader's lengths); any other attribute travels in Variables alone.
+        if value is None or not value.strip() or case_id not in cases or ":" in attr.name \
+                or len(attr.name.strip()) > 60 or len(value.strip()) > 200 or "\n" in value:
+            continue
+        groups.setdefault((attr.position, attr.id, attr.name, attr.guid, value), set()).add(case_id)
     per_attribute: dict[int, int] = {}
     for _, attr_id, *_rest in groups:
         per_attribute[attr_id] = per_attribute.get(attr_id, 0) + 1
