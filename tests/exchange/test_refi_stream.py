@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.exchange.test_refi_hostile import C1, C2, CODES, S1, S2, TEXT1, TEXT2, patched, qde, qdpx
 from workbench.db.models import Coding, Project, Source
 from workbench.errors import InvalidExchangeFile
-from workbench.exchange.refi import reader
+from workbench.exchange.refi import importer
 from workbench.exchange.refi.reader import import_qdpx
 from workbench.project.coders import get_or_create_coder
 
@@ -36,13 +36,13 @@ def many_sources(n: int, per_source: int) -> tuple[str, dict]:
 def test_each_source_is_dropped_from_the_tree_once_imported(store, monkeypatch):
     sources, members = many_sources(12, 40)
     held = []
-    original = reader._Importer.source
+    original = importer.ProjectImporter.source
 
     def spy(self, el):
         # what is left of the sources before it: at most the last one, emptied
         held.append([len(x) for x in el.itersiblings(preceding=True)])
         return original(self, el)
-    monkeypatch.setattr(reader._Importer, "source", spy)
+    monkeypatch.setattr(importer.ProjectImporter, "source", spy)
     with store.write() as s:
         report = import_qdpx(s, qdpx(qde(sources=sources), members), "many.qdpx", coder=get_or_create_coder(s, "me"))
     assert report.sources == 12 and report.codings == 12 * 40

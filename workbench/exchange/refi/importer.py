@@ -1,0 +1,381 @@
+"""The state of one streamed ``.qdpx`` import (see :func:`workbench.exchange.refi.reader.import_qdpx`):
+top-level elements handled as they end, each source as soon as it is complete."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workbench.corpus.cases import parse_value
+from workbench.corpus.text import sha256
+from workbench.db.bulk import load_rows
+from workbench.db.models import (
+    Attribute,
+    AttributeType,
+    AttributeValue,
+    Case,
+    Code,
+    Codebook,
+    Coder,
+    Coding,
+    Memo,
+    Project,
+    Segment,
+    Source,
+    SourceKind,
+    new_guid,
+)
+from workbench.errors import InvalidExchangeFile, WorkbenchError
+from workbench.exchange.refi.archive import Archive
+from workbench.exchange.refi.import_parts import (
+    CODING_BATCH,
+    GUID,
+    IMPORTED,
+    SOURCE_KINDS,
+    TYPES,
+    VALUE_COLUMN,
+    ImportReport,
+    coder_for,
+    drop_element,
+    fresh_guid,
+    import_codes,
+    insert_codings,
+    parse_when,
+)
+from workbench.exchange.refi.qda_xml import NS, child_named, children_named, descendants_named, local_name, refi_guid
+from workbench.exchange.refi.selections import selection_mapper
+from workbench.exchange.refi.sets import import_sets
+from workbench.exchange.refi.writer import ORIGIN
+
+
+class ProjectImporter:
+    """The state of one streamed import: top-level elements are handled as they end, each
+    source as soon as it is complete; cases, sets and notes (small, and referring to sources
+    that may come later) wait for the end."""
+
+    def __init__(self, session: Session, archive: Archive, file: str, project_name: str | None, coder: Coder):
+        self.session, self.archive, self.file, self.project_name, self.fallback = \
+            session, archive, file, project_name, coder
+        self.report: ImportReport | None = None
+        self.root = None
+        self.origin = ""
+        self.users: dict[str, str] = {}
+        self.codes: dict[str, Code] = {}
+        self.codebook_seen = False
+        self.variables: dict[str, Attribute] = {}
+        self.later: dict[str, list] = {"Cases": [], "Sets": [], "Notes": [], "sources": []}
+        self.memo_targets: dict[str, dict] = {}
+        self.source_rows: dict[str, Source] = {}
+        self.coder_ids: dict[str | None, int] = {}
+        self.code_ids: dict[str, int] = {}          # targetGUID as written -> code id
+        self.times: dict[str | None, dt.datetime] = {}
+        self.note_to_coding: dict[str, str] = {}
+        self.names_taken: set[str] = set()
+        self.not_imported: dict[str, list] = {}        # kind -> [source names, their codings]
+        self.pending: list[list] = []
+        self.now = dt.datetime.now(dt.timezone.utc)
+
+    # -- the stream ---------------------------------------------------------------------
+    def handle(self, event: str, el) -> None:
+        name = local_name(el)
+        if event == "start":
+            self.start_project(el)
+            return
+        if self.report is None:
+            return
+        parent = el.getparent()
+        if name in SOURCE_KINDS:
+            if parent is not None and local_name(parent) == "Sources":
+                if self.codebook_seen:
+                    self.source(el)
+                    drop_element(el)
+                else:           # codings before their codebook (out of the standard's order): kept for the end
+                    self.later["sources"].append(el)
+            return
+        if parent is not self.root:
+            return
+        if name == "Users":
+            self.import_users(el)
+        elif name == "CodeBook":
+            self.import_codebook(el)
+        elif name == "Variables":
+            self.import_variables(el)
+        elif name in ("Cases", "Sets", "Notes"):
+            self.later[name].append(el)
+        elif name == "Description":
+            self.project.description = el.text or ""
+
+    def start_project(self, root) -> None:
+        if local_name(root) != "Project":
+            raise InvalidExchangeFile("project.qde does not hold a Project", file=self.file)
+        self.root = root
+        self.origin = root.get("origin", "")
+        name = (self.project_name or root.get("name") or Path(self.file).stem).strip()
+        if self.session.scalar(select(Project.id).where(Project.name == name)):
+            name = f"{name} (imported {dt.date.today():%Y-%m-%d} {uuid.uuid4().hex[:4]})"
+        self.project = Project(name=name, description="")
+        self.session.add(self.project)
+        self.session.flush()
+        self.report = ImportReport(self.project.id)
+        namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+        if namespace != NS:             # read anyway (elements are matched by name), but said
+            self.report.skipped.append(f"project.qde is in namespace {namespace or '(none)'!r}, not REFI-QDA's "
+                                       f"{NS!r}; it was read as REFI-QDA")
+
+    # -- top-level elements ------------------------------------------------------------
+    def import_users(self, el) -> None:
+        self.users.update({refi_guid(u.get("guid", "")): u.get("name") or "" for u in descendants_named(el, "User")})
+        for guid, name in self.users.items():     # every user, also one who coded nothing (a second coder to come)
+            if guid:
+                coder = coder_for(self.session, guid, self.users, self.fallback)
+                if name and coder.name == f"user {guid[:8]}":     # met in a coding before Users (out of order)
+                    coder.name = name
+
+    def import_codebook(self, codebook_el) -> None:
+        self.codebook_seen = True
+        codes_el = child_named(codebook_el, "Codes")
+        top = children_named(codes_el, "Code") if codes_el is not None else []
+        if self.origin.startswith(ORIGIN) and top and all(c.get("isCodable") == "false" for c in top):
+            groups = [(c.get("name"), child_named(c, "Description"), children_named(c, "Code")) for c in top]
+        elif top:
+            groups = [(f"{self.project.name} codebook", None, top)]
+        else:
+            groups = []
+        for book_name, book_description, elements in groups:
+            codebook = Codebook(project_id=self.project.id, name=book_name, guid=new_guid(),
+                                source_file=Path(self.file).name,
+                                description=(book_description.text or "") if book_description is not None
+                                else f"Imported from {self.origin or 'a REFI-QDA file'}")
+            self.session.add(codebook)
+            self.session.flush()
+            self.report.codes += import_codes(self.session, codebook, elements, None, self.codes, self.file,
+                                               self.report.skipped)
+        for el in descendants_named(codebook_el, "Code"):
+            if el.get("guid") and refi_guid(el.get("guid")) in self.codes:
+                self.note_refs(el, code_id=self.codes[refi_guid(el.get("guid"))].id)
+
+    def import_variables(self, variables_el) -> None:
+        for pos, v in enumerate(descendants_named(variables_el, "Variable")):
+            if not v.get("guid"):
+                raise InvalidExchangeFile(f"variable {v.get('name', '')!r} has no guid; nothing was imported",
+                                          file=self.file, line=v.sourceline)
+            attr = Attribute(project_id=self.project.id, name=v.get("name", "variable"),
+                             guid=fresh_guid(self.session, Attribute, v.get("guid")),
+                             type=TYPES.get(v.get("typeOfVariable", "Text"), AttributeType.text), position=pos)
+            self.session.add(attr)
+            self.variables[refi_guid(v.get("guid"))] = attr
+        self.session.flush()
+
+    def note_refs(self, el, **target) -> None:
+        for ref in children_named(el, "NoteRef"):
+            self.memo_targets[refi_guid(ref.get("targetGUID", ""))] = target
+
+    # -- one source and its codings -----------------------------------------------------
+    def source(self, el) -> None:
+        session, file, report = self.session, self.file, self.report
+        kind = local_name(el)
+        path_name = Path((el.get("plainTextPath") or el.get("path") or "").split("://")[-1]).stem
+        src_name = (el.get("name") or path_name or el.get("guid") or "").strip()
+        if not el.get("guid"):
+            raise InvalidExchangeFile(f"source {src_name or '(no name)'!r} has no guid; nothing was imported",
+                                      file=file, line=el.sourceline)
+        guid = refi_guid(el.get("guid"))
+        if guid in self.source_rows:
+            raise InvalidExchangeFile(f"source GUID {el.get('guid')} is used by two sources "
+                                      f"({self.source_rows[guid].name!r} and {src_name!r}); nothing was imported",
+                                      file=file, line=el.sourceline)
+        text_el = el
+        if kind == "PDFSource" and child_named(el, "Representation") is not None:
+            # The PDF's text as the tool extracted it, with selections in it: imported as the
+            # source's text. Selections drawn as areas on a page have no place in that text.
+            text_el = child_named(el, "Representation")
+            areas = [c for c in el if local_name(c) in ("PDFSelection", "Coding")]
+            lost = sum(1 if local_name(a) == "Coding" else len(descendants_named(a, "Coding")) for a in areas)
+            if areas:
+                report.skipped.append(f"PDF source {src_name!r}: imported from the text the PDF tool extracted; "
+                                      f"{len(areas)} area selection(s) or whole-document codings and their "
+                                      f"{lost} coding(s) skipped (an area on a page has no place in the text)")
+        elif kind != "TextSource":
+            count = self.not_imported.setdefault(kind, [[], 0])
+            count[0].append(src_name)
+            count[1] += len(descendants_named(el, "Coding"))
+            return
+        raw, reason = self.archive.source_text(text_el.get("plainTextPath"))
+        if raw is None:
+            inline = child_named(text_el, "PlainTextContent")
+            raw = inline.text if inline is not None and inline.text else None
+        if raw is None:
+            report.skipped.append(f"source {src_name!r} {reason}")
+            return
+        text, convert = selection_mapper(raw, self.origin)
+        unique, k = src_name, 2
+        while unique.casefold() in self.names_taken:      # two sources of one name: both kept, told apart
+            unique, k = f"{src_name} ({k})", k + 1
+        if unique != src_name:
+            report.skipped.append(f"source {src_name!r}: a second source of that name is imported as {unique!r}")
+        self.names_taken.add(unique.casefold())
+        src_name = unique
+        src = Source(project_id=self.project.id, name=src_name, guid=fresh_guid(session, Source, el.get("guid")),
+                     kind=SourceKind.document, format="refi",
+                     original_filename=el.get("path") or text_el.get("plainTextPath", "") if kind == "PDFSource"
+                     else el.get("plainTextPath", ""),
+                     # two sources of a project may hold the same text: the GUID keeps their hashes apart
+                     file_hash=sha256(f"refi:{el.get('guid')}:".encode() + raw.encode("utf-8")),
+                     text=text, text_hash=sha256(text.encode("utf-8")))
+        session.add(src)
+        session.flush()
+        # Paragraphs are the units of a document; inserted in bulk like codings (an object per
+        # paragraph took half the import of a long source).
+        paragraphs, pos = [], 0
+        for para in re.split(r"(\n{2,})", text):
+            if para and not para.startswith("\n"):
+                paragraphs.append((src.id, len(paragraphs), pos, pos + len(para)))
+            pos += len(para)
+        for i in range(0, len(paragraphs), 5000):
+            load_rows(session, Segment.__table__, ["source_id", "idx", "start", "end"], paragraphs[i:i + 5000])
+        self.source_rows[guid] = src
+        report.sources += 1
+        self.note_refs(el, source_id=src.id)
+        self.selections(text_el, src, src_name, len(raw), convert)
+        if len(self.pending) >= CODING_BATCH:
+            self.flush_codings()
+
+    def selections(self, el, src: Source, src_name: str, raw_length: int, convert) -> None:
+        """The codings of one source's selections, queued for insertion. The loop runs once per
+        coding (a million in a large project): ids and parsed values are looked up in caches."""
+        file, source_id, pending = self.file, src.id, self.pending
+        seen: set[tuple] = set()
+        code_ids, coder_ids, times = self.code_ids, self.coder_ids, self.times
+        ns = el.tag[:el.tag.index("}") + 1] if el.tag.startswith("{") else ""
+        q_sel, q_coding, q_ref = ns + "PlainTextSelection", ns + "Coding", ns + "CodeRef"
+        for sel in el:
+            # Tags compared as written in the source's namespace (a local-name match for any
+            # other): the loop below runs once per coding.
+            if sel.tag != q_sel and local_name(sel) != "PlainTextSelection":
+                continue
+            try:
+                start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+            except (TypeError, ValueError) as exc:
+                raise InvalidExchangeFile(f"selection {sel.get('guid')} in source {src_name!r} has no valid "
+                                          "start/end", file=file, line=sel.sourceline) from exc
+            span = convert(start, end)
+            if span is None or span[1] <= span[0]:
+                raise InvalidExchangeFile(f"selection {sel.get('guid')} [{start}, {end}) lies outside the text of "
+                                          f"source {src_name!r} ({raw_length} characters) or is empty; nothing "
+                                          "was imported", file=file, line=sel.sourceline)
+            coding_guid = None
+            for coding_el in sel:
+                if coding_el.tag != q_coding and local_name(coding_el) != "Coding":
+                    continue
+                target = next((r.get("targetGUID", "") for r in coding_el
+                               if r.tag == q_ref or local_name(r) == "CodeRef"), "")
+                code_id = code_ids.get(target)
+                if code_id is None:
+                    code = self.codes.get(refi_guid(target))
+                    if code is None:
+                        raise InvalidExchangeFile(f"a coding in source {src_name!r} refers to code "
+                                                  f"{refi_guid(target) or '(none)'}, which the codebook does not "
+                                                  "have; nothing was imported", file=file, line=coding_el.sourceline)
+                    code_id = code_ids[target] = code.id
+                user = coding_el.get("creatingUser") or sel.get("creatingUser")
+                coder_id = coder_ids.get(user)
+                if coder_id is None:
+                    coder_id = coder_ids[user] = coder_for(self.session, user, self.users, self.fallback).id
+                key = (code_id, coder_id, span[0], span[1])
+                if key in seen:              # one coder, one code, one span: one coding
+                    continue
+                seen.add(key)
+                coding_guid = (coding_el.get("guid") or new_guid()).strip("{}").lower()
+                stamp = coding_el.get("creationDateTime") or sel.get("creationDateTime")
+                when = times.get(stamp)
+                if when is None:
+                    if len(times) > 10_000:
+                        times.clear()
+                    when = times[stamp] = parse_when(stamp) or self.now
+                pending.append([source_id, code_id, coder_id, span[0], span[1], IMPORTED, coding_guid, when, when])
+            if coding_guid:
+                for ref_el in sel.iterchildren("{*}NoteRef"):      # a selection's memo goes with its (last) coding
+                    self.note_to_coding[refi_guid(ref_el.get("targetGUID", ""))] = coding_guid
+
+    def flush_codings(self) -> None:
+        """Insert the codings read so far (GUIDs this database already uses get new ones)."""
+        rows, self.pending = self.pending, []
+        originals = [r[GUID] for r in rows] if self.note_to_coding else None
+        self.report.codings += insert_codings(self.session, rows)
+        if originals is not None:       # a memo follows its coding to the GUID it was given
+            renamed = {old: r[GUID] for old, r in zip(originals, rows) if r[GUID] != old}
+            if renamed:
+                self.note_to_coding = {note: renamed.get(g, g) for note, g in self.note_to_coding.items()}
+
+    # -- what waited for the end -----------------------------------------------------------
+    def finish(self) -> ImportReport:
+        session, report = self.session, self.report
+        for el in self.later["sources"]:
+            self.source(el)
+        self.flush_codings()
+        for kind, (names, lost) in self.not_imported.items():
+            what = kind.removesuffix("Source") or kind
+            why = ("a PDF without the text its tool extracted (a Representation) cannot be coded here"
+                   if kind == "PDFSource" else "only text sources (and PDFs with their text) are imported")
+            report.skipped.append(f"{len(names)} {what} source(s) and their {lost} coding(s) skipped: {why} "
+                                  f"({', '.join(names[:5])}{' …' if len(names) > 5 else ''})")
+        by_guid = {}
+        if self.note_to_coding:
+            wanted = list(set(self.note_to_coding.values()))
+            for i in range(0, len(wanted), 500):
+                by_guid.update(session.execute(select(Coding.guid, Coding.id)
+                                               .where(Coding.guid.in_(wanted[i:i + 500]))).all())
+        for note, guid in self.note_to_coding.items():
+            if guid in by_guid:
+                self.memo_targets[note] = {"coding_id": by_guid[guid]}
+        for cases_el in self.later["Cases"]:
+            for el in children_named(cases_el, "Case"):
+                self.case(el)
+        for sets_el in self.later["Sets"]:
+            import_sets(session, self.project.id, sets_el, self.source_rows, report.skipped)
+        for notes_el in self.later["Notes"]:
+            for note in descendants_named(notes_el, "Note"):
+                self.memo(note)
+        session.flush()
+        return report
+
+    def case(self, el) -> None:
+        session = self.session
+        case = Case(project_id=self.project.id, name=el.get("name") or el.get("guid"),
+                    guid=fresh_guid(session, Case, el.get("guid")))
+        session.add(case)
+        session.flush()
+        self.report.cases += 1
+        for ref in children_named(el, "SourceRef"):
+            src = self.source_rows.get(refi_guid(ref.get("targetGUID", "")))
+            if src is not None:
+                src.case_id = case.id
+        for vv in children_named(el, "VariableValue"):
+            ref = child_named(vv, "VariableRef")
+            attr = self.variables.get(refi_guid(ref.get("targetGUID", ""))) if ref is not None else None
+            value_el = next((c for c in vv if local_name(c) != "VariableRef"), None)
+            if attr is None or value_el is None or value_el.text is None:
+                continue
+            try:
+                value = parse_value(value_el.text[:10] if attr.type is AttributeType.date else value_el.text, attr.type)
+            except WorkbenchError:
+                value = None
+            if value is not None:
+                session.add(AttributeValue(case_id=case.id, attribute_id=attr.id, **{VALUE_COLUMN[attr.type]: value}))
+
+    def memo(self, note) -> None:
+        content = child_named(note, "PlainTextContent")
+        text = (content.text or "") if content is not None else ""
+        if not text.strip():
+            return
+        target = self.memo_targets.get(refi_guid(note.get("guid", "")), {})
+        author = coder_for(self.session, note.get("creatingUser"), self.users, self.fallback)
+        self.session.add(Memo(project_id=self.project.id, title=note.get("name") or "", text=text,
+                              coder_id=author.id, guid=fresh_guid(self.session, Memo, note.get("guid")), **target))
+        self.report.memos += 1
+
+
