@@ -101,6 +101,10 @@ def infer_type(values: list) -> AttributeType:
     return AttributeType.text
 
 
+VALUE_COLUMN = {AttributeType.text: "text_value", AttributeType.number: "number_value",
+                AttributeType.boolean: "bool_value", AttributeType.date: "date_value"}   # where a value is stored
+
+
 def set_value(session: Session, case: Case, attribute: Attribute, value) -> None:
     """Set (or clear, with None) one attribute value of a case."""
     row = session.scalar(select(AttributeValue).where(AttributeValue.case_id == case.id,
@@ -113,9 +117,7 @@ def set_value(session: Session, case: Case, attribute: Attribute, value) -> None
         row = AttributeValue(case_id=case.id, attribute_id=attribute.id)
         session.add(row)
     row.text_value = row.number_value = row.bool_value = row.date_value = None
-    column = {AttributeType.text: "text_value", AttributeType.number: "number_value",
-              AttributeType.boolean: "bool_value", AttributeType.date: "date_value"}[attribute.type]
-    setattr(row, column, value)
+    setattr(row, VALUE_COLUMN[attribute.type], value)
 
 
 def get_or_create_attribute(session: Session, project_id: int, name: str,

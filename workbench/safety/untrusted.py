@@ -7,6 +7,7 @@ before it can exhaust memory. YAML has its own hardened parser (``safety.yaml_sa
 from __future__ import annotations
 
 import io
+import lzma
 import zipfile
 import zlib
 from pathlib import Path
@@ -48,15 +49,25 @@ def read_limited(path: Path, limit: int) -> bytes:
 READABLE_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
+# What reading a damaged member raises: a bad header or CRC, a broken compressed stream (zlib,
+# LZMA, bzip2's OSError), an encrypted or unknown member.
+MEMBER_DAMAGE = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, RuntimeError,
+                 NotImplementedError, ValueError)
+
+
+def damaged_member(member: str, exc: Exception, file: str, error: type[WorkbenchError] = InvalidSource):
+    """The error that names a damaged member of ``file``."""
+    return error(f"member {member!r} is damaged ({exc}); the archive is corrupt, save or export it again", file=file)
+
+
 def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: str,
                 error: type[WorkbenchError] = InvalidSource) -> bytes:
     """One member's bytes, or ``error`` naming it when the archive turns out damaged as it is
     read (a bad CRC, a broken compressed stream: found only by reading)."""
     try:
         return archive.read(info)
-    except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError) as exc:
-        raise error(f"member {info.filename!r} is damaged ({exc}); the archive is corrupt, save or export it "
-                    "again", file=file) from exc
+    except MEMBER_DAMAGE as exc:
+        raise damaged_member(info.filename, exc, file, error) from exc
 
 
 def check_zip(data: bytes, file: str, error: type[WorkbenchError] = InvalidSource,

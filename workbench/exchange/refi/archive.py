@@ -3,16 +3,13 @@ member and in total, unsafe member paths refused, ``absolute://`` and ``relative
 never followed."""
 from __future__ import annotations
 
-import lzma
 import re
-import zipfile
-import zlib
 from contextlib import contextmanager
 from pathlib import PurePosixPath
 
 from workbench.corpus.text import decode_text
 from workbench.errors import InvalidExchangeFile, InvalidSource
-from workbench.safety.untrusted import check_zip, read_member
+from workbench.safety.untrusted import MEMBER_DAMAGE, check_zip, damaged_member, read_member
 
 MAX_QDPX_BYTES = 1024 ** 3
 
@@ -65,9 +62,8 @@ class Archive:
         info = self._project_info()
         try:
             stream = self.zip.open(info)     # reads the member's local header: damage shows here too
-        except DAMAGE as exc:
-            raise InvalidExchangeFile(f"member {info.filename!r} is damaged ({exc}); the archive is corrupt, save "
-                                      "or export it again", file=self.file) from exc
+        except MEMBER_DAMAGE as exc:
+            raise damaged_member(info.filename, exc, self.file, InvalidExchangeFile) from exc
         with stream:
             yield _Checked(stream, info.filename, self.file)
 
@@ -95,11 +91,6 @@ class Archive:
         return None, f"names {name!r}, which is not in the archive"
 
 
-# What reading a damaged member raises (as read_member catches, plus the decompressors' own).
-DAMAGE = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, RuntimeError, NotImplementedError,
-          ValueError)
-
-
 class _Checked:
     """A member's stream whose read errors (bad CRC, broken compressed data) name the member."""
 
@@ -109,6 +100,5 @@ class _Checked:
     def read(self, n: int = -1) -> bytes:
         try:
             return self.stream.read(n)
-        except DAMAGE as exc:
-            raise InvalidExchangeFile(f"member {self.member!r} is damaged ({exc}); the archive is corrupt, save "
-                                      "or export it again", file=self.file) from exc
+        except MEMBER_DAMAGE as exc:
+            raise damaged_member(self.member, exc, self.file, InvalidExchangeFile) from exc

@@ -39,6 +39,11 @@ def fresh_guid(session: Session, model, guid: str | None) -> str:
     return new_guid()
 
 
+def placeholder_name(guid: str) -> str:
+    """The name of a coder the file's Users do not name (yet)."""
+    return f"user {refi_guid(guid)[:8]}"
+
+
 def coder_for(session: Session, guid: str | None, names: dict[str, str], fallback: Coder) -> Coder:
     if not guid:
         return fallback
@@ -46,7 +51,7 @@ def coder_for(session: Session, guid: str | None, names: dict[str, str], fallbac
     coder = session.scalar(select(Coder).where(Coder.guid == guid.lower())) or \
         session.scalar(select(Coder).where(Coder.identity == f"refi:{guid}"))
     if coder is None:
-        coder = Coder(name=names.get(guid, f"user {guid[:8]}"), identity=f"refi:{guid}", guid=guid.lower())
+        coder = Coder(name=names.get(guid, placeholder_name(guid)), identity=f"refi:{guid}", guid=guid.lower())
         session.add(coder)
         session.flush()
     return coder
@@ -77,13 +82,10 @@ def import_codes(session: Session, codebook: Codebook, elements, parent: Code | 
     return n
 
 
-SOURCE_KINDS = ("TextSource", "PDFSource", "PictureSource", "AudioSource", "VideoSource")
 
 TYPES = {"Text": AttributeType.text, "Boolean": AttributeType.boolean, "Integer": AttributeType.number,
          "Float": AttributeType.number, "Date": AttributeType.date, "DateTime": AttributeType.date}
 
-VALUE_COLUMN = {AttributeType.text: "text_value", AttributeType.number: "number_value",
-                AttributeType.boolean: "bool_value", AttributeType.date: "date_value"}
 
 CODING_BATCH = 10_000
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workbench.corpus.cases import parse_value
+from workbench.corpus.cases import VALUE_COLUMN, parse_value
 from workbench.corpus.text import sha256
 from workbench.db.bulk import load_rows
 from workbench.db.models import (
@@ -35,9 +35,7 @@ from workbench.exchange.refi.import_parts import (
     CODING_BATCH,
     GUID,
     IMPORTED,
-    SOURCE_KINDS,
     TYPES,
-    VALUE_COLUMN,
     ImportReport,
     coder_for,
     drop_element,
@@ -45,8 +43,17 @@ from workbench.exchange.refi.import_parts import (
     import_codes,
     insert_codings,
     parse_when,
+    placeholder_name,
 )
-from workbench.exchange.refi.qda_xml import NS, child_named, children_named, descendants_named, local_name, refi_guid
+from workbench.exchange.refi.qda_xml import (
+    NS,
+    SOURCE_KINDS,
+    child_named,
+    children_named,
+    descendants_named,
+    local_name,
+    refi_guid,
+)
 from workbench.exchange.refi.selections import selection_mapper
 from workbench.exchange.refi.sets import import_sets
 from workbench.exchange.refi.writer import ORIGIN
@@ -132,7 +139,7 @@ class ProjectImporter:
         for guid, name in self.users.items():     # every user, also one who coded nothing (a second coder to come)
             if guid:
                 coder = coder_for(self.session, guid, self.users, self.fallback)
-                if name and coder.name == f"user {guid[:8]}":     # met in a coding before Users (out of order)
+                if name and coder.name == placeholder_name(guid):     # met in a coding before Users (out of order)
                     coder.name = name
 
     def import_codebook(self, codebook_el) -> None:
@@ -188,11 +195,10 @@ class ProjectImporter:
             raise InvalidExchangeFile(f"source GUID {el.get('guid')} is used by two sources "
                                       f"({self.source_rows[guid].name!r} and {src_name!r}); nothing was imported",
                                       file=file, line=el.sourceline)
-        text_el = el
-        if kind == "PDFSource" and child_named(el, "Representation") is not None:
+        text_el = child_named(el, "Representation") if kind == "PDFSource" else el
+        if kind == "PDFSource" and text_el is not None:
             # The PDF's text as the tool extracted it, with selections in it: imported as the
             # source's text. Selections drawn as areas on a page have no place in that text.
-            text_el = child_named(el, "Representation")
             areas = [c for c in el if local_name(c) in ("PDFSelection", "Coding")]
             lost = sum(1 if local_name(a) == "Coding" else len(descendants_named(a, "Coding")) for a in areas)
             if areas:
@@ -221,8 +227,7 @@ class ProjectImporter:
         src_name = unique
         src = Source(project_id=self.project.id, name=src_name, guid=fresh_guid(session, Source, el.get("guid")),
                      kind=SourceKind.document, format="refi",
-                     original_filename=el.get("path") or text_el.get("plainTextPath", "") if kind == "PDFSource"
-                     else el.get("plainTextPath", ""),
+                     original_filename=el.get("path") or text_el.get("plainTextPath", ""),     # a PDF: its file
                      # two sources of a project may hold the same text: the GUID keeps their hashes apart
                      file_hash=sha256(f"refi:{el.get('guid')}:".encode() + raw.encode("utf-8")),
                      text=text, text_hash=sha256(text.encode("utf-8")))

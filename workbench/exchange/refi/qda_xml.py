@@ -69,8 +69,10 @@ def descendants_named(el, name: str):
 
 # The elements a streamed read of project.qde stops at: the Project itself, its top-level
 # children, and each source (handled and then dropped, so a million codings never form a tree).
+SOURCE_KINDS = ("TextSource", "PDFSource", "PictureSource", "AudioSource", "VideoSource")
+
 _STREAMED = ("Project", "Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Sets", "Description",
-             "TextSource", "PDFSource", "PictureSource", "AudioSource", "VideoSource")
+             *SOURCE_KINDS)
 
 
 def iter_project(stream, file: str):
