@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from tests.exchange.test_refi_hostile import C1, C2, CODES, S1, S2, TEXT1, TEXT2, patched, qde, qdpx
 from workbench.db.models import Coding, Project, Source
 from workbench.errors import InvalidExchangeFile
-from workbench.exchange.refi import importer
+from workbench.exchange.refi import extract
 from workbench.exchange.refi.reader import import_qdpx
 from workbench.project.coders import get_or_create_coder
 
@@ -36,13 +36,13 @@ def many_sources(n: int, per_source: int) -> tuple[str, dict]:
 def test_each_source_is_dropped_from_the_tree_once_imported(store, monkeypatch):
     sources, members = many_sources(12, 40)
     held = []
-    original = importer.ProjectImporter.source
+    original = extract.read_source
 
-    def spy(self, el):
+    def spy(el, *args):
         # what is left of the sources before it: at most the last one, emptied
         held.append([len(x) for x in el.itersiblings(preceding=True)])
-        return original(self, el)
-    monkeypatch.setattr(importer.ProjectImporter, "source", spy)
+        return original(el, *args)
+    monkeypatch.setattr(extract, "read_source", spy)
     with store.write() as s:
         report = import_qdpx(s, qdpx(qde(sources=sources), members), "many.qdpx", coder=get_or_create_coder(s, "me"))
     assert report.sources == 12 and report.codings == 12 * 40
@@ -204,3 +204,100 @@ def test_users_listed_after_the_sources_keep_their_names(store):
         import_qdpx(s, qdpx(project), "odd.qdpx", coder=get_or_create_coder(s, "me"))
     with store.read() as s:
         assert s.scalar(select(Coder.name).join(Coding, Coding.coder_id == Coder.id)) == "Ana"
+
+
+def _everything(s, project_id):
+    """What an import stored, comparable across two imports (ids and GUIDs aside)."""
+    sources = s.execute(select(Source.name, Source.text, Source.file_hash, Source.original_filename)
+                        .where(Source.project_id == project_id).order_by(Source.name)).all()
+    codings = s.execute(select(Source.name, Coding.start, Coding.end, Coding.created_at, Coding.code_id)
+                        .join(Source, Source.id == Coding.source_id).where(Source.project_id == project_id)
+                        .order_by(Source.name, Coding.start, Coding.end)).all()
+    return sources, [(n, a, b, when, 0) for n, a, b, when, _ in codings]
+
+
+def test_a_child_process_reads_the_same_project_as_this_one(store):
+    sources, members = many_sources(5, 30)
+    data = qdpx(qde(sources=sources), members)
+    shares = []
+    with store.write() as s:
+        here = import_qdpx(s, data, "many.qdpx", coder=get_or_create_coder(s, "me"), separate_process=False)
+        there = import_qdpx(s, data, "many.qdpx", coder=get_or_create_coder(s, "me"), separate_process=True,
+                            progress=lambda stage, share: shares.append(share))
+    assert (there.sources, there.codes, there.codings, there.cases, there.memos) == \
+        (here.sources, here.codes, here.codings, here.cases, here.memos) == (5, 2, 150, 0, 0)
+    assert there.skipped == here.skipped
+    with store.read() as s:
+        assert _everything(s, there.project_id) == _everything(s, here.project_id)
+    assert shares and shares == sorted(shares) and shares[-1] == 1.0
+
+
+def test_a_refusal_in_the_child_process_is_the_same_refusal(store):
+    bad = qde().replace('startPosition="0"', 'startPosition="zero"', 1)
+    assert bad != qde()
+    refusals = []
+    for separate in (False, True):
+        with pytest.raises(InvalidExchangeFile) as exc, store.write() as s:
+            import_qdpx(s, qdpx(bad), "odd.qdpx", coder=get_or_create_coder(s, "me"), separate_process=separate)
+        refusals.append((str(exc.value), exc.value.line))
+    assert refusals[0] == refusals[1] and refusals[0][1] is not None and "start/end" in refusals[0][0]
+    with store.read() as s:
+        assert s.scalar(select(func.count(Project.id))) == 0
+
+
+def test_a_child_process_that_dies_is_reported_not_waited_on(store, monkeypatch):
+    from workbench.exchange.refi import extract_process
+    monkeypatch.setattr(extract_process.sys, "executable", "/bin/false")
+    with pytest.raises(InvalidExchangeFile, match="stopped before its end .*exited with code 1") as exc, \
+            store.write() as s:
+        import_qdpx(s, qdpx(), "odd.qdpx", coder=get_or_create_coder(s, "me"), separate_process=True)
+    assert exc.value.file == "odd.qdpx"
+    with store.read() as s:
+        assert s.scalar(select(func.count(Project.id))) == 0
+
+
+def test_messages_from_the_child_unpickle_only_what_a_message_holds():
+    import io
+    import os
+    import pickle
+
+    from workbench.exchange.refi.extract_process import _Messages
+    hostile = pickle.dumps(("source", os.system))
+    with pytest.raises(pickle.UnpicklingError, match="posix.system|os.system"):
+        _Messages(io.BytesIO(hostile)).load()
+    fine = pickle.dumps(("source", extract.SourceRecord("TextSource", "a", "G", 3, "a.txt")))
+    assert _Messages(io.BytesIO(fine)).load()[1].name == "a"
+
+
+class _Cancelled(BaseException):
+    """What Streamlit raises in a run it stops (a BaseException, like its own)."""
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_a_cancelled_import_stores_nothing_and_stops_the_reading_process(store, monkeypatch, separate):
+    import subprocess
+
+    from workbench.exchange.refi import extract_process
+    started = []
+
+    class Recorded(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+    monkeypatch.setattr(extract_process.subprocess, "Popen", Recorded)
+    sources, members = many_sources(40, 50)
+    seen = []
+
+    def cancel_halfway(stage, share):
+        seen.append(share)
+        if share >= 0.5:
+            raise _Cancelled()
+    with pytest.raises(_Cancelled), store.write() as s:
+        import_qdpx(s, qdpx(qde(sources=sources), members), "many.qdpx", coder=get_or_create_coder(s, "me"),
+                    progress=cancel_halfway, separate_process=separate)
+    assert seen and seen[-1] < 1.0
+    with store.read() as s:
+        assert s.scalar(select(func.count(Project.id))) == 0
+        assert s.scalar(select(func.count(Coding.id))) == 0
+    assert len(started) == (1 if separate else 0)
+    assert all(child.poll() is not None for child in started)      # stopped, not left reading

@@ -34,7 +34,8 @@ def fresh_guid(session: Session, model, guid: str | None) -> str:
     of a project exported from this same database must not collide with the original)."""
     if guid:
         g = refi_guid(guid).lower()
-        if session.scalar(select(model.id).where(model.guid == g)) is None:
+        # Core, not the ORM's query: a large import asks this for every source, case and memo
+        if session.connection().execute(select(model.id).where(model.guid == g)).first() is None:
             return g
     return new_guid()
 
@@ -89,18 +90,10 @@ TYPES = {"Text": AttributeType.text, "Boolean": AttributeType.boolean, "Integer"
 
 CODING_BATCH = 10_000
 
-# A coding row as the importer queues it (a list: its GUID may be replaced before it is inserted)
+# A coding row as the importer queues it (a tuple; a GUID taken is replaced by a new tuple)
 CODING_COLUMNS = ["source_id", "code_id", "coder_id", "start", "end", "origin", "guid", "created_at", "updated_at"]
 GUID = CODING_COLUMNS.index("guid")
 IMPORTED = CodingOrigin.imported
-
-
-def drop_element(el) -> None:
-    """Free a handled source and the siblings before it (the stream keeps the tree otherwise)."""
-    el.clear(keep_tail=False)
-    parent = el.getparent()
-    while el.getprevious() is not None:
-        del parent[0]
 
 
 def parse_when(value: str | None) -> dt.datetime | None:
@@ -115,18 +108,21 @@ def parse_when(value: str | None) -> dt.datetime | None:
 
 
 def insert_codings(session: Session, rows: list[list]) -> int:
-    """Insert codings (rows of :data:`CODING_COLUMNS`) through the table: no ORM objects for a
+    """Insert codings (tuples of :data:`CODING_COLUMNS`, in a list whose items may be replaced) through the table: no ORM objects for a
     million rows. A GUID used twice in the file, or already used in this database (a project
     imported into the database it was exported from), gets a new one: the batch is tried in a
     savepoint and, only if a GUID collides, its GUIDs are looked up (a lookup per batch cost 5 s
     of a million-coding import)."""
     if not rows:
         return 0
-    seen: set[str] = set()
-    for r in rows:
-        if r[GUID] in seen:
-            r[GUID] = new_guid()
-        seen.add(r[GUID])
+    guids = [r[GUID] for r in rows]
+    seen = set(guids)
+    if len(seen) < len(rows):              # a GUID used twice in the file: the later ones get new GUIDs
+        seen = set()
+        for i, guid in enumerate(guids):
+            if guid in seen:
+                rows[i] = _with_guid(rows[i], new_guid())
+            seen.add(rows[i][GUID])
     try:
         with session.begin_nested():
             load_rows(session, Coding.__table__, CODING_COLUMNS, rows)
@@ -137,10 +133,12 @@ def insert_codings(session: Session, rows: list[list]) -> int:
     taken: set[str] = set()
     for i in range(0, len(guids), 2000):
         taken.update(session.scalars(select(Coding.guid).where(Coding.guid.in_(guids[i:i + 2000]))))
-    for r in rows:
+    for i, r in enumerate(rows):
         if r[GUID] in taken:
-            r[GUID] = new_guid()
+            rows[i] = _with_guid(r, new_guid())
     load_rows(session, Coding.__table__, CODING_COLUMNS, rows)
     return len(rows)
 
 
+def _with_guid(row: tuple, guid: str) -> tuple:
+    return row[:GUID] + (guid,) + row[GUID + 1:]

@@ -30,7 +30,7 @@ from workbench.db.models import (
     new_guid,
 )
 from workbench.errors import InvalidExchangeFile, WorkbenchError
-from workbench.exchange.refi.archive import Archive
+from workbench.exchange.refi.extract import Message, SourceRecord
 from workbench.exchange.refi.import_parts import (
     CODING_BATCH,
     GUID,
@@ -38,7 +38,6 @@ from workbench.exchange.refi.import_parts import (
     TYPES,
     ImportReport,
     coder_for,
-    drop_element,
     fresh_guid,
     import_codes,
     insert_codings,
@@ -47,14 +46,13 @@ from workbench.exchange.refi.import_parts import (
 )
 from workbench.exchange.refi.qda_xml import (
     NS,
-    SOURCE_KINDS,
     child_named,
     children_named,
     descendants_named,
     local_name,
+    parse_fragment,
     refi_guid,
 )
-from workbench.exchange.refi.selections import selection_mapper
 from workbench.exchange.refi.sets import import_sets
 from workbench.exchange.refi.writer import ORIGIN
 
@@ -64,11 +62,9 @@ class ProjectImporter:
     source as soon as it is complete; cases, sets and notes (small, and referring to sources
     that may come later) wait for the end."""
 
-    def __init__(self, session: Session, archive: Archive, file: str, project_name: str | None, coder: Coder):
-        self.session, self.archive, self.file, self.project_name, self.fallback = \
-            session, archive, file, project_name, coder
+    def __init__(self, session: Session, file: str, project_name: str | None, coder: Coder):
+        self.session, self.file, self.project_name, self.fallback = session, file, project_name, coder
         self.report: ImportReport | None = None
-        self.root = None
         self.origin = ""
         self.users: dict[str, str] = {}
         self.codes: dict[str, Code] = {}
@@ -83,28 +79,27 @@ class ProjectImporter:
         self.note_to_coding: dict[str, str] = {}
         self.names_taken: set[str] = set()
         self.not_imported: dict[str, list] = {}        # kind -> [source names, their codings]
-        self.pending: list[list] = []
+        self.pending: list[tuple] = []
         self.now = dt.datetime.now(dt.timezone.utc)
 
     # -- the stream ---------------------------------------------------------------------
-    def handle(self, event: str, el) -> None:
-        name = local_name(el)
-        if event == "start":
-            self.start_project(el)
+    def handle(self, message: Message) -> None:
+        """Take one message of the stream (see :mod:`workbench.exchange.refi.extract`)."""
+        kind = message[0]
+        if kind == "project":
+            self.start_project(message[1], message[2])
             return
         if self.report is None:
             return
-        parent = el.getparent()
-        if name in SOURCE_KINDS:
-            if parent is not None and local_name(parent) == "Sources":
-                if self.codebook_seen:
-                    self.source(el)
-                    drop_element(el)
-                else:           # codings before their codebook (out of the standard's order): kept for the end
-                    self.later["sources"].append(el)
+        if kind == "source":
+            if self.codebook_seen:
+                self.source(message[1])
+            else:           # codings before their codebook (out of the standard's order): kept for the end
+                self.later["sources"].append(message[1])
             return
-        if parent is not self.root:
+        if kind != "element":
             return
+        name, el = message[1], parse_fragment(message[2], message[3], self.file)
         if name == "Users":
             self.import_users(el)
         elif name == "CodeBook":
@@ -116,10 +111,10 @@ class ProjectImporter:
         elif name == "Description":
             self.project.description = el.text or ""
 
-    def start_project(self, root) -> None:
-        if local_name(root) != "Project":
+    def start_project(self, tag: str, attributes: dict[str, str]) -> None:
+        if tag.rsplit("}", 1)[-1] != "Project":
             raise InvalidExchangeFile("project.qde does not hold a Project", file=self.file)
-        self.root = root
+        root = attributes
         self.origin = root.get("origin", "")
         name = (self.project_name or root.get("name") or Path(self.file).stem).strip()
         if self.session.scalar(select(Project.id).where(Project.name == name)):
@@ -128,7 +123,7 @@ class ProjectImporter:
         self.session.add(self.project)
         self.session.flush()
         self.report = ImportReport(self.project.id)
-        namespace = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
+        namespace = tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
         if namespace != NS:             # read anyway (elements are matched by name), but said
             self.report.skipped.append(f"project.qde is in namespace {namespace or '(none)'!r}, not REFI-QDA's "
                                        f"{NS!r}; it was read as REFI-QDA")
@@ -182,55 +177,29 @@ class ProjectImporter:
             self.memo_targets[refi_guid(ref.get("targetGUID", ""))] = target
 
     # -- one source and its codings -----------------------------------------------------
-    def source(self, el) -> None:
-        session, file, report = self.session, self.file, self.report
-        kind = local_name(el)
-        path_name = Path((el.get("plainTextPath") or el.get("path") or "").split("://")[-1]).stem
-        src_name = (el.get("name") or path_name or el.get("guid") or "").strip()
-        if not el.get("guid"):
-            raise InvalidExchangeFile(f"source {src_name or '(no name)'!r} has no guid; nothing was imported",
-                                      file=file, line=el.sourceline)
-        guid = refi_guid(el.get("guid"))
-        if guid in self.source_rows:
-            raise InvalidExchangeFile(f"source GUID {el.get('guid')} is used by two sources "
-                                      f"({self.source_rows[guid].name!r} and {src_name!r}); nothing was imported",
-                                      file=file, line=el.sourceline)
-        text_el = child_named(el, "Representation") if kind == "PDFSource" else el
-        if kind == "PDFSource" and text_el is not None:
-            # The PDF's text as the tool extracted it, with selections in it: imported as the
-            # source's text. Selections drawn as areas on a page have no place in that text.
-            areas = [c for c in el if local_name(c) in ("PDFSelection", "Coding")]
-            lost = sum(1 if local_name(a) == "Coding" else len(descendants_named(a, "Coding")) for a in areas)
-            if areas:
-                report.skipped.append(f"PDF source {src_name!r}: imported from the text the PDF tool extracted; "
-                                      f"{len(areas)} area selection(s) or whole-document codings and their "
-                                      f"{lost} coding(s) skipped (an area on a page has no place in the text)")
-        elif kind != "TextSource":
-            count = self.not_imported.setdefault(kind, [[], 0])
-            count[0].append(src_name)
-            count[1] += len(descendants_named(el, "Coding"))
+    def source(self, record: SourceRecord) -> None:
+        session, report = self.session, self.report
+        if record.area_note:
+            report.skipped.append(record.area_note)
+        if record.unsupported:
+            count = self.not_imported.setdefault(record.kind, [[], 0])
+            count[0].append(record.name)
+            count[1] += record.codings_skipped
             return
-        raw, reason = self.archive.source_text(text_el.get("plainTextPath"))
-        if raw is None:
-            inline = child_named(text_el, "PlainTextContent")
-            raw = inline.text if inline is not None and inline.text else None
-        if raw is None:
-            report.skipped.append(f"source {src_name!r} {reason}")
+        if record.text is None:
+            report.skipped.append(f"source {record.name!r} {record.reason}")
             return
-        text, convert = selection_mapper(raw, self.origin)
-        unique, k = src_name, 2
+        src_name = unique = record.name
+        k = 2
         while unique.casefold() in self.names_taken:      # two sources of one name: both kept, told apart
             unique, k = f"{src_name} ({k})", k + 1
         if unique != src_name:
             report.skipped.append(f"source {src_name!r}: a second source of that name is imported as {unique!r}")
         self.names_taken.add(unique.casefold())
-        src_name = unique
-        src = Source(project_id=self.project.id, name=src_name, guid=fresh_guid(session, Source, el.get("guid")),
-                     kind=SourceKind.document, format="refi",
-                     original_filename=el.get("path") or text_el.get("plainTextPath", ""),     # a PDF: its file
-                     # two sources of a project may hold the same text: the GUID keeps their hashes apart
-                     file_hash=sha256(f"refi:{el.get('guid')}:".encode() + raw.encode("utf-8")),
-                     text=text, text_hash=sha256(text.encode("utf-8")))
+        text = record.text
+        src = Source(project_id=self.project.id, name=unique, guid=fresh_guid(session, Source, record.guid),
+                     kind=SourceKind.document, format="refi", original_filename=record.original_filename,
+                     file_hash=record.file_hash, text=text, text_hash=sha256(text.encode("utf-8")))
         session.add(src)
         session.flush()
         # Paragraphs are the units of a document; inserted in bulk like codings (an object per
@@ -242,69 +211,47 @@ class ProjectImporter:
             pos += len(para)
         for i in range(0, len(paragraphs), 5000):
             load_rows(session, Segment.__table__, ["source_id", "idx", "start", "end"], paragraphs[i:i + 5000])
-        self.source_rows[guid] = src
+        self.source_rows[refi_guid(record.guid)] = src
         report.sources += 1
-        self.note_refs(el, source_id=src.id)
-        self.selections(text_el, src, src_name, len(raw), convert)
+        for ref in record.note_refs:
+            self.memo_targets[refi_guid(ref)] = {"source_id": src.id}
+        self.codings(record, src.id)
         if len(self.pending) >= CODING_BATCH:
             self.flush_codings()
 
-    def selections(self, el, src: Source, src_name: str, raw_length: int, convert) -> None:
-        """The codings of one source's selections, queued for insertion. The loop runs once per
-        coding (a million in a large project): ids and parsed values are looked up in caches."""
-        file, source_id, pending = self.file, src.id, self.pending
-        seen: set[tuple] = set()
+    def codings(self, record: SourceRecord, source_id: int) -> None:
+        """Queue the codings of one source's selections, their codes and coders looked up. The
+        loop runs once per coding (a million in a large project): ids and times come from caches."""
+        pending, seen = self.pending, set()
         code_ids, coder_ids, times = self.code_ids, self.coder_ids, self.times
-        ns = el.tag[:el.tag.index("}") + 1] if el.tag.startswith("{") else ""
-        q_sel, q_coding, q_ref = ns + "PlainTextSelection", ns + "Coding", ns + "CodeRef"
-        for sel in el:
-            # Tags compared as written in the source's namespace (a local-name match for any
-            # other): the loop below runs once per coding.
-            if sel.tag != q_sel and local_name(sel) != "PlainTextSelection":
-                continue
-            try:
-                start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
-            except (TypeError, ValueError) as exc:
-                raise InvalidExchangeFile(f"selection {sel.get('guid')} in source {src_name!r} has no valid "
-                                          "start/end", file=file, line=sel.sourceline) from exc
-            span = convert(start, end)
-            if span is None or span[1] <= span[0]:
-                raise InvalidExchangeFile(f"selection {sel.get('guid')} [{start}, {end}) lies outside the text of "
-                                          f"source {src_name!r} ({raw_length} characters) or is empty; nothing "
-                                          "was imported", file=file, line=sel.sourceline)
+        for start, end, codings, notes in record.selections:
             coding_guid = None
-            for coding_el in sel:
-                if coding_el.tag != q_coding and local_name(coding_el) != "Coding":
-                    continue
-                target = next((r.get("targetGUID", "") for r in coding_el
-                               if r.tag == q_ref or local_name(r) == "CodeRef"), "")
+            for target, user, guid, stamp, line in codings:
                 code_id = code_ids.get(target)
                 if code_id is None:
                     code = self.codes.get(refi_guid(target))
                     if code is None:
-                        raise InvalidExchangeFile(f"a coding in source {src_name!r} refers to code "
+                        raise InvalidExchangeFile(f"a coding in source {record.name!r} refers to code "
                                                   f"{refi_guid(target) or '(none)'}, which the codebook does not "
-                                                  "have; nothing was imported", file=file, line=coding_el.sourceline)
+                                                  "have; nothing was imported", file=self.file, line=line)
                     code_id = code_ids[target] = code.id
-                user = coding_el.get("creatingUser") or sel.get("creatingUser")
                 coder_id = coder_ids.get(user)
                 if coder_id is None:
                     coder_id = coder_ids[user] = coder_for(self.session, user, self.users, self.fallback).id
-                key = (code_id, coder_id, span[0], span[1])
+                key = (code_id, coder_id, start, end)
                 if key in seen:              # one coder, one code, one span: one coding
                     continue
                 seen.add(key)
-                coding_guid = (coding_el.get("guid") or new_guid()).strip("{}").lower()
-                stamp = coding_el.get("creationDateTime") or sel.get("creationDateTime")
+                coding_guid = guid or new_guid()
                 when = times.get(stamp)
                 if when is None:
                     if len(times) > 10_000:
                         times.clear()
                     when = times[stamp] = parse_when(stamp) or self.now
-                pending.append([source_id, code_id, coder_id, span[0], span[1], IMPORTED, coding_guid, when, when])
+                pending.append((source_id, code_id, coder_id, start, end, IMPORTED, coding_guid, when, when))
             if coding_guid:
-                for ref_el in sel.iterchildren("{*}NoteRef"):      # a selection's memo goes with its (last) coding
-                    self.note_to_coding[refi_guid(ref_el.get("targetGUID", ""))] = coding_guid
+                for ref in notes:      # a selection's memo goes with its (last) coding
+                    self.note_to_coding[refi_guid(ref)] = coding_guid
 
     def flush_codings(self) -> None:
         """Insert the codings read so far (GUIDs this database already uses get new ones)."""

@@ -50,6 +50,12 @@ def parse_xml(data: bytes, file: str) -> etree._Element:
     return root
 
 
+def parse_fragment(xml: bytes, line: int | None, file: str) -> etree._Element:
+    """An element that a streamed read serialised (:mod:`workbench.exchange.refi.extract`),
+    parsed again on the hardened path with the line numbers it had in the file."""
+    return parse_xml(b"\n" * max((line or 1) - 1, 0) + xml, file)
+
+
 def local_name(el) -> str:
     return el.tag.rsplit("}", 1)[-1] if isinstance(el.tag, str) else ""
 

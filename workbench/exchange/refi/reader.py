@@ -5,6 +5,7 @@ database it was exported from."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy import select
@@ -13,10 +14,11 @@ from sqlalchemy.orm import Session
 from workbench.db.bulk import load_cache
 from workbench.db.models import Codebook, Coder
 from workbench.errors import InvalidExchangeFile
-from workbench.exchange.refi.archive import MAX_QDPX_BYTES, Archive
+from workbench.exchange.refi.archive import MAX_QDPX_BYTES
+from workbench.exchange.refi.extract_process import project_messages
 from workbench.exchange.refi.import_parts import ImportReport, import_codes
 from workbench.exchange.refi.importer import ProjectImporter
-from workbench.exchange.refi.qda_xml import child_named, children_named, iter_project, local_name, parse_xml
+from workbench.exchange.refi.qda_xml import child_named, children_named, local_name, parse_xml
 
 __all__ = ["ImportReport", "import_qdc", "import_qdpx"]
 
@@ -24,40 +26,33 @@ Progress = Callable[[str, float], None]      # (stage, share done)
 
 
 def import_qdpx(session: Session, data: bytes, file: str, *, project_name: str | None = None,
-                coder: Coder, progress: Progress | None = None) -> ImportReport:
+                coder: Coder, progress: Progress | None = None,
+                separate_process: bool | None = None) -> ImportReport:
     """Import a ``.qdpx`` as a new project, in the caller's transaction (all or nothing).
 
     ``project.qde`` is read as a stream: each source is imported with its codings and then
-    dropped, so memory holds one source at a time, not the whole document (a million codings:
-    see bench/analysis.py). ``progress(stage, share)`` follows the bytes read."""
+    dropped, so memory holds one source at a time, not the whole document. A large project is
+    read in a child process while this one writes (``separate_process``: by size when None; see
+    :mod:`workbench.exchange.refi.extract_process` and bench/analysis.py). ``progress(stage,
+    share)`` follows the bytes read; an exception it raises (the app's cancel) stops the import,
+    and the caller's transaction rolls back."""
     if len(data) > MAX_QDPX_BYTES:
         raise InvalidExchangeFile(f"is larger than {MAX_QDPX_BYTES // 2**30} GB", file=file)
-    archive = Archive(data, file)
-    importer = ProjectImporter(session, archive, file, project_name, coder)
-    with load_cache(session), archive.project_stream() as stream:
-        counted = _Counting(stream, archive.project_size(), progress)
-        for event, el in iter_project(counted, f"{file}:project.qde"):
-            importer.handle(event, el)
+    importer = ProjectImporter(session, file, project_name, coder)
+    # closing(): an import stopped early (an error, a cancel raised by ``progress``) stops the
+    # reading process at once, not when the generator is collected
+    with load_cache(session), closing(project_messages(data, file, separate_process=separate_process)) as stream:
+        for message in stream:
+            if message[0] == "progress":
+                if progress:
+                    progress("sources and codings", message[1])
+            else:
+                importer.handle(message)
     if importer.report is None:
         raise InvalidExchangeFile("project.qde does not hold a Project", file=file)
     if progress:
         progress("cases, sets and memos", 1.0)
     return importer.finish()
-
-
-class _Counting:
-    """A reader that reports the share of ``total`` bytes read so far."""
-
-    def __init__(self, stream, total: int, progress: Progress | None):
-        self.stream, self.total, self.progress, self.done, self.told = stream, max(total, 1), progress, 0, 0.0
-
-    def read(self, n: int = -1) -> bytes:
-        chunk = self.stream.read(n)
-        self.done += len(chunk)
-        if self.progress and self.done / self.total - self.told >= 0.01:
-            self.told = self.done / self.total
-            self.progress("sources and codings", min(self.told, 1.0))
-        return chunk
 
 
 def import_qdc(session: Session, project_id: int, data: bytes, file: str,

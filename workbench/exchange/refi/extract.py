@@ -1,0 +1,189 @@
+"""Reading ``project.qde`` without the database: the stream of a ``.qdpx`` import as plain
+messages (see :mod:`workbench.exchange.refi.extract_process`, which can run this in a process
+of its own while the importer writes to the database).
+
+Top-level elements other than sources are passed on as XML (they are small) to be parsed again
+where they are handled; each source becomes a :class:`SourceRecord`: its text, read from the
+archive and decoded, and its selections already mapped onto our offsets and checked. Everything
+here that can be refused is refused with the file and line, as the importer would."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from workbench.corpus.text import sha256
+from workbench.errors import InvalidExchangeFile
+from workbench.exchange.refi.archive import Archive
+from workbench.exchange.refi.qda_xml import SOURCE_KINDS, child_named, descendants_named, iter_project, local_name
+from workbench.exchange.refi.selections import selection_mapper
+
+# A coding as read: (code GUID as written, user GUID, coding GUID in lower case or None, creation
+# time as written, line); a selection: (start, end, codings, the GUIDs of its notes).
+CodingRead = tuple[str, str | None, str | None, str | None, int]
+SelectionRead = tuple[int, int, list[CodingRead], list[str]]
+
+
+@dataclass
+class SourceRecord:
+    """One source element as the importer needs it, with no lxml object in it."""
+    kind: str
+    name: str
+    guid: str
+    line: int | None
+    original_filename: str
+    text: str | None = None             # None: not importable (reason says why)
+    reason: str = ""
+    file_hash: str = ""
+    area_note: str = ""                 # a PDF's area selections, skipped
+    unsupported: bool = False           # a kind not imported (media, a PDF without its text)
+    codings_skipped: int = 0            # ... and how many codings it had
+    note_refs: list[str] = field(default_factory=list)
+    selections: list[SelectionRead] = field(default_factory=list)
+
+
+Message = tuple      # ("project", tag, attributes) | ("element", name, xml, line) | ("source", SourceRecord)
+#                      | ("progress", share)
+
+
+TOP_LEVEL = ("Users", "CodeBook", "Variables", "Cases", "Sets", "Notes", "Description")
+
+
+def messages(archive: Archive, file: str) -> Iterator[Message]:
+    """The messages of ``archive``'s project.qde in document order: the Project's start, the
+    top-level children the importer reads (:data:`TOP_LEVEL`) as XML, each source as a record,
+    and the share of the file read, by the hundredth."""
+    with archive.project_stream() as stream:
+        counted = _Counting(stream, archive.project_size())
+        root, origin, seen = None, "", {}
+        for event, el in iter_project(counted, f"{file}:project.qde"):
+            if counted.share is not None:
+                yield "progress", counted.share
+                counted.share = None
+            if event == "start":
+                root, origin = el, el.get("origin", "")
+                yield "project", el.tag, dict(el.attrib)
+                continue
+            name, parent = local_name(el), el.getparent()
+            if name in SOURCE_KINDS:
+                if parent is not None and local_name(parent) == "Sources":
+                    yield "source", read_source(el, archive, file, origin, seen)
+                    _drop(el)
+            elif parent is root:
+                if name in TOP_LEVEL:
+                    yield "element", name, etree.tostring(el), el.sourceline
+                _drop(el)
+
+
+def read_source(el, archive: Archive, file: str, origin: str, seen: dict[str, str]) -> SourceRecord:
+    """A source element as a record; ``seen`` (GUID -> name) refuses a GUID used twice."""
+    kind = local_name(el)
+    path_name = Path((el.get("plainTextPath") or el.get("path") or "").split("://")[-1]).stem
+    name = (el.get("name") or path_name or el.get("guid") or "").strip()
+    if not el.get("guid"):
+        raise InvalidExchangeFile(f"source {name or '(no name)'!r} has no guid; nothing was imported",
+                                  file=file, line=el.sourceline)
+    guid = el.get("guid").strip("{}").upper()
+    if guid in seen:
+        raise InvalidExchangeFile(f"source GUID {el.get('guid')} is used by two sources ({seen[guid]!r} and "
+                                  f"{name!r}); nothing was imported", file=file, line=el.sourceline)
+    seen[guid] = name
+    text_el = child_named(el, "Representation") if kind == "PDFSource" else el
+    record = SourceRecord(kind=kind, name=name, guid=el.get("guid"), line=el.sourceline,
+                          original_filename=el.get("path") or (text_el.get("plainTextPath", "")
+                                                               if text_el is not None else ""),
+                          note_refs=[r.get("targetGUID", "") for r in el.iterchildren("{*}NoteRef")])
+    if kind == "PDFSource" and text_el is not None:
+        # The PDF's text as the tool extracted it, with selections in it: imported as the
+        # source's text. Selections drawn as areas on a page have no place in that text.
+        areas = [c for c in el if local_name(c) in ("PDFSelection", "Coding")]
+        lost = sum(1 if local_name(a) == "Coding" else len(descendants_named(a, "Coding")) for a in areas)
+        if areas:
+            record.area_note = (f"PDF source {name!r}: imported from the text the PDF tool extracted; "
+                                f"{len(areas)} area selection(s) or whole-document codings and their "
+                                f"{lost} coding(s) skipped (an area on a page has no place in the text)")
+    elif kind != "TextSource":
+        record.unsupported = True
+        record.codings_skipped = len(descendants_named(el, "Coding"))
+        return record
+    raw, record.reason = archive.source_text(text_el.get("plainTextPath"))
+    if raw is None:
+        inline = child_named(text_el, "PlainTextContent")
+        raw = inline.text if inline is not None and inline.text else None
+    if raw is None:
+        return record
+    record.text, convert = selection_mapper(raw, origin)
+    # two sources of a project may hold the same text: the GUID keeps their hashes apart
+    record.file_hash = sha256(f"refi:{el.get('guid')}:".encode() + raw.encode("utf-8"))
+    record.selections = read_selections(text_el, name, len(raw), convert, file)
+    return record
+
+
+def read_selections(el, src_name: str, raw_length: int, convert, file: str) -> list[SelectionRead]:
+    """The text selections of a source element with their codings, spans mapped onto our
+    offsets. The inner loop runs once per coding (a million in a large project): children are
+    matched by their tag in the source's namespace before any other (a tag filter given to lxml
+    is parsed again on every call), and repeated GUIDs and times are kept once (they are
+    pickled when a child process reads)."""
+    ns = el.tag[:el.tag.index("}") + 1] if el.tag.startswith("{") else ""
+    q_sel, q_coding, q_ref, q_note = (ns + t for t in ("PlainTextSelection", "Coding", "CodeRef", "NoteRef"))
+    once: dict = {}
+    keep = once.setdefault
+    out: list[SelectionRead] = []
+    for sel in el:
+        if sel.tag != q_sel and local_name(sel) != "PlainTextSelection":
+            continue
+        get = sel.get
+        try:
+            start, end = int(get("startPosition")), int(get("endPosition"))
+        except (TypeError, ValueError) as exc:
+            raise InvalidExchangeFile(f"selection {get('guid')} in source {src_name!r} has no valid start/end",
+                                      file=file, line=sel.sourceline) from exc
+        span = convert(start, end)
+        if span is None or span[1] <= span[0]:
+            raise InvalidExchangeFile(f"selection {get('guid')} [{start}, {end}) lies outside the text of source "
+                                      f"{src_name!r} ({raw_length} characters) or is empty; nothing was imported",
+                                      file=file, line=sel.sourceline)
+        user, stamp = get("creatingUser"), get("creationDateTime")
+        codings, notes = [], []
+        for child in sel:
+            tag = child.tag
+            if tag == q_coding or (tag != q_note and local_name(child) == "Coding"):
+                target = ""
+                for ref in child:
+                    if ref.tag == q_ref or local_name(ref) == "CodeRef":
+                        target = ref.get("targetGUID", "")
+                        break
+                attrib = child.get
+                guid, by, when = attrib("guid"), attrib("creatingUser") or user, attrib("creationDateTime") or stamp
+                codings.append((keep(target, target), keep(by, by), guid.strip("{}").lower() if guid else None,
+                                keep(when, when), child.sourceline))
+            elif tag == q_note or local_name(child) == "NoteRef":
+                notes.append(child.get("targetGUID", ""))
+        out.append((span[0], span[1], codings, notes))
+    return out
+
+
+def _drop(el) -> None:
+    """Free a handled element and the siblings before it (the stream keeps the tree otherwise)."""
+    el.clear(keep_tail=False)
+    parent = el.getparent()
+    while el.getprevious() is not None:
+        del parent[0]
+
+
+class _Counting:
+    """A reader that notes the share of ``total`` bytes read, each time it grew by a hundredth."""
+
+    def __init__(self, stream, total: int):
+        self.stream, self.total, self.done, self.told = stream, max(total, 1), 0, 0.0
+        self.share: float | None = None
+
+    def read(self, n: int = -1) -> bytes:
+        chunk = self.stream.read(n)
+        self.done += len(chunk)
+        if self.done / self.total - self.told >= 0.01:
+            self.share = self.told = min(self.done / self.total, 1.0)
+        return chunk

@@ -1,0 +1,130 @@
+"""Reading ``project.qde`` in a process of its own, so that parsing a large project and
+writing it to the database run at the same time on two cores (a million codings: parsing and
+reading the selections take about as long as SQLite takes to insert them).
+
+The child runs :func:`workbench.exchange.refi.extract.messages` on the same hardened path and
+sends each message back pickled; the parent unpickles only the types a message can hold. A
+refusal in the child comes back as the same error (message, file, line); a child that dies is
+reported, never waited on; the child is killed when the import stops early (an error, a
+cancel)."""
+from __future__ import annotations
+
+import pickle
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+
+from workbench.errors import InvalidExchangeFile, WorkbenchError
+from workbench.exchange.refi.archive import Archive
+from workbench.exchange.refi.extract import Message, SourceRecord, messages
+
+# project.qde from this size (as unpacked) is read in a child process; below it, starting
+# Python again costs more than it saves.
+SEPARATE_PROCESS_BYTES = 32 * 1024 * 1024
+
+
+def project_messages(data: bytes, file: str, *, separate_process: bool | None = None) -> Iterator[Message]:
+    """The messages of a ``.qdpx``'s project.qde (see :func:`extract.messages`), read here or,
+    for a large project (or when ``separate_process`` says so), in a child process."""
+    archive = Archive(data, file)
+    if separate_process is None:
+        separate_process = archive.project_size() >= SEPARATE_PROCESS_BYTES
+    if not separate_process:
+        yield from messages(archive, file)
+        return
+    yield from _from_child(data, file)
+
+
+def _from_child(data: bytes, file: str) -> Iterator[Message]:
+    with tempfile.TemporaryFile() as errors:
+        child = subprocess.Popen([sys.executable, "-m", "workbench.exchange.refi.extract_process"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
+        # A thread takes the messages off the pipe as they come, so the child keeps reading
+        # while this process writes a batch to the database (a pipe holds less than a source).
+        ahead: queue.Queue = queue.Queue(maxsize=MESSAGES_AHEAD)
+        stop = threading.Event()
+        reader = threading.Thread(target=_take, args=(child, data, file, ahead, stop), daemon=True,
+                                  name="qdpx-reader")
+        reader.start()
+        try:
+            while True:
+                message = ahead.get()
+                if message[0] == "done":
+                    return
+                if message[0] == "stopped":
+                    child.wait()
+                    errors.seek(0)
+                    said = errors.read().decode("utf-8", "replace").strip().splitlines()
+                    raise InvalidExchangeFile("reading project.qde stopped before its end (the reading process "
+                                              f"exited with code {child.returncode}"
+                                              f"{': ' + said[-1] if said else ''}); nothing was imported",
+                                              file=file)
+                if message[0] == "refused":
+                    _, text, where, line, offset = message
+                    raise InvalidExchangeFile(text, file=where, line=line, offset=offset)
+                yield message
+        finally:
+            stop.set()
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+            reader.join(timeout=60)
+
+
+MESSAGES_AHEAD = 64         # sources read ahead of the database (each one source's selections)
+
+
+def _take(child: subprocess.Popen, data: bytes, file: str, ahead: queue.Queue, stop: threading.Event) -> None:
+    """The reader thread: send the child its input, then queue each message it writes; an end
+    without "done" or "refused" is queued as "stopped"."""
+    try:
+        pickle.dump((data, file), child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        child.stdin.close()   # the child reads all of its input before it writes anything: no deadlock
+    except (BrokenPipeError, OSError):        # it died at once: said from its exit code
+        pass
+    while not stop.is_set():
+        try:       # an unpickler per message: an unpickler's memo outlives its load()
+            message = _Messages(child.stdout).load()
+        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+            message = ("stopped",)
+        while not stop.is_set():
+            try:
+                ahead.put(message, timeout=0.5)
+                break
+            except queue.Full:
+                continue
+        if message[0] in ("done", "refused", "stopped"):
+            return
+
+
+class _Messages(pickle.Unpickler):
+    """Unpickles what a message holds (tuples, lists, strings, numbers and source records) and
+    nothing else: the child read an untrusted file."""
+
+    def find_class(self, module: str, name: str):
+        if module == SourceRecord.__module__ and name == SourceRecord.__name__:
+            return SourceRecord
+        raise pickle.UnpicklingError(f"a message from the reading process holds {module}.{name}")
+
+
+def main() -> None:
+    """The child: read ``(data, file)`` from stdin, write each message to stdout."""
+    data, file = pickle.load(sys.stdin.buffer)
+    out = sys.stdout.buffer
+    try:
+        for message in messages(Archive(data, file), file):
+            pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+            if message[0] in ("progress", "project"):
+                out.flush()
+    except WorkbenchError as exc:     # the same refusal the importer would give in-process
+        pickle.dump(("refused", exc.message, exc.file, exc.line, exc.offset), out)
+    else:
+        pickle.dump(("done",), out)
+    out.flush()
+
+
+if __name__ == "__main__":
+    main()
