@@ -428,6 +428,10 @@ def test_export_page_offers_qdpx_and_imports_one(db):
     at.button[[b.label for b in at.button].index("Import as a new project")].click().run()
     assert not at.exception and "Imported as project" in at.success[0].value
     assert count(db, Source) == 12
+    # The run that imports offers Cancel; the rerun a click makes says so and imports nothing again
+    at.button[[b.label for b in at.button].index("Cancel import")].click().run()
+    assert not at.exception and "Import cancelled; nothing was stored." in [i.value for i in at.info]
+    assert count(db, Source) == 12
 
 
 def test_blind_coding_hides_other_coders(db):

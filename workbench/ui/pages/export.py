@@ -163,7 +163,12 @@ def _refi(ws: Workspace, books) -> None:
                            icon=":material/download:")
     with st.expander("Import a .qdpx project from another tool", icon=":material/upload_file:"):
         upload = st.file_uploader("REFI-QDA project", type=["qdpx"], key="ex_qdpx_upload")
+        if st.session_state.get("ex_qdpx_cancel"):       # the rerun a click on Cancel made
+            st.info("Import cancelled; nothing was stored.", icon=":material/cancel:")
         if upload is not None and st.button("Import as a new project", type="primary"):
+            # Clicking Cancel reruns the page: Streamlit stops this run at its next progress
+            # update, the transaction rolls back and the reading process is stopped.
+            st.button("Cancel import", key="ex_qdpx_cancel", icon=":material/cancel:")
             bar = st.progress(0.0, text="Reading the project…")
             try:
                 with ws.store.write() as s:
