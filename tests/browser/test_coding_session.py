@@ -96,8 +96,15 @@ def test_full_coding_session(app_server, page):
 
     open_codings_panel(page)
     page.get_by_role("button", name="Remove").first.click()
+    # The highlight is drawn again after the rerun: "every mark has one code" holds for no marks at
+    # all, so wait for the database, then for a mark drawn with one code.
+    deadline = time.monotonic() + 120
+    while len(db_codings(app_server)) != 1:
+        assert time.monotonic() < deadline, "the removal never reached the database"
+        time.sleep(0.3)
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.wb-mark')].every(m => !m.title.includes('\\n'))", timeout=60_000)
+        "() => { const m = [...document.querySelectorAll('.wb-mark')];"
+        " return m.length > 0 && m.every(x => !x.title.includes('\\n')); }", timeout=60_000)
     remaining = db_codings(app_server)
     assert len(remaining) == 1 and remaining[0][1] == SPAN
     assert remaining[0][0] in marks(page)[0]["title"]
