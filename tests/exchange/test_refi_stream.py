@@ -265,7 +265,7 @@ def test_messages_from_the_child_unpickle_only_what_a_message_holds():
     hostile = pickle.dumps(("source", os.system))
     with pytest.raises(pickle.UnpicklingError, match="posix.system|os.system"):
         _Messages(io.BytesIO(hostile)).load()
-    fine = pickle.dumps(("source", extract.SourceRecord("TextSource", "a", "G", 3, "a.txt")))
+    fine = pickle.dumps(("source", extract.SourceRecord("TextSource", "a", "G", "a.txt")))
     assert _Messages(io.BytesIO(fine)).load()[1].name == "a"
 
 

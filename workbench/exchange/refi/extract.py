@@ -17,7 +17,14 @@ from lxml import etree
 from workbench.corpus.text import sha256
 from workbench.errors import InvalidExchangeFile
 from workbench.exchange.refi.archive import Archive
-from workbench.exchange.refi.qda_xml import SOURCE_KINDS, child_named, descendants_named, iter_project, local_name
+from workbench.exchange.refi.qda_xml import (
+    SOURCE_KINDS,
+    child_named,
+    descendants_named,
+    iter_project,
+    local_name,
+    refi_guid,
+)
 from workbench.exchange.refi.selections import selection_mapper
 
 # A coding as read: (code GUID as written, user GUID, coding GUID in lower case or None, creation
@@ -32,7 +39,6 @@ class SourceRecord:
     kind: str
     name: str
     guid: str
-    line: int | None
     original_filename: str
     text: str | None = None             # None: not importable (reason says why)
     reason: str = ""
@@ -85,13 +91,13 @@ def read_source(el, archive: Archive, file: str, origin: str, seen: dict[str, st
     if not el.get("guid"):
         raise InvalidExchangeFile(f"source {name or '(no name)'!r} has no guid; nothing was imported",
                                   file=file, line=el.sourceline)
-    guid = el.get("guid").strip("{}").upper()
+    guid = refi_guid(el.get("guid"))
     if guid in seen:
         raise InvalidExchangeFile(f"source GUID {el.get('guid')} is used by two sources ({seen[guid]!r} and "
                                   f"{name!r}); nothing was imported", file=file, line=el.sourceline)
     seen[guid] = name
     text_el = child_named(el, "Representation") if kind == "PDFSource" else el
-    record = SourceRecord(kind=kind, name=name, guid=el.get("guid"), line=el.sourceline,
+    record = SourceRecord(kind=kind, name=name, guid=el.get("guid"),
                           original_filename=el.get("path") or (text_el.get("plainTextPath", "")
                                                                if text_el is not None else ""),
                           note_refs=[r.get("targetGUID", "") for r in el.iterchildren("{*}NoteRef")])

@@ -25,6 +25,8 @@ from workbench.exchange.refi.extract import Message, SourceRecord, messages
 # Python again costs more than it saves.
 SEPARATE_PROCESS_BYTES = 32 * 1024 * 1024
 
+MESSAGES_AHEAD = 64         # sources read ahead of the database (each one source's selections)
+
 
 def project_messages(data: bytes, file: str, *, separate_process: bool | None = None) -> Iterator[Message]:
     """The messages of a ``.qdpx``'s project.qde (see :func:`extract.messages`), read here or,
@@ -72,9 +74,6 @@ def _from_child(data: bytes, file: str) -> Iterator[Message]:
                 child.kill()
             child.wait()
             reader.join(timeout=60)
-
-
-MESSAGES_AHEAD = 64         # sources read ahead of the database (each one source's selections)
 
 
 def _take(child: subprocess.Popen, data: bytes, file: str, ahead: queue.Queue, stop: threading.Event) -> None:

@@ -107,12 +107,12 @@ def parse_when(value: str | None) -> dt.datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
-def insert_codings(session: Session, rows: list[list]) -> int:
-    """Insert codings (tuples of :data:`CODING_COLUMNS`, in a list whose items may be replaced) through the table: no ORM objects for a
-    million rows. A GUID used twice in the file, or already used in this database (a project
-    imported into the database it was exported from), gets a new one: the batch is tried in a
-    savepoint and, only if a GUID collides, its GUIDs are looked up (a lookup per batch cost 5 s
-    of a million-coding import)."""
+def insert_codings(session: Session, rows: list[tuple]) -> int:
+    """Insert codings (tuples of :data:`CODING_COLUMNS`; a tuple whose GUID is taken is replaced
+    in ``rows``) through the table: no ORM objects for a million rows. A GUID used twice in the
+    file, or already used in this database (a project imported into the database it was
+    exported from), gets a new one: the batch is tried in a savepoint and, only if a GUID
+    collides, its GUIDs are looked up (a lookup per batch cost 5 s of a million-coding import)."""
     if not rows:
         return 0
     guids = [r[GUID] for r in rows]

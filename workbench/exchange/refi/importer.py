@@ -111,10 +111,10 @@ class ProjectImporter:
         elif name == "Description":
             self.project.description = el.text or ""
 
-    def start_project(self, tag: str, attributes: dict[str, str]) -> None:
+    def start_project(self, tag: str, root: dict[str, str]) -> None:
+        """The new project, from the root element's tag and attributes."""
         if tag.rsplit("}", 1)[-1] != "Project":
             raise InvalidExchangeFile("project.qde does not hold a Project", file=self.file)
-        root = attributes
         self.origin = root.get("origin", "")
         name = (self.project_name or root.get("name") or Path(self.file).stem).strip()
         if self.session.scalar(select(Project.id).where(Project.name == name)):
