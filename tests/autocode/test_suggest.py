@@ -17,7 +17,7 @@ from workbench.autocode.units import coded_turns, load_units
 from workbench.coding.quotes_import import import_codings_file
 from workbench.config import LLMSettings, Settings
 from workbench.corpus.importing import import_files
-from workbench.db.models import Code, Coder, Coding, Source, Suggestion
+from workbench.db.models import Code, Coder, Coding, Embedding, Source, Suggestion
 from workbench.db.store import open_store
 from workbench.demo import build_demo
 from workbench.errors import NotFound, SuggesterUnavailable
@@ -119,6 +119,10 @@ def test_too_little_coding_to_learn_from_is_said_and_stores_nothing(tmp_path):
         assert s.scalar(select(func.count(Suggestion.id))) == 0
     result = suggest.run(store, project_id, 1)                           # auto: the rules, and why learning was left out
     assert set(result.by_suggester) == {"rules"} and any("learned skipped" in n for n in result.notes)
+    with store.read() as s:     # said before anything was embedded: a rules-only project pays nothing for learning
+        assert s.scalar(select(func.count(Embedding.id))) == 0
+    with pytest.raises(SuggesterUnavailable, match="at least 3 sources"):
+        suggest.learning_report(store, project_id)
     with pytest.raises(NotFound, match="unknown suggester magic"):
         suggest.run(store, project_id, 1, methods=["magic"])
     store.dispose()

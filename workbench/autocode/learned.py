@@ -80,6 +80,26 @@ def pool_rows(units: Units, coded: CodedTurns, answer_rows: np.ndarray, seed: in
     return rows
 
 
+def missing_coding(units: Units, coded: CodedTurns, rows: np.ndarray, code_ids: list[int]) -> str | None:
+    """Why the pool ``rows`` is too thin to learn any of ``code_ids`` from, or None when it is not -
+    checked before anything is embedded, so that a project without coding pays nothing for it."""
+    sources = {int(units.source_id[r]) for r in rows}
+    if len(sources) < MIN_TRAINING_SOURCES:
+        return (f"coding in {len(sources)} source(s); learning needs coded turns in at least "
+                f"{MIN_TRAINING_SOURCES} sources")
+    wanted = set(code_ids)
+    turns: dict[int, int] = {}
+    where: dict[int, set[int]] = {}
+    for r in rows:
+        for code_id in coded.labels.get(int(r), ()):
+            if code_id in wanted:
+                turns[code_id] = turns.get(code_id, 0) + 1
+                where.setdefault(code_id, set()).add(int(units.source_id[r]))
+    if not any(n >= MIN_POSITIVES and len(where[c]) >= MIN_SOURCES for c, n in turns.items()):
+        return f"no code has {MIN_POSITIVES} coded turns in {MIN_SOURCES} sources yet"
+    return None
+
+
 def make_pool(sig: Signals, coded: CodedTurns, rows: np.ndarray, seed: int = 0) -> Pool:
     """The pool of :func:`pool_rows`: each turn's codes, each code's coded sentences and base rate."""
     labels = [set(coded.labels.get(int(r), ())) for r in rows]
@@ -190,11 +210,9 @@ def train(sig: Signals, coded: CodedTurns, rows: np.ndarray, *,
     reports = _reports(sig, coded, pool)
     sources = len({int(sig.units.source_id[r]) for r in pool.rows})
     learned = np.array([i for i, rep in enumerate(reports) if rep.learned], dtype=np.int64)
-    if sources < MIN_TRAINING_SOURCES:
-        raise NotEnoughCoding(f"coding in {sources} source(s); learning needs coded turns in at least "
-                              f"{MIN_TRAINING_SOURCES} sources")
-    if not len(learned):
-        raise NotEnoughCoding(f"no code has {MIN_POSITIVES} coded turns in {MIN_SOURCES} sources yet")
+    missing = missing_coding(sig.units, coded, pool.rows, [c.code_id for c in sig.codes])
+    if missing:
+        raise NotEnoughCoding(missing)
     x, y, groups, _rows, code_pos = _training_matrix(sig, coded, pool, learned,
                                                      lambda share: say("comparing the coded turns", share))
     # A feature nobody could measure (meaning, without the embedding model) is a constant, not a gap.

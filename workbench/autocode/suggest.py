@@ -221,12 +221,16 @@ def run(store, project_id: int, coder_id: int, *, methods: list[str] | None = No
 
     candidates: list[Candidate] = []
     sig = trained = None
-    if chosen & {"learned", "semantic"}:
+    if "learned" in chosen:
+        missing = learning.missing_coding(ctx.units, ctx.coded, ctx.pool, [c.code_id for c in ctx.codes])
+        if missing:        # said before embedding anything: a rules-only project pays nothing for it
+            skip("learned", missing)
+    if (chosen - skipped) & {"learned", "semantic"}:
         sig = compute(store, ctx.units, ctx.codes, ctx.proposals, rows=np.union1d(ctx.targets, ctx.pool),
                       progress=say)
         if sig.note:
             notes.append(sig.note)
-    if "learned" in chosen:
+    if "learned" in chosen - skipped:
         try:
             trained = learning.train(sig, ctx.coded, ctx.pool, progress=say)
             candidates += _learned(ctx, sig, trained, learned_threshold, say)
@@ -280,6 +284,9 @@ def learning_report(store, project_id: int, *, codebook_ids: list[int] | None = 
     recall on the project's coding, the threshold, and the codes with too little coding."""
     say = progress or (lambda _stage, _share: None)
     ctx = _context(store, project_id, codebook_ids, None, [], say)
+    missing = learning.missing_coding(ctx.units, ctx.coded, ctx.pool, [c.code_id for c in ctx.codes])
+    if missing:
+        raise SuggesterUnavailable(f"learned: {missing}")
     sig = compute(store, ctx.units, ctx.codes, ctx.proposals, rows=ctx.pool, progress=say)
     try:
         return learning.train(sig, ctx.coded, ctx.pool, progress=say)
