@@ -4,6 +4,7 @@ migrated."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -18,12 +19,21 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def project_with_backup(tmp_path):
-    db = tmp_path / "study.db"
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    """A folder with the demo and its backup, made once by the CLI; each test gets a copy."""
+    folder = tmp_path_factory.mktemp("template")
+    db = folder / "study.db"
     assert run_cli("--db", f"sqlite:///{db}", "demo", "--no-codings").returncode == 0
     done = run_cli("--db", f"sqlite:///{db}", "backup")
     assert done.returncode == 0, done.stderr
+    return folder
+
+
+@pytest.fixture
+def project_with_backup(tmp_path, template):
+    shutil.copytree(template, tmp_path, dirs_exist_ok=True)
+    db = tmp_path / "study.db"
     backups = list((tmp_path / "backups").glob("study-*.db"))
     assert len(backups) == 1
     return db, backups[0]

@@ -2,6 +2,7 @@
 path; its triggers, views and extra columns never come along, oversized cells are refused."""
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -13,10 +14,18 @@ from workbench.db.store import open_store
 from workbench.errors import DatabaseProblem
 
 
-@pytest.fixture
-def project_db(tmp_path) -> Path:
-    db = tmp_path / "colleague.db"
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    """The demo made once by the CLI; each test gets its own copy of the file."""
+    db = tmp_path_factory.mktemp("template") / "colleague.db"
     assert run_cli("--db", f"sqlite:///{db}", "demo", "--no-codings").returncode == 0
+    return db
+
+
+@pytest.fixture
+def project_db(tmp_path, demo_db) -> Path:
+    db = tmp_path / "colleague.db"
+    shutil.copyfile(demo_db, db)
     return db
 
 
