@@ -86,6 +86,30 @@ def _neighbour_features(sim: np.ndarray, positives: dict[int, np.ndarray], label
     return {"best": best, "best3": best3, "margin": best - nearest[:, None], "share": share[:, code_cols]}
 
 
+COMMON_NGRAM = 0.05      # n-grams in more than this share of the pool's turns are multiplied as dense columns
+
+
+class NgramSimilarity:
+    """Dot products of turns' n-gram vectors with the pool's, exactly, split in two: the n-grams
+    common in the pool as dense columns (one BLAS product) and the rest as a sparse product (short
+    posting lists). A plain sparse product spends most of its time on the few n-grams nearly every
+    turn shares ("the", " an"); this is about five times faster."""
+
+    def __init__(self, ngrams: sparse.csr_matrix, pool_rows: np.ndarray):
+        pool = ngrams[pool_rows]
+        share = np.bincount(pool.indices, minlength=ngrams.shape[1]) / max(pool.shape[0], 1)
+        common = share > COMMON_NGRAM
+        self.common, self.rare = ngrams[:, common].tocsr(), ngrams[:, ~common].tocsr()
+        self.pool_common = np.ascontiguousarray(pool[:, common].toarray().T)      # n-grams x pool
+        self.pool_rare = pool[:, ~common].T.tocsr()
+
+    def __call__(self, rows: np.ndarray) -> np.ndarray:
+        """rows x pool similarities (float32)."""
+        sim = self.common[rows].toarray() @ self.pool_common
+        sim += (self.rare[rows] @ self.pool_rare).toarray()
+        return sim
+
+
 def _row_max(values: np.ndarray, owner_first: np.ndarray) -> np.ndarray:
     """Per turn, the maximum over its sentences' rows of ``values`` (sentences grouped by turn,
     ``owner_first`` the first sentence row of each turn)."""
@@ -140,6 +164,7 @@ def pair_features(sig: Signals, rows: np.ndarray, pool: Pool, code_positions: np
     pool_source = units.source_id[pool.rows]
     pool_embedded = sig.embedded[pool.rows]
     base = np.array([pool.base_rate.get(c, 0.0) for c in code_ids], dtype=np.float32)
+    ngram_similarity = NgramSimilarity(sig.ngrams, pool.rows)
     for lo in range(0, len(rows), chunk):
         r = rows[lo:lo + chunk]
         n = len(r)
@@ -180,7 +205,7 @@ def pair_features(sig: Signals, rows: np.ndarray, pool: Pool, code_positions: np
                 values[~covered] = np.nan
                 out[:, :, f] = values
         # the project's coding, by character n-grams
-        sim = (ng @ sig.ngrams[pool.rows].T).toarray()
+        sim = ngram_similarity(r)
         sim[same_source] = -1.0
         near = _neighbour_features(sim, positives, label_matrix, code_cols)
         for f, key in ((11, "best"), (12, "best3"), (13, "margin"), (14, "share")):

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
 
+from workbench.autocode.char_ngrams import CharNgrams
 from workbench.autocode.embedding_store import embed_texts
 from workbench.autocode.embeddings import DIMENSIONS, Embedder, load_embedder
 from workbench.autocode.engine import Proposal
@@ -162,10 +162,9 @@ def _ngrams(units: Units, codes: list[CodeTexts], rows: np.ndarray) -> tuple[spa
         return sparse.csr_matrix((len(units), 0), dtype=np.float32), sparse.csr_matrix((len(codes), 0), dtype=np.float32)
     sample = rows if len(rows) <= NGRAM_FIT_MAX else np.sort(np.random.default_rng(0).choice(rows, NGRAM_FIT_MAX,
                                                                                               replace=False))
-    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, min_df=2,
-                                 max_features=200_000, dtype=np.float32)
+    vectorizer = CharNgrams(ngram_range=(3, 4), min_df=2, max_features=200_000)
     vectorizer.fit([units.text[i] for i in sample] + code_docs)
-    part = vectorizer.transform([units.text[i] for i in rows]).tocsr()
+    part = vectorizer.transform([units.text[i] for i in rows])
     place = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, np.arange(len(rows)))),
                               shape=(len(units), len(rows)))
-    return (place @ part).tocsr(), vectorizer.transform(code_docs).tocsr()
+    return (place @ part).tocsr(), vectorizer.transform(code_docs)
