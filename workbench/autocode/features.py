@@ -116,8 +116,21 @@ def _row_max(values: np.ndarray, owner_first: np.ndarray) -> np.ndarray:
     return np.maximum.reduceat(values, owner_first, axis=0)
 
 
-def _sentence_features(sig: Signals, rows: np.ndarray, pool: Pool, code_positions: np.ndarray,
-                       code_ids: list[int], out: np.ndarray) -> None:
+class CodedSentences:
+    """The sentences coded with each code (``Pool.coded_sentences``), gathered once for a run: their
+    vectors as columns, their sources, and each code's columns among them."""
+
+    def __init__(self, sig: Signals, pool: Pool, code_ids: list[int]):
+        coded = [pool.coded_sentences.get(c, np.zeros(0, dtype=np.int64)) for c in code_ids]
+        self.union = np.unique(np.concatenate(coded)) if any(len(c) for c in coded) else np.zeros(0, dtype=np.int64)
+        self.columns = [np.searchsorted(self.union, c) for c in coded]
+        if sig.sentence_vectors is not None and len(self.union):
+            self.vectors = np.ascontiguousarray(sig.sentence_vectors[self.union])      # coded sentences x 384
+            self.source = sig.units.source_id[sig.sentences.row[self.union]]
+
+
+def _sentence_features(sig: Signals, rows: np.ndarray, coded: CodedSentences, code_positions: np.ndarray,
+                       out: np.ndarray) -> None:
     sentences = sig.sentences
     first = np.searchsorted(sentences.row, rows, side="left")
     last = np.searchsorted(sentences.row, rows, side="right")
@@ -129,20 +142,18 @@ def _sentence_features(sig: Signals, rows: np.ndarray, pool: Pool, code_position
     vectors = sig.sentence_vectors[idx]
     definition = _group_max(vectors @ sig.code_vectors.T, sig.code_vector_owner, len(sig.codes))[:, code_positions]
     out[has, :, 17] = _row_max(definition, starts)
-    coded = [pool.coded_sentences.get(c, np.zeros(0, dtype=np.int64)) for c in code_ids]
-    union = np.unique(np.concatenate(coded)) if any(len(c) for c in coded) else np.zeros(0, dtype=np.int64)
-    if not len(union):
+    if not len(coded.union):
         return
-    sim = vectors @ sig.sentence_vectors[union].T
+    # Coded sentences as rows: the maximum over a turn's sentences then runs along contiguous memory.
+    sim = coded.vectors @ vectors.T                                   # coded sentences x the turns' sentences
     own_source = sig.units.source_id[sentences.row[idx]]
-    sim[own_source[:, None] == sig.units.source_id[sentences.row[union]][None, :]] = -1.0
-    best_per_coded = _row_max(sim, starts)            # turns x coded sentences
-    where = {int(s): j for j, s in enumerate(union)}
-    for j, cs in enumerate(coded):
-        if len(cs):
-            part = best_per_coded[:, [where[int(x)] for x in cs]]
-            out[has, j, 18] = part.max(axis=1)
-            out[has, j, 19] = _top_mean(part, 3)
+    sim[coded.source[:, None] == own_source[None, :]] = -1.0
+    best = np.maximum.reduceat(sim, starts, axis=1)                    # coded sentences x turns
+    for j, cols in enumerate(coded.columns):
+        if len(cols):
+            part = best[cols]
+            out[has, j, 18] = part.max(axis=0)
+            out[has, j, 19] = part.mean(axis=0) if len(cols) <= 3 else np.partition(part, -3, axis=0)[-3:].mean(axis=0)
         else:
             out[has, j, 18] = out[has, j, 19] = -1.0
 
@@ -165,6 +176,7 @@ def pair_features(sig: Signals, rows: np.ndarray, pool: Pool, code_positions: np
     pool_embedded = sig.embedded[pool.rows]
     base = np.array([pool.base_rate.get(c, 0.0) for c in code_ids], dtype=np.float32)
     ngram_similarity = NgramSimilarity(sig.ngrams, pool.rows)
+    coded_sentences = CodedSentences(sig, pool, code_ids)
     for lo in range(0, len(rows), chunk):
         r = rows[lo:lo + chunk]
         n = len(r)
@@ -211,7 +223,7 @@ def pair_features(sig: Signals, rows: np.ndarray, pool: Pool, code_positions: np
         for f, key in ((11, "best"), (12, "best3"), (13, "margin"), (14, "share")):
             out[:, :, f] = near[key]
         if sig.sentence_vectors is not None:
-            _sentence_features(sig, r, pool, code_positions, code_ids, out)
+            _sentence_features(sig, r, coded_sentences, code_positions, out)
         out[:, :, 15] = base[None, :]
         out[:, :, 16] = np.log1p([len(units.text[row].split()) for row in r])[:, None]
         rr, cc = np.meshgrid(r, code_positions, indexing="ij")

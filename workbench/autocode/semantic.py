@@ -55,8 +55,11 @@ def propose(sig: Signals, rows: np.ndarray, coded: CodedTurns, pool: Pool | None
     target_source = np.concatenate([np.full(len(sig.code_vector_owner), -1),
                                     sig.units.source_id[sentences.row[[s for _, s in coded_rows]]] if coded_rows
                                     else np.zeros(0, dtype=np.int64)])
-    # Targets grouped by code, so that a code's best similarity is one reduction over a slice.
+    # Targets sorted by code, so that a sentence's best similarity to each code is one reduction over
+    # contiguous columns; the maximum over a turn's sentences comes after, on that small matrix.
     order = np.argsort(owner, kind="stable")
+    targets_sorted = np.ascontiguousarray(targets[order].T)
+    source_sorted = target_source[order]
     present = np.unique(owner)
     code_first = np.searchsorted(owner[order], present)
     neg_order = np.argsort(sig.negative_owner, kind="stable") if len(sig.negative_owner) else np.zeros(0, np.int64)
@@ -74,12 +77,11 @@ def propose(sig: Signals, rows: np.ndarray, coded: CodedTurns, pool: Pool | None
         idx = np.concatenate([np.arange(a, b) for a, b in zip(first, last)])
         starts = np.concatenate([[0], np.cumsum(last - first)[:-1]])
         vec = sig.sentence_vectors[idx]
-        sim = vec @ targets.T
+        sim = vec @ targets_sorted
         own = sig.units.source_id[sentences.row[idx]]
-        sim[own[:, None] == target_source[None, :]] = -1.0           # not its own source's coding
-        best_target = np.maximum.reduceat(sim, starts, axis=0)          # turn x target
+        sim[own[:, None] == source_sorted[None, :]] = -1.0             # not its own source's coding
         per_code = np.full((len(r), len(codes)), -1.0, dtype=np.float32)
-        per_code[:, present] = np.maximum.reduceat(best_target[:, order], code_first, axis=1)
+        per_code[:, present] = np.maximum.reduceat(np.maximum.reduceat(sim, code_first, axis=1), starts, axis=0)
         negative = np.full((len(r), len(codes)), -np.inf, dtype=np.float32)
         if len(neg_present):
             neg = np.maximum.reduceat(vec @ sig.negative_vectors.T, starts, axis=0)
@@ -93,9 +95,12 @@ def propose(sig: Signals, rows: np.ndarray, coded: CodedTurns, pool: Pool | None
                 code_id = codes[pos].code_id
                 if code_id in coded.labels.get(row, ()) or code_id in coded.rejected.get(row, ()):
                     continue
-                cols = np.flatnonzero(owner == pos)
-                col = int(cols[np.argmax(best_target[i, cols])])
-                sentence = int(first[i] + np.argmax(sim[starts[i]:starts[i] + last[i] - first[i], col]))
+                at = int(np.searchsorted(present, pos))
+                lo_col = int(code_first[at])
+                hi_col = int(code_first[at + 1]) if at + 1 < len(code_first) else len(order)
+                block = sim[starts[i]:starts[i] + last[i] - first[i], lo_col:hi_col]
+                k, j = np.unravel_index(int(np.argmax(block)), block.shape)
+                sentence, col = int(first[i] + k), int(order[lo_col + j])
                 if col < len(texts):
                     _, kind, text = texts[col]
                     out.append(Match(row, pos, float(score[i]), sentence, kind, text))
