@@ -72,4 +72,7 @@ def test_embeddings_are_stored_by_text_hash_and_computed_once(store, embedder):
     with store.read() as s:
         assert s.scalar(select(func.count(Embedding.id))) == 5
         assert s.scalar(select(Embedding.text_hash).where(Embedding.text_hash == text_hash(corrected[3])))
+    # A few of many stored texts are looked up by hash, most of them read in one pass: the same vectors.
+    one, new = embed_texts(store, SENTENCES[1:2], embedder=embedder)
+    assert new == 0 and np.array_equal(one[0], again[1])
     assert text_hash("é") == hashlib.sha256("é".encode()).hexdigest()

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -14,6 +14,7 @@ from workbench.autocode.embeddings import DIMENSIONS, Embedder, load_embedder
 from workbench.db.models import Embedding
 
 _LOOKUP_CHUNK = 500          # well under SQLite's limit of bound parameters per statement
+_SCAN_SHARE = 4             # read every stored vector when at least a quarter of them are wanted
 _WRITE_CHUNK = 2000          # texts embedded and stored per transaction: an interrupted run keeps its work
 
 
@@ -35,6 +36,15 @@ def stored(store, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
     """The stored vectors of those hashes that have one."""
     found: dict[str, np.ndarray] = {}
     with store.read() as s:
+        kept = s.scalar(select(func.count()).select_from(Embedding).where(Embedding.model == model)) or 0
+        if len(hashes) * _SCAN_SHARE >= kept:
+            # Most of the stored vectors are wanted (a rerun): one pass over them beats a lookup per
+            # hash (0.8 s against 4 s for 175,000 sentences).
+            wanted = set(hashes)
+            for h, blob in s.execute(select(Embedding.text_hash, Embedding.vector).where(Embedding.model == model)):
+                if h in wanted:
+                    found[h] = np.frombuffer(blob, dtype="<f2").astype(np.float32)
+            return found
         for i in range(0, len(hashes), _LOOKUP_CHUNK):
             for h, blob in s.execute(select(Embedding.text_hash, Embedding.vector).where(
                     Embedding.model == model, Embedding.text_hash.in_(hashes[i:i + _LOOKUP_CHUNK]))):
