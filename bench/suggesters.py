@@ -9,6 +9,10 @@ researcher's own coding - the learned suggester learns from it and nothing else.
 - ``bench/data/heldout``: two English interviews (textile, IT) and an off-topic one, written and
   coded by a helper session from the codebooks' definitions only, not read by the developer
   before these figures were taken: figures on them are *unseen*.
+- ``bench/data/heldout2``: two English interviews, a Portuguese one and an off-topic one, and
+  ``bench/data/heldout3``: a third off-topic interview, written by helper sessions on 2026-12-02
+  from the codebooks' definitions only; measured with the code as it was before that session's
+  changes and after them, never read to change a rule or a model: *unseen*.
 - ``bench/data/offtopic-nurse-rostering.txt``: an off-topic interview the developer wrote (tuned on).
 
 For each suggester alone and the default combination it prints turn-level precision, recall and
