@@ -125,6 +125,7 @@ class CodedSentences:
         coded = [pool.coded_sentences.get(c, np.zeros(0, dtype=np.int64)) for c in code_ids]
         self.union = np.unique(np.concatenate(coded)) if any(len(c) for c in coded) else np.zeros(0, dtype=np.int64)
         self.columns = [np.searchsorted(self.union, c) for c in coded]
+        self.vectors = self.source = None              # without the embedding model: nothing to compare by meaning
         if sig.sentence_vectors is not None and len(self.union):
             self.vectors = np.ascontiguousarray(sig.sentence_vectors[self.union])      # coded sentences x 384
             self.source = sig.units.source_id[sig.sentences.row[self.union]]
@@ -154,7 +155,7 @@ def _sentence_features(sig: Signals, rows: np.ndarray, coded: CodedSentences, co
         if len(cols):
             part = best[cols]
             out[has, j, 18] = part.max(axis=0)
-            out[has, j, 19] = part.mean(axis=0) if len(cols) <= 3 else np.partition(part, -3, axis=0)[-3:].mean(axis=0)
+            out[has, j, 19] = _top_mean(part.T, 3)
         else:
             out[has, j, 18] = out[has, j, 19] = -1.0
 
