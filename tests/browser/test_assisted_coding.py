@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import func, select
 
 from tests.browser.test_coding_session import choose
@@ -24,17 +25,34 @@ def _codings(url, code_name):
     return n
 
 
+def _search_by_meaning(page, query: str) -> None:
+    """Type the query and submit it; if the submission is lost (a rerun still replacing the form
+    on a loaded machine), type and submit again, as a person would, until the hits show."""
+    empty = page.get_by_text("Type what the passages should be about")
+    empty.wait_for(timeout=60_000)                      # the form has rendered and its rerun ended
+    box = page.get_by_label("Passages about…")
+    hits = page.get_by_text("similarity").first
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        box.fill(query)
+        box.press("Enter")
+        try:
+            hits.wait_for(timeout=45_000)
+            return
+        except PlaywrightTimeout:
+            if not empty.is_visible():                  # searching: wait for it rather than resubmit
+                hits.wait_for(timeout=max(1_000, int((deadline - time.monotonic()) * 1000)))
+                return
+    hits.wait_for(timeout=1_000)
+
+
 def test_search_by_meaning_and_code_a_hit(app_server, page):
     store = open_store(app_server.db_url)
     build_demo(store, Settings(database_url=app_server.db_url, coder="ana"), codings=False)
     store.dispose()
     page.goto(app_server.url + "/search")
     page.get_by_text("By meaning", exact=True).click(timeout=60_000)
-    box = page.get_by_label("Passages about…")
-    box.wait_for(timeout=60_000)
-    box.fill("what it costs to exhibit at a trade fair")
-    box.press("Enter")
-    page.get_by_text("similarity").first.wait_for(timeout=120_000)
+    _search_by_meaning(page, "what it costs to exhibit at a trade fair")
     choose(page, "Code to apply", "Costs of trade fairs")
     button = page.get_by_role("button", name="Code sentence").first
     button.wait_for(timeout=30_000)
