@@ -301,3 +301,35 @@ def test_a_cancelled_import_stores_nothing_and_stops_the_reading_process(store, 
         assert s.scalar(select(func.count(Coding.id))) == 0
     assert len(started) == (1 if separate else 0)
     assert all(child.poll() is not None for child in started)      # stopped, not left reading
+
+
+def test_repeated_codings_are_one_and_a_selections_memo_goes_with_its_last_kept_coding(store):
+    """One coder, one code, one span is one coding, also when the file repeats it within a
+    selection or across selections; a selection's memo goes with the last of its codings that
+    was kept, and a memo on a selection without codings stays a memo of the project."""
+    from workbench.db.models import Code, Memo
+
+    def coding(n, code):
+        return f'<Coding guid="F0000001-0000-4000-8000-00000000000{n}"><CodeRef targetGUID="{code}"/></Coding>'
+
+    def selection(n, start, end, codings, note):
+        return (f'<PlainTextSelection guid="E0000001-0000-4000-8000-00000000000{n}" startPosition="{start}" '
+                f'endPosition="{end}">{codings}<NoteRef targetGUID="{note}"/></PlainTextSelection>')
+    notes = {k: f"A000000{k}-0000-4000-8000-00000000000{k}" for k in (1, 2, 3)}
+    sources = (f'<TextSource guid="{S1}" name="Interview 1" plainTextPath="internal://{S1}.txt">'
+               + selection(1, 0, 11, coding(1, C1) + coding(2, C1), notes[1])
+               + selection(2, 0, 11, coding(3, C2) + coding(4, C1), notes[2])
+               + selection(3, 13, 20, "", notes[3]) + '</TextSource>')
+    project = qde(sources=sources).replace("</Sources>", "</Sources>\n<Notes>" + "".join(
+        f'<Note guid="{g}" name="note {k}"><PlainTextContent>memo {k}</PlainTextContent></Note>'
+        for k, g in notes.items()) + "</Notes>")
+    with store.write() as s:
+        report = import_qdpx(s, qdpx(project), "repeated.qdpx", coder=get_or_create_coder(s, "me"))
+    assert (report.codings, report.memos) == (2, 3)
+    with store.read() as s:
+        codings = {c.guid: s.get(Code, c.code_id).name for c in s.scalars(select(Coding))}
+        assert codings == {"f0000001-0000-4000-8000-000000000001": "Alpha",
+                           "f0000001-0000-4000-8000-000000000003": "Beta"}
+        memo_on = {m.text: (s.get(Coding, m.coding_id).guid[-1] if m.coding_id else None)
+                   for m in s.scalars(select(Memo))}
+    assert memo_on == {"memo 1": "1", "memo 2": "3", "memo 3": None}

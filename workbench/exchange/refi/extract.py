@@ -8,6 +8,7 @@ archive and decoded, and its selections already mapped onto our offsets and chec
 here that can be refused is refused with the file and line, as the importer would."""
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +28,28 @@ from workbench.exchange.refi.qda_xml import (
 )
 from workbench.exchange.refi.selections import selection_mapper
 
-# A coding as read: (code GUID as written, user GUID, coding GUID in lower case or None, creation
-# time as written, line); a selection: (start, end, codings, the GUIDs of its notes).
-CodingRead = tuple[str, str | None, str | None, str | None, int]
-SelectionRead = tuple[int, int, list[CodingRead], list[str]]
+
+def _ints() -> array:
+    return array("q")
+
+
+@dataclass
+class CodingColumns:
+    """A source's codings as read, one entry per coding in document order, kept column by column:
+    a million codings cross the pipe from the reading process as a few arrays and lists per
+    source, not as a million tuples to build, pickle and take apart again."""
+    starts: array = field(default_factory=_ints)       # the selection's span, on our offsets
+    ends: array = field(default_factory=_ints)
+    lines: array = field(default_factory=_ints)        # where the coding is in project.qde
+    targets: list[str] = field(default_factory=list)   # code GUID as written
+    users: list[str | None] = field(default_factory=list)
+    guids: list[str | None] = field(default_factory=list)   # lower case, without braces
+    stamps: list[str | None] = field(default_factory=list)  # creation time as written
+    # selections with notes: (index of the selection's first coding, index after its last, note GUIDs)
+    notes: list[tuple[int, int, list[str]]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.targets)
 
 
 @dataclass
@@ -47,7 +66,7 @@ class SourceRecord:
     unsupported: bool = False           # a kind not imported (media, a PDF without its text)
     codings_skipped: int = 0            # ... and how many codings it had
     note_refs: list[str] = field(default_factory=list)
-    selections: list[SelectionRead] = field(default_factory=list)
+    codings: CodingColumns = field(default_factory=CodingColumns)
 
 
 Message = tuple      # ("project", tag, attributes) | ("element", name, xml, line) | ("source", SourceRecord)
@@ -123,21 +142,23 @@ def read_source(el, archive: Archive, file: str, origin: str, seen: dict[str, st
     record.text, convert = selection_mapper(raw, origin)
     # two sources of a project may hold the same text: the GUID keeps their hashes apart
     record.file_hash = sha256(f"refi:{el.get('guid')}:".encode() + raw.encode("utf-8"))
-    record.selections = read_selections(text_el, name, len(raw), convert, file)
+    record.codings = read_selections(text_el, name, len(raw), convert, file)
     return record
 
 
-def read_selections(el, src_name: str, raw_length: int, convert, file: str) -> list[SelectionRead]:
-    """The text selections of a source element with their codings, spans mapped onto our
-    offsets. The inner loop runs once per coding (a million in a large project): children are
-    matched by their tag in the source's namespace before any other (a tag filter given to lxml
-    is parsed again on every call), and repeated GUIDs and times are kept once (they are
-    pickled when a child process reads)."""
+def read_selections(el, src_name: str, raw_length: int, convert, file: str) -> CodingColumns:
+    """The codings of a source element's text selections, spans mapped onto our offsets. The
+    inner loop runs once per coding (a million in a large project): children are matched by their
+    tag in the source's namespace before any other (a tag filter given to lxml is parsed again on
+    every call), and repeated GUIDs and times are kept once (they are pickled when a child process
+    reads)."""
     ns = el.tag[:el.tag.index("}") + 1] if el.tag.startswith("{") else ""
     q_sel, q_coding, q_ref, q_note = (ns + t for t in ("PlainTextSelection", "Coding", "CodeRef", "NoteRef"))
     once: dict = {}
     keep = once.setdefault
-    out: list[SelectionRead] = []
+    out = CodingColumns()
+    starts, ends, lines = out.starts.append, out.ends.append, out.lines.append
+    targets, users, guids, stamps = out.targets.append, out.users.append, out.guids.append, out.stamps.append
     for sel in el:
         if sel.tag != q_sel and local_name(sel) != "PlainTextSelection":
             continue
@@ -152,8 +173,9 @@ def read_selections(el, src_name: str, raw_length: int, convert, file: str) -> l
             raise InvalidExchangeFile(f"selection {get('guid')} [{start}, {end}) lies outside the text of source "
                                       f"{src_name!r} ({raw_length} characters) or is empty; nothing was imported",
                                       file=file, line=sel.sourceline)
+        start, end = span
         user, stamp = get("creatingUser"), get("creationDateTime")
-        codings, notes = [], []
+        first, notes = len(out.targets), []
         for child in sel:
             tag = child.tag
             if tag == q_coding or (tag != q_note and local_name(child) == "Coding"):
@@ -164,11 +186,17 @@ def read_selections(el, src_name: str, raw_length: int, convert, file: str) -> l
                         break
                 attrib = child.get
                 guid, by, when = attrib("guid"), attrib("creatingUser") or user, attrib("creationDateTime") or stamp
-                codings.append((keep(target, target), keep(by, by), guid.strip("{}").lower() if guid else None,
-                                keep(when, when), child.sourceline))
+                starts(start)
+                ends(end)
+                lines(child.sourceline)
+                targets(keep(target, target))
+                users(keep(by, by))
+                guids(guid.strip("{}").lower() if guid else None)
+                stamps(keep(when, when))
             elif tag == q_note or local_name(child) == "NoteRef":
                 notes.append(child.get("targetGUID", ""))
-        out.append((span[0], span[1], codings, notes))
+        if notes:
+            out.notes.append((first, len(out.targets), notes))
     return out
 
 

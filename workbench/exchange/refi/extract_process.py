@@ -9,6 +9,7 @@ reported, never waited on; the child is killed when the import stops early (an e
 cancel)."""
 from __future__ import annotations
 
+import array
 import pickle
 import queue
 import subprocess
@@ -19,11 +20,13 @@ from collections.abc import Iterator
 
 from workbench.errors import InvalidExchangeFile, WorkbenchError
 from workbench.exchange.refi.archive import Archive
-from workbench.exchange.refi.extract import Message, SourceRecord, messages
+from workbench.exchange.refi.extract import CodingColumns, Message, SourceRecord, messages
 
 # project.qde from this size (as unpacked) is read in a child process; below it, starting
 # Python again costs more than it saves.
 SEPARATE_PROCESS_BYTES = 32 * 1024 * 1024
+
+_RECORDS = {cls.__name__: cls for cls in (SourceRecord, CodingColumns)}
 
 MESSAGES_AHEAD = 64         # sources read ahead of the database (each one source's selections)
 
@@ -100,12 +103,14 @@ def _take(child: subprocess.Popen, data: bytes, file: str, ahead: queue.Queue, s
 
 
 class _Messages(pickle.Unpickler):
-    """Unpickles what a message holds (tuples, lists, strings, numbers and source records) and
-    nothing else: the child read an untrusted file."""
+    """Unpickles what a message holds (tuples, lists, strings, numbers, arrays of numbers and
+    source records) and nothing else: the child read an untrusted file."""
 
     def find_class(self, module: str, name: str):
-        if module == SourceRecord.__module__ and name == SourceRecord.__name__:
-            return SourceRecord
+        if module == SourceRecord.__module__ and name in _RECORDS:
+            return _RECORDS[name]
+        if module == "array" and name in ("array", "_array_reconstructor"):     # a record's columns of numbers
+            return getattr(array, name)
         raise pickle.UnpicklingError(f"a message from the reading process holds {module}.{name}")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workbench.codebook.format import is_colour
 from workbench.codebook.lookup import PALETTE
-from workbench.db.bulk import load_rows
+from workbench.db.bulk import load_columns
 from workbench.db.models import AttributeType, Code, Codebook, Coder, Coding, CodingOrigin, new_guid
 from workbench.errors import InvalidExchangeFile
 from workbench.exchange.refi.qda_xml import child_named, children_named, refi_guid
@@ -90,9 +90,8 @@ TYPES = {"Text": AttributeType.text, "Boolean": AttributeType.boolean, "Integer"
 
 CODING_BATCH = 10_000
 
-# A coding row as the importer queues it (a tuple; a GUID taken is replaced by a new tuple)
+# The columns of the codings an import queues (see :func:`insert_codings`)
 CODING_COLUMNS = ["source_id", "code_id", "coder_id", "start", "end", "origin", "guid", "created_at", "updated_at"]
-GUID = CODING_COLUMNS.index("guid")
 IMPORTED = CodingOrigin.imported
 
 
@@ -107,38 +106,32 @@ def parse_when(value: str | None) -> dt.datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
-def insert_codings(session: Session, rows: list[tuple]) -> int:
-    """Insert codings (tuples of :data:`CODING_COLUMNS`; a tuple whose GUID is taken is replaced
-    in ``rows``) through the table: no ORM objects for a million rows. A GUID used twice in the
-    file, or already used in this database (a project imported into the database it was
-    exported from), gets a new one: the batch is tried in a savepoint and, only if a GUID
-    collides, its GUIDs are looked up (a lookup per batch cost 5 s of a million-coding import)."""
-    if not rows:
+def insert_codings(session: Session, columns: dict[str, list]) -> int:
+    """Insert codings given column by column (:data:`CODING_COLUMNS`) through the table: no ORM
+    objects for a million rows. A GUID used twice in the file, or already used in this database (a
+    project imported into the database it was exported from), gets a new one, changed in
+    ``columns["guid"]``: the batch is tried in a savepoint and, only if a GUID collides, its GUIDs
+    are looked up (a lookup per batch cost 5 s of a million-coding import)."""
+    guids = columns["guid"]
+    if not guids:
         return 0
-    guids = [r[GUID] for r in rows]
     seen = set(guids)
-    if len(seen) < len(rows):              # a GUID used twice in the file: the later ones get new GUIDs
+    if len(seen) < len(guids):              # a GUID used twice in the file: the later ones get new GUIDs
         seen = set()
         for i, guid in enumerate(guids):
             if guid in seen:
-                rows[i] = _with_guid(rows[i], new_guid())
-            seen.add(rows[i][GUID])
+                guids[i] = new_guid()
+            seen.add(guids[i])
     try:
         with session.begin_nested():
-            load_rows(session, Coding.__table__, CODING_COLUMNS, rows)
-        return len(rows)
+            return load_columns(session, Coding.__table__, columns)
     except IntegrityError:
         pass
-    guids = list(seen)
+    wanted = list(seen)
     taken: set[str] = set()
-    for i in range(0, len(guids), 2000):
-        taken.update(session.scalars(select(Coding.guid).where(Coding.guid.in_(guids[i:i + 2000]))))
-    for i, r in enumerate(rows):
-        if r[GUID] in taken:
-            rows[i] = _with_guid(r, new_guid())
-    load_rows(session, Coding.__table__, CODING_COLUMNS, rows)
-    return len(rows)
-
-
-def _with_guid(row: tuple, guid: str) -> tuple:
-    return row[:GUID] + (guid,) + row[GUID + 1:]
+    for i in range(0, len(wanted), 2000):
+        taken.update(session.scalars(select(Coding.guid).where(Coding.guid.in_(wanted[i:i + 2000]))))
+    for i, guid in enumerate(guids):
+        if guid in taken:
+            guids[i] = new_guid()
+    return load_columns(session, Coding.__table__, columns)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
+from bisect import bisect_left
 from pathlib import Path
 
 from sqlalchemy import select
@@ -33,7 +34,7 @@ from workbench.errors import InvalidExchangeFile, WorkbenchError
 from workbench.exchange.refi.extract import Message, SourceRecord
 from workbench.exchange.refi.import_parts import (
     CODING_BATCH,
-    GUID,
+    CODING_COLUMNS,
     IMPORTED,
     TYPES,
     ImportReport,
@@ -75,11 +76,10 @@ class ProjectImporter:
         self.source_rows: dict[str, Source] = {}
         self.coder_ids: dict[str | None, int] = {}
         self.code_ids: dict[str, int] = {}          # targetGUID as written -> code id
-        self.times: dict[str | None, dt.datetime] = {}
         self.note_to_coding: dict[str, str] = {}
         self.names_taken: set[str] = set()
         self.not_imported: dict[str, list] = {}        # kind -> [source names, their codings]
-        self.pending: list[tuple] = []
+        self.pending = _no_codings()
         self.now = dt.datetime.now(dt.timezone.utc)
 
     # -- the stream ---------------------------------------------------------------------
@@ -216,50 +216,74 @@ class ProjectImporter:
         for ref in record.note_refs:
             self.memo_targets[refi_guid(ref)] = {"source_id": src.id}
         self.codings(record, src.id)
-        if len(self.pending) >= CODING_BATCH:
+        if len(self.pending["guid"]) >= CODING_BATCH:
             self.flush_codings()
 
     def codings(self, record: SourceRecord, source_id: int) -> None:
-        """Queue the codings of one source's selections, their codes and coders looked up. The
-        loop runs once per coding (a million in a large project): ids and times come from caches."""
-        pending, seen = self.pending, set()
-        code_ids, coder_ids, times = self.code_ids, self.coder_ids, self.times
-        for start, end, codings, notes in record.selections:
-            coding_guid = None
-            for target, user, guid, stamp, line in codings:
-                code_id = code_ids.get(target)
-                if code_id is None:
-                    code = self.codes.get(refi_guid(target))
-                    if code is None:
-                        raise InvalidExchangeFile(f"a coding in source {record.name!r} refers to code "
-                                                  f"{refi_guid(target) or '(none)'}, which the codebook does not "
-                                                  "have; nothing was imported", file=self.file, line=line)
-                    code_id = code_ids[target] = code.id
-                coder_id = coder_ids.get(user)
-                if coder_id is None:
-                    coder_id = coder_ids[user] = coder_for(self.session, user, self.users, self.fallback).id
-                key = (code_id, coder_id, start, end)
-                if key in seen:              # one coder, one code, one span: one coding
-                    continue
-                seen.add(key)
-                coding_guid = guid or new_guid()
-                when = times.get(stamp)
-                if when is None:
-                    if len(times) > 10_000:
-                        times.clear()
-                    when = times[stamp] = parse_when(stamp) or self.now
-                pending.append((source_id, code_id, coder_id, start, end, IMPORTED, coding_guid, when, when))
-            if coding_guid:
-                for ref in notes:      # a selection's memo goes with its (last) coding
-                    self.note_to_coding[refi_guid(ref)] = coding_guid
+        """Queue the codings of one source, their codes and coders looked up. Column by column,
+        with a lookup per distinct code, coder and time: a million codings pass through here."""
+        read = record.codings
+        n = len(read)
+        if not n:
+            return
+        code_of = {target: self.code_id(target, record.name, read.lines[read.targets.index(target)])
+                   for target in dict.fromkeys(read.targets)}     # in document order: the first unknown is told
+        coder_of = {user: self.coder_id(user) for user in dict.fromkeys(read.users)}
+        codes = list(map(code_of.__getitem__, read.targets))
+        coders = list(map(coder_of.__getitem__, read.users))
+        starts, ends, guids, stamps = read.starts, read.ends, read.guids, read.stamps
+        kept = None
+        if len(set(zip(codes, coders, starts, ends))) < n:      # one coder, one code, one span: one coding
+            seen, kept = set(), []
+            for i, key in enumerate(zip(codes, coders, starts, ends)):
+                if key not in seen:
+                    seen.add(key)
+                    kept.append(i)
+            codes, coders, starts, ends, guids, stamps = (
+                [column[i] for i in kept] for column in (codes, coders, starts, ends, guids, stamps))
+        if None in guids:
+            guids = [g or new_guid() for g in guids]
+        when_of = {stamp: self.when(stamp) for stamp in set(stamps)}
+        when = list(map(when_of.__getitem__, stamps))
+        pending = self.pending
+        for key, column in (("source_id", [source_id] * len(codes)), ("code_id", codes), ("coder_id", coders),
+                            ("start", starts), ("end", ends), ("origin", [IMPORTED] * len(codes)),
+                            ("guid", guids), ("created_at", when)):
+            pending[key].extend(column)
+        for first, stop, notes in read.notes:      # a selection's memo goes with its (last) coding
+            last = stop - 1 if kept is None else bisect_left(kept, stop) - 1
+            if last >= 0 and (last >= first if kept is None else kept[last] >= first):
+                for ref in notes:
+                    self.note_to_coding[refi_guid(ref)] = guids[last]
+
+    def code_id(self, target: str, source: str, line: int) -> int:
+        """The id of the code a coding's CodeRef names; refused when the codebook lacks it."""
+        code_id = self.code_ids.get(target)
+        if code_id is None:
+            code = self.codes.get(refi_guid(target))
+            if code is None:
+                raise InvalidExchangeFile(f"a coding in source {source!r} refers to code {refi_guid(target) or '(none)'}, "
+                                          "which the codebook does not have; nothing was imported",
+                                          file=self.file, line=line)
+            code_id = self.code_ids[target] = code.id
+        return code_id
+
+    def coder_id(self, user: str | None) -> int:
+        if user not in self.coder_ids:
+            self.coder_ids[user] = coder_for(self.session, user, self.users, self.fallback).id
+        return self.coder_ids[user]
+
+    def when(self, stamp: str | None) -> dt.datetime:
+        return parse_when(stamp) or self.now
 
     def flush_codings(self) -> None:
         """Insert the codings read so far (GUIDs this database already uses get new ones)."""
-        rows, self.pending = self.pending, []
-        originals = [r[GUID] for r in rows] if self.note_to_coding else None
-        self.report.codings += insert_codings(self.session, rows)
+        columns, self.pending = self.pending, _no_codings()
+        guids = columns["guid"]
+        originals = list(guids) if self.note_to_coding else None
+        self.report.codings += insert_codings(self.session, columns)
         if originals is not None:       # a memo follows its coding to the GUID it was given
-            renamed = {old: r[GUID] for old, r in zip(originals, rows) if r[GUID] != old}
+            renamed = {old: new for old, new in zip(originals, guids) if new != old}
             if renamed:
                 self.note_to_coding = {note: renamed.get(g, g) for note, g in self.note_to_coding.items()}
 
@@ -331,3 +355,8 @@ class ProjectImporter:
         self.report.memos += 1
 
 
+def _no_codings() -> dict[str, list]:
+    """An empty queue of codings, column by column (created and updated are one list)."""
+    columns: dict[str, list] = {key: [] for key in CODING_COLUMNS}
+    columns["updated_at"] = columns["created_at"]
+    return columns
