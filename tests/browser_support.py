@@ -30,6 +30,8 @@ class AppServer:
         env = {**os.environ, "WORKBENCH_DATABASE_URL": self.db_url, "WORKBENCH_CODER": "ana",
                "WORKBENCH_LOCAL_WORKER": "0", "WORKBENCH_MEDIA_DIR": str(db_path.parent / "media")}
         extra = []
+        self.log_path = db_path.parent / "streamlit.log"
+        self.log = open(self.log_path, "wb")
         if auth is not None:
             secrets = db_path.parent / "secrets.toml"
             lines = ["[auth]", f'redirect_uri = "{self.url}/oauth2callback"']
@@ -40,7 +42,8 @@ class AppServer:
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *extra],
-            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            # A file, not a pipe nobody reads: a server that logs much would block on a full pipe.
+            cwd=REPO, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:
             try:
@@ -58,6 +61,7 @@ class AppServer:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        self.log.close()
 
 
 @pytest.fixture
@@ -103,3 +107,12 @@ def page(browser):
     pg.on("dialog", lambda d: (pg.dialogs.append(d.message), d.dismiss()))
     yield pg
     context.close()
+
+
+def wait_idle(page, timeout_ms: int = 120_000) -> None:
+    """Wait until the app's script has finished its rerun (Streamlit marks its root with the
+    script's state): a click sent while a rerun still draws the page can land on an element the
+    rerun replaces, and is lost on a loaded machine."""
+    page.wait_for_function(
+        "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
+        " return app && app.getAttribute('data-test-script-state') !== 'running'; }", timeout=timeout_ms)

@@ -8,6 +8,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import func, select
 
 from tests.browser.test_coding_session import choose
+from tests.browser_support import wait_idle
 from tests.paths import REPO
 from workbench.autocode import suggest
 from workbench.coding.quotes_import import import_codings_file
@@ -34,6 +35,7 @@ def _search_by_meaning(page, query: str) -> None:
     hits = page.get_by_text("similarity").first
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
+        wait_idle(page)
         box.fill(query)
         box.press("Enter")
         try:
@@ -59,6 +61,7 @@ def test_search_by_meaning_and_code_a_hit(app_server, page):
     deadline = time.monotonic() + 60
     while button.is_disabled() and time.monotonic() < deadline:
         time.sleep(0.2)
+    wait_idle(page)
     button.click()
     deadline = time.monotonic() + 120
     while _codings(app_server.db_url, "Costs of trade fairs") == 0 and time.monotonic() < deadline:

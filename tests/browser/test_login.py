@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from sqlalchemy import select
 
-from tests.browser_support import AppServer
+from tests.browser_support import AppServer, wait_idle
 from tests.pg_server import free_port
 from workbench.coding.memos import add_memo
 from workbench.config import Settings
@@ -65,6 +65,7 @@ def test_the_coder_is_the_logged_in_user_and_blind_coding_hides_the_others(team_
     page.goto(team_app.url + "/memos")
     page.get_by_role("button", name="Log in").wait_for(timeout=60_000)
     assert page.get_by_text("bea's private reading").count() == 0          # nothing before the login
+    wait_idle(page)
     page.get_by_role("button", name="Log in").click()
     page.locator("input[name=sub]").first.wait_for(timeout=60_000)          # the provider's own form
     page.locator("input[name=sub]").first.fill(USER)
@@ -75,8 +76,10 @@ def test_the_coder_is_the_logged_in_user_and_blind_coding_hides_the_others(team_
     page.goto(team_app.url + "/memos")
     page.get_by_text("bea's private reading").first.wait_for(timeout=60_000)
     page.get_by_text("bea's memo: only they can change or delete it.").first.wait_for(timeout=60_000)
+    wait_idle(page)
     page.get_by_text("New memo").click()
     page.get_by_label("Text").first.fill("ana's note after logging in")
+    wait_idle(page)
     page.get_by_role("button", name="Save memo").click()
     page.get_by_text("ana's note after logging in").first.wait_for(timeout=60_000)
 
@@ -87,6 +90,7 @@ def test_the_coder_is_the_logged_in_user_and_blind_coding_hides_the_others(team_
         assert coder.name == USER and coder.identity.endswith(f"|{USER}")     # issuer | subject
     store.dispose()
 
+    wait_idle(page)
     page.get_by_text("Blind coding").click()
     page.wait_for_function("() => !document.body.innerText.includes(`bea's private reading`)", timeout=60_000)
     assert page.get_by_text("ana's note after logging in").count() >= 1

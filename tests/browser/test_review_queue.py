@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from tests.browser_support import wait_idle
 from workbench.autocode import runs as run_store
 from workbench.config import Settings
 from workbench.db.models import Coding, Suggestion
@@ -39,10 +40,13 @@ def test_accept_a_suggestion_then_undo_the_run(app_server, page):
     page.goto(app_server.url + "/autocode")
     page.get_by_role("tab", name="Review queue").click()
     page.get_by_role("button", name="Accept", exact=True).first.wait_for(timeout=30_000)
+    wait_idle(page)
     page.get_by_role("button", name="Accept", exact=True).first.click()
     assert wait_for(app_server.db_url, (1, run.suggestions - 1)) == (1, run.suggestions - 1)
     page.get_by_text(f"{run.suggestions - 1} suggestion(s) shown").wait_for(timeout=60_000)
     page.get_by_role("tab", name="Run").click()
+    page.get_by_role("button", name="Undo run").first.wait_for(timeout=60_000)
+    wait_idle(page)
     page.get_by_role("button", name="Undo run").first.click()
     assert wait_for(app_server.db_url, (0, 0)) == (0, 0)
     assert page.dialogs == []
