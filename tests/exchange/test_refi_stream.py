@@ -269,6 +269,30 @@ def test_messages_from_the_child_unpickle_only_what_a_message_holds():
     assert _Messages(io.BytesIO(fine)).load()[1].name == "a"
 
 
+def test_a_message_the_parent_refuses_stops_the_child_instead_of_waiting_on_it(store, monkeypatch):
+    """The child keeps writing while the parent has stopped reading: waiting for it hung (a
+    benchmark importing with an older parent and a newer child did, for ever)."""
+    import subprocess
+
+    from workbench.exchange.refi import extract_process
+    started = []
+
+    class Recorded(subprocess.Popen):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+    monkeypatch.setattr(extract_process.subprocess, "Popen", Recorded)
+    monkeypatch.setattr(extract_process, "_RECORDS", {})       # as if the child spoke another version
+    sources, members = many_sources(60, 50)                    # far more than a pipe holds
+    with pytest.raises(InvalidExchangeFile, match="could not be read .*SourceRecord") as exc, store.write() as s:
+        import_qdpx(s, qdpx(qde(sources=sources), members), "many.qdpx", coder=get_or_create_coder(s, "me"),
+                    separate_process=True)
+    assert exc.value.file == "many.qdpx"
+    assert started and all(child.poll() is not None for child in started)
+    with store.read() as s:
+        assert s.scalar(select(func.count(Project.id))) == 0
+
+
 class _Cancelled(BaseException):
     """What Streamlit raises in a run it stops (a BaseException, like its own)."""
 

@@ -60,6 +60,12 @@ def _from_child(data: bytes, file: str) -> Iterator[Message]:
                 if message[0] == "done":
                     return
                 if message[0] == "stopped":
+                    if message[1]:
+                        # A message that cannot be read: the child may still be writing into a
+                        # pipe nobody reads now, so waiting for it would wait for ever.
+                        child.kill()
+                        raise InvalidExchangeFile(f"reading project.qde stopped: {message[1]}; nothing was imported",
+                                                  file=file)
                     child.wait()
                     errors.seek(0)
                     said = errors.read().decode("utf-8", "replace").strip().splitlines()
@@ -81,7 +87,7 @@ def _from_child(data: bytes, file: str) -> Iterator[Message]:
 
 def _take(child: subprocess.Popen, data: bytes, file: str, ahead: queue.Queue, stop: threading.Event) -> None:
     """The reader thread: send the child its input, then queue each message it writes; an end
-    without "done" or "refused" is queued as "stopped"."""
+    without "done" or "refused" is queued as "stopped", with why when a message could not be read."""
     try:
         pickle.dump((data, file), child.stdin, protocol=pickle.HIGHEST_PROTOCOL)
         child.stdin.close()   # the child reads all of its input before it writes anything: no deadlock
@@ -90,8 +96,10 @@ def _take(child: subprocess.Popen, data: bytes, file: str, ahead: queue.Queue, s
     while not stop.is_set():
         try:       # an unpickler per message: an unpickler's memo outlives its load()
             message = _Messages(child.stdout).load()
-        except (EOFError, OSError, ValueError, pickle.UnpicklingError):
-            message = ("stopped",)
+        except (EOFError, OSError):            # the child ended: its exit code says why
+            message = ("stopped", "")
+        except (ValueError, pickle.UnpicklingError) as exc:
+            message = ("stopped", f"a message from the reading process could not be read ({exc})")
         while not stop.is_set():
             try:
                 ahead.put(message, timeout=0.5)
