@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -138,7 +139,11 @@ print(json.dumps(out))
 
 def step(name: str, url: str, arg: str = "", repo: Path = REPO) -> dict:
     code = STEP.format(repo=str(repo))
-    done = subprocess.run([sys.executable, "-c", code, name, url, arg], capture_output=True, text=True)
+    # The step's own processes (a QDPX import's reading process runs `python -m workbench...`)
+    # must load the same commit's code: a baseline's parent with this checkout's child hung.
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    done = subprocess.run([sys.executable, "-c", code, name, url, arg], capture_output=True, text=True,
+                          cwd=repo, env=env)
     if done.returncode:
         raise RuntimeError(done.stderr[-2000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -149,9 +154,10 @@ def main() -> None:
     parser.add_argument("--codings", type=int, default=1_000_000)
     parser.add_argument("--sources", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--baseline", nargs="*", default=["f0aae08", "0c0a71a"],
+    parser.add_argument("--baseline", nargs="*", default=["f0aae08", "9722958"],
                         help="Commits whose QDPX import runs side by side with this one (f0aae08: the "
-                             "tree-building reader; 0c0a71a: the streamed reader in one process); none to skip.")
+                             "tree-building reader; 9722958: the streamed reader in a child process, "
+                             "codings passed row by row); none to skip.")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     url = f"sqlite:///{tmp / 'large.db'}"
