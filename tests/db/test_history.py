@@ -132,6 +132,25 @@ def _turns(store):
                 for g in s.scalars(select(Segment).order_by(Segment.id))]
 
 
+def test_turns_without_speakers_or_times_come_back_as_none_after_undo_and_redo(store, project, tmp_path):
+    """Column by column, "no speaker" and "no time" travel as marks (NULL_INT, NaN): stored as
+    NULL, logged and restored as NULL - next to turns that have them."""
+    project_id, coder_id = project
+    f = tmp_path / "mixed.txt"
+    f.write_text("A note before the interview.\n\n[00:00:05] Ana: Hello?\n[00:00:09] Rui: Yes.\n"
+                 "[00:00:12] Ana: And then?\n", encoding="utf-8")
+    import_files(store, project_id, coder_id, [f])
+    turns = _turns(store)
+    assert [(t[2], t[5] is None, t[6]) for t in turns] == [(0, True, None), (1, False, 5.0), (2, False, 9.0),
+                                                           (3, False, 12.0)]
+    with store.write() as s:
+        history.undo(s, project_id, coder_id)
+    assert _turns(store) == []
+    with store.write() as s:
+        history.redo(s, project_id, coder_id)
+    assert _turns(store) == turns
+
+
 def test_an_import_is_undone_and_redone_whole_with_its_turns_in_one_event(store, project, interview):
     """Turns are inserted in bulk and logged as one event: undo removes them with their source,
     redo brings back the very same rows."""

@@ -2,10 +2,12 @@
 anything is written, the same file twice recognised by its hash, uploads on the hardened path."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from array import array
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,8 +16,9 @@ from workbench.corpus.parsers import TRANSCRIPT_EXTENSIONS, parse_bytes, parse_f
 from workbench.corpus.parsers.parsed import ParsedSource
 from workbench.corpus.sources import unique_source_name
 from workbench.corpus.speakers import RolePlan, plan_roles
-from workbench.corpus.text import sha256
-from workbench.db.history import insert_rows
+from workbench.corpus.text import sha256, text_sha256
+from workbench.db.columns import NULL_INT
+from workbench.db.history import insert_columns
 from workbench.db.models import Segment, Source, SourceKind, Speaker
 from workbench.errors import InvalidSource, WorkbenchError
 from workbench.safety.untrusted import MAX_SOURCE_BYTES, megabytes
@@ -54,24 +57,41 @@ def add_parsed_source(session: Session, project_id: int, parsed: ParsedSource, *
     source = Source(project_id=project_id, case_id=case_id, name=unique_source_name(session, project_id, name),
                     kind=SourceKind(parsed.kind), format=parsed.format,
                     original_filename=original_filename, file_hash=file_hash, text=parsed.text,
-                    text_hash=sha256(parsed.text.encode("utf-8")),
+                    text_hash=text_sha256(parsed.text),
                     language=language or parsed.language)
-    plan = plan or plan_roles([(seg.speaker, seg.text) for seg in parsed.segments])
+    plan = plan or plan_roles(parsed.turns())
     speakers = {}
     for label in parsed.speakers:
         speakers[label] = Speaker(label=label, role=plan.roles.get(label))
         source.speakers.append(speakers[label])
     session.add(source)
     session.flush()
-    # Turns in bulk, one event for all of them (see history.insert_rows): an object per turn
-    # cost ~6 KB and 160 us each, 2.3 GB for a 20 MB transcript of short turns.
+    # Turns in bulk, column by column, one event for all of them (see history.insert_columns):
+    # an object per turn cost ~6 KB and 160 us each, 2.3 GB for a 20 MB transcript of short turns.
     speaker_ids = {label: speaker.id for label, speaker in speakers.items()}
-    insert_rows(session, Segment, (
-        {"source_id": source.id, "idx": idx, "start": start, "end": end, "t_start": seg.t_start,
-         "t_end": seg.t_end, "page": seg.page, "speaker_id": speaker_ids.get(seg.speaker)}
-        for idx, (seg, (start, end)) in enumerate(zip(parsed.segments, parsed.spans))))
+    columns, same = segment_columns(parsed, speaker_ids)
+    insert_columns(session, Segment, columns, select(Segment.id).where(Segment.source_id == source.id)
+                   .order_by(Segment.idx), same={"source_id": source.id, **same})
     session.expire(source, ["segments"])
     return source
+
+
+def segment_columns(parsed: ParsedSource, speaker_ids: dict[str, int]) -> tuple[dict[str, Sequence], dict[str, object]]:
+    """The segments as the ``segment`` table's columns (``speaker_ids``: label -> speaker id),
+    and the columns whose value every segment shares (``bulk.load_columns``'s two arguments).
+    Pages and languages are columns only where a segment has one."""
+    lookup = np.array([*(speaker_ids[label] for label in parsed.speakers), NULL_INT], dtype=np.int64)
+    speaker = array("q", lookup[np.frombuffer(parsed.speaker_numbers, dtype=np.int32)].tobytes())   # -1: the last, None
+    n = len(parsed)
+    columns: dict[str, Sequence] = {"idx": range(n), "start": parsed.spans.starts, "end": parsed.spans.ends,
+                                    "t_start": parsed.t_starts, "t_end": parsed.t_ends, "speaker_id": speaker}
+    same: dict[str, object] = {}
+    for key, sparse in (("page", parsed.pages), ("language", parsed.languages)):
+        if sparse:
+            columns[key] = [sparse.get(i) for i in range(n)]
+        else:
+            same[key] = None
+    return columns, same
 
 
 def safe_upload_name(name: str) -> str:
@@ -138,12 +158,12 @@ def import_uploads(store, project_id: int, coder_id: int | None, uploads: list[t
 
 
 def _import(store, project_id, coder_id, entries, read, *, case, language, skip_bad, progress):
-    parsed: list[tuple[tuple[str, str, str], ParsedSource, bytes]] = []
+    parsed: list[tuple[tuple[str, str, str], ParsedSource, str]] = []
     errors: list[WorkbenchError] = []
     for i, entry in enumerate(entries):
         try:
             p, data = read(i, entry[0])
-            parsed.append((entry, p, data))
+            parsed.append((entry, p, sha256(data)))     # the file's bytes are not kept: 200 MB each
         except WorkbenchError as exc:
             errors.append(exc)
     if errors and not skip_bad:
@@ -153,8 +173,7 @@ def _import(store, project_id, coder_id, entries, read, *, case, language, skip_
     with store.write(f"import {len(parsed)} file(s)", project_id=project_id, coder_id=coder_id) as s:
         case_id = get_or_create_case(s, project_id, case).id if case else None
         seen: dict[str, str] = {}
-        for (label, stem, original), p, data in parsed:
-            digest = sha256(data)
+        for (label, stem, original), p, digest in parsed:
             existing = s.scalar(select(Source).where(Source.project_id == project_id,
                                                      Source.file_hash == digest))
             if existing or digest in seen:
@@ -162,11 +181,11 @@ def _import(store, project_id, coder_id, entries, read, *, case, language, skip_
                                             existing.id if existing else None,
                                             duplicate_of=existing.name if existing else seen[digest]))
                 continue
-            plan = plan_roles([(seg.speaker, seg.text) for seg in p.segments])
+            plan = plan_roles(p.turns())
             src = add_parsed_source(s, project_id, p, name=stem, file_hash=digest, original_filename=original,
                                     case_id=case_id, language=language, plan=plan)
             seen[digest] = src.name
-            results.append(ImportResult(label, src.name, src.id, created=True, segments=len(p.segments),
+            results.append(ImportResult(label, src.name, src.id, created=True, segments=len(p),
                                         speakers=len(p.speakers), speaker_note=plan.note()))
     if progress:
         progress(len(entries), len(entries), "")

@@ -1,6 +1,7 @@
 """Speakers of a source: their labels and roles (interviewer, interviewee, other)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -32,13 +33,16 @@ class RolePlan:
         return said
 
 
-def plan_roles(turns: list[tuple[str | None, str]]) -> RolePlan:
-    """Roles from the labels of ``(speaker, text)`` turns: a label that says its role keeps it
-    (Interviewer1, Moderator, Q; Respondent, P1, Participant 3); when one speaker is left
-    besides labelled interviewers and nobody is labelled interviewee, that one is the
-    interviewee (a two-party interview); every other label stays without a role."""
-    labels = list(dict.fromkeys(sp for sp, _ in turns if sp))
-    roles = {label: guess_role(label) for label in labels}
+def plan_roles(turns: Iterable[tuple[str | None, str]]) -> RolePlan:
+    """Roles from the labels of ``(speaker, text)`` turns (read once; a generator will do): a
+    label that says its role keeps it (Interviewer1, Moderator, Q; Respondent, P1, Participant 3);
+    when one speaker is left besides labelled interviewers and nobody is labelled interviewee,
+    that one is the interviewee (a two-party interview); every other label stays without a role."""
+    questions: dict[str, int] = {}          # label -> question marks in its turns, in order of appearance
+    for speaker, text in turns:
+        if speaker:
+            questions[speaker] = questions.get(speaker, 0) + text.count("?")
+    roles = {label: guess_role(label) for label in questions}
     left = [label for label, role in roles.items() if role is None]
     said = set(roles.values())
     if len(left) == 1 and said == {"interviewer", None}:
@@ -46,9 +50,8 @@ def plan_roles(turns: list[tuple[str | None, str]]) -> RolePlan:
         left = []
     asks = None
     if left:
-        questions = {label: sum(text.count("?") for sp, text in turns if sp == label) for label in left}
         best = max(left, key=lambda label: questions[label])
-        tied = sum(n == questions[best] for n in questions.values()) > 1
+        tied = sum(questions[label] == questions[best] for label in left) > 1
         asks = best if questions[best] and not tied else None
     return RolePlan({label: SpeakerRole(role) if role else None for label, role in roles.items()}, left, asks)
 

@@ -76,3 +76,11 @@ def _decode(data: bytes, file: str, encoding: str | None = None, suggest: bool =
 def sha256(data: bytes) -> str:
     """The hex SHA-256 of ``data`` (how files and texts are recognised)."""
     return hashlib.sha256(data).hexdigest()
+
+
+def text_sha256(text: str, chunk: int = 1 << 20) -> str:
+    """``sha256(text.encode("utf-8"))``, encoded a megabyte at a time (no copy of a 200 MB text)."""
+    digest = hashlib.sha256()
+    for i in range(0, len(text), chunk):
+        digest.update(text[i:i + chunk].encode("utf-8"))
+    return digest.hexdigest()

@@ -108,7 +108,7 @@ def to_parsed_source(transcript: Transcript) -> ParsedSource:
         else:
             turns.append(ParsedSegment(seg.text, speaker=seg.speaker, t_start=round(seg.start, 2),
                                        t_end=round(seg.end, 2), language=seg.language))
-    parsed = ParsedSource("audio", turns)
+    parsed = ParsedSource.from_segments("audio", turns)
     parsed.kind = "transcript"
     parsed.language = transcript.language
     return parsed

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from workbench.corpus.text import sha256
+from workbench.corpus.text import text_sha256
 from workbench.db.models import Job, JobStatus, Segment, Source, SourceStatus, Speaker, utcnow
 from workbench.db.store import open_store
 from workbench.errors import WorkbenchError
@@ -120,16 +120,16 @@ def _fail(store, job_id: int, reason: str) -> None:
 def fill_source(session, source: Source, parsed) -> None:
     """Give a pending audio source its transcript: text, speakers, segments."""
     source.text = parsed.text
-    source.text_hash = sha256(parsed.text.encode("utf-8"))
+    source.text_hash = text_sha256(parsed.text)
     speakers = {}
     for label in parsed.speakers:
         speakers[label] = Speaker(source_id=source.id, label=label)   # roles: the user says who is who
         session.add(speakers[label])
     session.flush()
-    for idx, (seg, (start, end)) in enumerate(zip(parsed.segments, parsed.spans)):
-        session.add(Segment(source_id=source.id, idx=idx, start=start, end=end, t_start=seg.t_start,
-                            t_end=seg.t_end, speaker_id=speakers[seg.speaker].id if seg.speaker else None,
-                            language=seg.language))
+    for idx, start, end, speaker, t_start, t_end, _page, language in parsed.rows():
+        session.add(Segment(source_id=source.id, idx=idx, start=start, end=end, t_start=t_start,
+                            t_end=t_end, speaker_id=speakers[speaker].id if speaker else None,
+                            language=language))
     source.status = SourceStatus.ready
 
 

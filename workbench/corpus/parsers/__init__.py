@@ -25,14 +25,14 @@ TRANSCRIPT_EXTENSIONS = set(PARSERS)
 def parse_bytes(data: bytes, filename: str, *, encoding: str | None = None) -> ParsedSource:
     """Parse a file's bytes by its extension; the language is guessed from the text."""
     ext = Path(filename).suffix.lower()
-    if not data.strip():
+    if not data or data.isspace():          # (no stripped copy of a 200 MB file)
         raise InvalidSource("is empty", file=filename)
     module = PARSERS.get(ext)
     if module is None:
         raise InvalidSource(f"has an unsupported type {ext or '(no extension)'}; the workbench "
                             f"imports {', '.join(sorted(TRANSCRIPT_EXTENSIONS))}", file=filename)
     parsed = module.parse(data, filename, encoding)
-    if not parsed.text.strip():
+    if not parsed.text or parsed.text.isspace():
         raise InvalidSource("contains no text", file=filename)
     parsed.language = guess_language(parsed.text)
     return parsed

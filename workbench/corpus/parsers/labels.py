@@ -3,6 +3,7 @@ with optional timestamps, and which candidates are really speakers (not ``Note:`
 from __future__ import annotations
 
 import re
+from array import array
 
 _TS = r"[\[(]?(?P<{n}>\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:[.,]\d{{1,3}})?)[\])]?"
 
@@ -119,6 +120,77 @@ PROSE_LEADS = {"note", "nota", "notes", "example", "exemplo", "e.g", "ps", "p.s"
                 "date", "data", "time", "hora", "location", "local", "duration", "duração"}
 
 
+class LabelColumns:
+    """The label candidates of a text's lines, a few machine words per line: a tuple per line
+    cost more than the lines of a transcript of short turns. Labels are numbered by their
+    case-folded form; ``names`` keeps each one's first spelling (which names the speaker)."""
+
+    def __init__(self):
+        self.ids = array("i")               # per line: the label's number, -1 for none
+        self.rest = array("i")              # per line: where the words after the label start
+        self.starts = bytearray()           # per line: 1 where a turn can begin (after a blank line)
+        self.times: dict[int, str] = {}     # line -> the label's timestamp
+        self.names: list[str] = []
+        self.counts: list[int] = []
+        self.first_line: list[int] = []
+        self.timed: set[int] = set()        # labels seen with a timestamp
+        self.untimed: set[int] = set()      # ... and without one
+        self._number: dict[str, int] = {}
+
+    def add(self, candidate, starts_paragraph: bool = True) -> None:
+        """Append the next line's candidate (``label_parts``'s answer, or None)."""
+        line = len(self.ids)
+        self.starts.append(starts_paragraph)
+        if candidate is None:
+            self.ids.append(-1)
+            self.rest.append(0)
+            return
+        label, ts, rest = candidate
+        key = label.casefold()
+        k = self._number.get(key)
+        if k is None:
+            k = self._number[key] = len(self.names)
+            self.names.append(label)
+            self.counts.append(0)
+            self.first_line.append(line)
+        self.counts[k] += 1
+        self.ids.append(k)
+        self.rest.append(rest)
+        if ts is None:
+            self.untimed.add(k)
+        else:
+            self.times[line] = ts
+            self.timed.add(k)
+
+
+def accept_numbers(cols: LabelColumns, use_paragraphs: bool = True) -> set[int]:
+    """Which labels (by number) are speakers; see :func:`accept_labels`."""
+    names, ids = cols.names, cols.ids
+    strong = {k for k, name in enumerate(names) if cols.counts[k] >= 2 or k in cols.timed
+              or _SHORT_LABELS.match(name) or guess_role(name)}
+    strong -= {k for k in cols.untimed if names[k].casefold() in PROSE_LEADS}
+    accepted = set(strong)
+
+    def weak(j: int) -> bool:
+        return 0 <= j < len(ids) and ids[j] >= 0 and ids[j] not in strong
+
+    if not accepted:
+        return accepted
+    # A label outside ``strong`` was seen once (twice makes it strong): look only at its line.
+    for k, name in enumerate(names):
+        if k in accepted or name.casefold() in PROSE_LEADS:
+            continue
+        i = cols.first_line[k]
+        if use_paragraphs:
+            after_turn = cols.starts[i] or (i > 0 and ids[i - 1] in strong)
+            if not after_turn or weak(i - 1) or weak(i + 1):
+                continue      # "Germany: 40%" / "Spain: 20%" in a row is a list, not a dialogue
+        words = name.split()
+        if len(words) <= 4 and all(w[0].isupper() for w in words if w[0].isalpha()):
+            accepted.add(k)
+    return accepted
+
+
 def accept_labels(candidates: list, starts_paragraph: list[bool] | None = None) -> set[str]:
     """Which label candidates are speakers (compared case-insensitively).
 
@@ -127,28 +199,7 @@ def accept_labels(candidates: list, starts_paragraph: list[bool] | None = None) 
     (at most four capitalised words, not "Note" or "Date") counts too - but only where a
     turn can begin (after a blank line), so "Germany: 40 percent" inside an answer stays text.
     """
-    counts: dict[str, int] = {}
-    for c in candidates:
-        if c:
-            counts[c[0].casefold()] = counts.get(c[0].casefold(), 0) + 1
-    accepted = {c[0].casefold() for c in candidates if c and (
-        counts[c[0].casefold()] >= 2 or c[1] is not None or _SHORT_LABELS.match(c[0]) or guess_role(c[0]))}
-    accepted -= {c[0].casefold() for c in candidates if c and c[0].casefold() in PROSE_LEADS and c[1] is None}
-    strong = set(accepted)
-
-    def weak(j: int) -> bool:
-        return 0 <= j < len(candidates) and bool(candidates[j]) and candidates[j][0].casefold() not in strong
-
-    if accepted:
-        for i, c in enumerate(candidates):
-            if not c or c[0].casefold() in accepted or c[0].casefold() in PROSE_LEADS:
-                continue
-            if starts_paragraph is not None:
-                after_turn = starts_paragraph[i] or (i > 0 and bool(candidates[i - 1])
-                                                     and candidates[i - 1][0].casefold() in strong)
-                if not after_turn or weak(i - 1) or weak(i + 1):
-                    continue      # "Germany: 40%" / "Spain: 20%" in a row is a list, not a dialogue
-            words = c[0].split()
-            if len(words) <= 4 and all(w[0].isupper() for w in words if w[0].isalpha()):
-                accepted.add(c[0].casefold())
-    return accepted
+    cols = LabelColumns()
+    for i, c in enumerate(candidates):
+        cols.add(c and (c[0], c[1], 0), True if starts_paragraph is None else starts_paragraph[i])
+    return {cols.names[k].casefold() for k in accept_numbers(cols, starts_paragraph is not None)}

@@ -51,4 +51,4 @@ def parse_noscribe(data: bytes, file: str) -> ParsedSource:
     if not segments:
         raise InvalidSource("is HTML without noScribe timestamps (ts_<start>_<end>_<speaker> "
                             "anchors); export the transcript from noScribe as HTML", file=file)
-    return ParsedSource("noscribe", segments)
+    return ParsedSource.from_segments("noscribe", segments)

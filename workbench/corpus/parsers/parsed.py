@@ -1,12 +1,20 @@
-"""What every parser returns: segments (speaker turns with optional times, or pages), from
-which the stored text and each segment's span are derived."""
+"""What every parser returns: a source's text and its segments (speaker turns with optional
+times, or pages), held column by column.
+
+A 200 MB transcript of short turns has four million of them: an object per turn, with its own
+copy of the turn's text, cost more than the text itself several times over. Here the text is
+stored once, each segment is a span into it, and speakers, times and pages are machine arrays;
+:class:`ParsedSegment` objects are made only when asked for (:attr:`ParsedSource.segments`).
+"""
 from __future__ import annotations
 
+import math
 from array import array
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 SEPARATOR = "\n\n"
+_JOIN_EVERY = 4096          # pieces of text joined into one string at a time (no list of millions)
 
 
 class Spans(Sequence):
@@ -37,6 +45,8 @@ class Spans(Sequence):
 
 @dataclass(slots=True)
 class ParsedSegment:
+    """One segment as an object: what parsers of small inputs build, and what
+    :attr:`ParsedSource.segments` gives back."""
     text: str
     speaker: str | None = None
     t_start: float | None = None
@@ -45,33 +55,104 @@ class ParsedSegment:
     language: str | None = None         # a turn of a recording whose language changes
 
 
-@dataclass
-class ParsedSource:
-    """A file read into segments; ``text`` and spans are derived from them."""
-    format: str
-    segments: list[ParsedSegment]
-    kind: str = "transcript"            # or "document"
-    language: str | None = None
-    spans: Spans = field(default_factory=Spans)
-    text: str = ""
+class SourceBuilder:
+    """Segments appended one at a time into columns; :meth:`build` makes the
+    :class:`ParsedSource`. The text is joined a few thousand pieces at a time."""
 
-    def __post_init__(self):
-        parts, spans, pos = [], Spans(), 0
-        for i, seg in enumerate(self.segments):
-            if i:
-                parts.append(SEPARATOR)
-                pos += len(SEPARATOR)
-            parts.append(seg.text)
-            spans.append((pos, pos + len(seg.text)))
-            pos += len(seg.text)
-        self.text = "".join(parts)
-        self.spans = spans
-        if not any(s.speaker for s in self.segments) and self.format != "pdf":
-            self.kind = "document" if not any(s.t_start is not None for s in self.segments) else self.kind
-        if self.format == "pdf":
-            self.kind = "document"
+    def __init__(self):
+        self._chunks: list[str] = []
+        self._pieces: list[str] = []
+        self._pos = 0
+        self.spans = Spans()
+        self.labels: dict[str, int] = {}            # speaker label -> its number, in order of appearance
+        self.speaker = array("i")                   # -1: no speaker
+        self.t_start, self.t_end = array("d"), array("d")     # NaN: no time
+        self.pages: dict[int, int] = {}             # segment -> page (PDF only)
+        self.languages: dict[int, str] = {}         # segment -> language (recordings whose language changes)
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+    def add(self, text: str, speaker: str | None = None, t_start: float | None = None,
+            t_end: float | None = None, page: int | None = None, language: str | None = None) -> None:
+        """Append one segment."""
+        i = len(self.spans)
+        if i:
+            self._pieces.append(SEPARATOR)
+            self._pos += len(SEPARATOR)
+        self._pieces.append(text)
+        self.spans.append((self._pos, self._pos + len(text)))
+        self._pos += len(text)
+        if len(self._pieces) >= _JOIN_EVERY:
+            self._chunks.append("".join(self._pieces))
+            self._pieces.clear()
+        self.speaker.append(-1 if speaker is None else self.labels.setdefault(speaker, len(self.labels)))
+        self.t_start.append(math.nan if t_start is None else t_start)
+        self.t_end.append(math.nan if t_end is None else t_end)
+        if page is not None:
+            self.pages[i] = page
+        if language is not None:
+            self.languages[i] = language
+
+    def set_t_end(self, i: int, t_end: float | None) -> None:
+        """Change the end time of segment ``i`` (a turn's end is often the next turn's start)."""
+        self.t_end[i] = math.nan if t_end is None else t_end
+
+    def build(self, fmt: str, kind: str | None = None) -> ParsedSource:
+        """The parsed source; the builder is empty afterwards. ``kind``: transcript or document;
+        by default a text with neither speakers nor times is a document, and so is a PDF."""
+        self._chunks.append("".join(self._pieces))
+        text = "".join(self._chunks)
+        self._chunks, self._pieces = [], []
+        if kind is None:
+            timed = any(not math.isnan(t) for t in self.t_start)
+            kind = "document" if fmt == "pdf" or (not self.labels and not timed) else "transcript"
+        return ParsedSource(fmt, text, self.spans, list(self.labels), self.speaker, self.t_start, self.t_end,
+                            kind=kind, pages=self.pages, languages=self.languages)
+
+
+class ParsedSource:
+    """A file read into a text and segments over it, column by column (see the module)."""
+
+    def __init__(self, format: str, text: str, spans: Spans, speakers: list[str], speaker: array,
+                 t_start: array, t_end: array, *, kind: str = "transcript", language: str | None = None,
+                 pages: dict[int, int] | None = None, languages: dict[int, str] | None = None):
+        self.format, self.text, self.spans, self.kind, self.language = format, text, spans, kind, language
+        self.speakers = speakers            # labels in order of first appearance
+        # per segment: the number of its speaker in ``speakers`` (-1: none), its times (NaN: none)
+        self.speaker_numbers, self.t_starts, self.t_ends = speaker, t_start, t_end
+        self.pages, self.languages = pages or {}, languages or {}      # segment -> page, language (sparse)
+
+    @classmethod
+    def from_segments(cls, fmt: str, segments: Iterable[ParsedSegment], kind: str | None = None) -> ParsedSource:
+        """A parsed source from segment objects (parsers of small inputs build those)."""
+        builder = SourceBuilder()
+        for seg in segments:
+            builder.add(seg.text, seg.speaker, seg.t_start, seg.t_end, seg.page, seg.language)
+        return builder.build(fmt, kind)
+
+    def __len__(self) -> int:
+        """How many segments."""
+        return len(self.spans)
+
+    def rows(self) -> Iterator[tuple[int, int, int, str | None, float | None, float | None, int | None, str | None]]:
+        """``(index, start, end, speaker, t_start, t_end, page, language)`` of each segment, made
+        one at a time."""
+        labels = [*self.speakers, None]         # index -1 is None
+        pages, languages = self.pages, self.languages
+        for i, (start, end, sp, t0, t1) in enumerate(zip(self.spans.starts, self.spans.ends, self.speaker_numbers,
+                                                         self.t_starts, self.t_ends)):
+            yield (i, start, end, labels[sp], None if t0 != t0 else t0, None if t1 != t1 else t1,
+                   pages.get(i), languages.get(i))
+
+    def turns(self) -> Iterator[tuple[str | None, str]]:
+        """``(speaker, text)`` of each segment, the text sliced when its turn comes."""
+        text = self.text
+        for _i, start, end, speaker, *_ in self.rows():
+            yield speaker, text[start:end]
 
     @property
-    def speakers(self) -> list[str]:
-        """Speaker labels in order of first appearance."""
-        return list(dict.fromkeys(s.speaker for s in self.segments if s.speaker))
+    def segments(self) -> list[ParsedSegment]:
+        """Every segment as an object (for small sources and tests: a copy of each turn's text)."""
+        return [ParsedSegment(self.text[a:b], sp, t0, t1, page, lang)
+                for _i, a, b, sp, t0, t1, page, lang in self.rows()]

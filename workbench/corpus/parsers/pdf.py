@@ -47,4 +47,4 @@ def parse_pdf(data: bytes, file: str) -> ParsedSource:
                 for i, t in enumerate(pages) if normalise(t)]
     if not segments:
         raise InvalidSource("has no text layer (a scanned PDF? run OCR on it first)", file=file)
-    return ParsedSource("pdf", segments)
+    return ParsedSource.from_segments("pdf", segments)

@@ -2,10 +2,13 @@
 paragraphs when the text has no speakers."""
 from __future__ import annotations
 
+import math
 import re
+from array import array
+from collections.abc import Iterator
 
-from workbench.corpus.parsers.labels import TS_ONLY, accept_labels, label_parts
-from workbench.corpus.parsers.parsed import ParsedSegment, ParsedSource
+from workbench.corpus.parsers.labels import TS_ONLY, LabelColumns, accept_numbers, label_parts
+from workbench.corpus.parsers.parsed import ParsedSource, SourceBuilder
 from workbench.corpus.text import decode_text, normalise
 from workbench.corpus.timecodes import parse_timestamp
 
@@ -19,17 +22,42 @@ _CUE = re.compile(r"[ \t]*(?P<ts>\d{1,2}:\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?)[ \t]*-
 _NAME_LINE = re.compile(r"[ \t]{0,4}(?P<name>[^\W\d_][\w .'’()-]{0,60}?)[ \t]*")
 
 
-def _cue_labels(lines: list[str], candidates: list) -> set[int]:
-    """Make the name under each cue line a label with the cue's start time (in ``candidates``);
-    returns the cue lines, which are not text."""
-    cues = set()
-    for i in range(len(lines) - 1):
-        cue = _CUE.fullmatch(lines[i]) if "-->" in lines[i] else None
-        name = _NAME_LINE.fullmatch(lines[i + 1]) if cue else None
+def lines_of(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time: a list of four million lines cost more than the text."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
+
+
+def _label_columns(text: str) -> LabelColumns:
+    """Every line's label candidate. A Teams cue line ("0:0:5.330 --> 0:0:9.100") makes the name
+    on the line below it a label with the cue's start time; the cue line itself is no label."""
+    cols, before, cue = LabelColumns(), "", None
+    for i, line in enumerate(lines_of(text)):
+        name = _NAME_LINE.fullmatch(line) if cue else None
         if name and len(name.group("name").split()) <= 5:
-            candidates[i + 1] = (name.group("name"), cue.group("ts"), len(lines[i + 1]))
-            cues.add(i)
-    return cues
+            cols.add((name.group("name"), cue.group("ts"), len(line)), i == 0 or not before.strip())
+        else:
+            cols.add(label_parts(line), i == 0 or not before.strip())
+        cue = _CUE.fullmatch(line) if "-->" in line else None
+        before = line
+    return cols
+
+
+def _cue_lines(text: str) -> set[int]:
+    """The Teams cue lines whose time went to the label below (they are not text)."""
+    out, cue = set(), None
+    for i, line in enumerate(lines_of(text)):
+        name = _NAME_LINE.fullmatch(line) if cue else None
+        if name and len(name.group("name").split()) <= 5:
+            out.add(i - 1)
+        cue = _CUE.fullmatch(line) if "-->" in line else None
+    return out
 
 
 def parse(data: bytes, file: str, encoding: str | None = None) -> ParsedSource:
@@ -41,59 +69,60 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
     """Split lines into speaker turns: ``Name:``, ``[Name]``, ``Q:``/``A:``, with timestamps.
 
     A label counts as a speaker when it recurs, is a short Q/A-style label, names an
-    interviewer, or has a timestamp; a one-off ``Note:`` in prose stays text.
+    interviewer, or has a timestamp; a one-off ``Note:`` in prose stays text. Two passes over
+    the lines, neither holding them: the first finds the label candidates, the second the turns.
     """
-    lines = normalise(text).split("\n")
-    candidates = [label_parts(line) for line in lines]
-    cues = _cue_labels(lines, candidates)
-    starts = [i == 0 or not lines[i - 1].strip() for i in range(len(lines))]
-    accepted = accept_labels(candidates, starts)
-    spelling: dict[str, str] = {}     # the first spelling of a label names the speaker
-    for c in candidates:
-        if c and c[0].casefold() in accepted:
-            spelling.setdefault(c[0].casefold(), c[0])
-
-    def is_speaker(c) -> bool:
-        return c[0].casefold() in accepted
-
-    segments: list[ParsedSegment] = []
-    current: ParsedSegment | None = None
+    text = normalise(text)
+    cols = _label_columns(text)
+    accepted = accept_numbers(cols)
+    cues = _cue_lines(text) if "-->" in text else set()
+    out = SourceBuilder()
     body: list[str] = []
+    opened = False                      # a turn is open (its speaker, or None for a paragraph)
+    speaker: str | None = None
+    t_start: float | None = None
+    t_starts = array("d")              # of each turn, to end each timed turn where the next begins
 
     def close():
-        nonlocal current, body
-        if current is not None:
-            current.text = "\n".join(body).strip("\n")
-            current.text = re.sub(r"\n{2,}", "\n", current.text)
-            if current.text or current.speaker is not None:     # "Interviewee:" with no words is a turn
-                segments.append(current)
-        current, body = None, []
+        nonlocal opened
+        if opened:
+            words = _BLANK_RUNS.sub("\n", "\n".join(body).strip("\n"))
+            if words or speaker is not None:        # "Interviewee:" with no words is a turn
+                out.add(words, speaker, t_start)
+                t_starts.append(math.nan if t_start is None else t_start)
+        opened = False
+        body.clear()
 
-    any_speaker = any(c and is_speaker(c) for c in candidates)
-    for i, (line, cand) in enumerate(zip(lines, candidates)):
+    any_speaker = bool(accepted)
+    ids, rest = cols.ids, cols.rest
+    for i, line in enumerate(lines_of(text)):
         if i in cues:
             continue                        # a Teams cue's time line: its time went to the label below
-        if cand and is_speaker(cand):
+        k = ids[i]
+        if k >= 0 and k in accepted:
             close()
-            label, ts, rest_at = cand
-            current = ParsedSegment("", speaker=spelling[label.casefold()], t_start=parse_timestamp(ts))
-            body = [line[rest_at:].strip()]
+            opened, speaker, t_start = True, cols.names[k], parse_timestamp(cols.times.get(i))
+            body.append(line[rest[i]:].strip())
             continue
-        ts_only = TS_ONLY.match(line) if any_speaker else None
         if not any_speaker:
             # No speakers: paragraphs (blank-line separated) are the segments.
             if not line.strip():
                 close()
                 continue
-            if current is None:
-                current = ParsedSegment("")
+            if not opened:
+                opened, speaker, t_start = True, None, None
             body.append(line.strip())
             continue
-        if current is None:
-            current = ParsedSegment("", t_start=parse_timestamp(ts_only.group("ts1")) if ts_only else None)
+        ts_only = TS_ONLY.match(line)
+        if not opened:
+            opened, speaker = True, None
+            t_start = parse_timestamp(ts_only.group("ts1")) if ts_only else None
         body.append((ts_only.group("rest") if ts_only else line).strip())
     close()
-    for seg, nxt in zip(segments, segments[1:]):
-        if seg.t_start is not None and nxt.t_start is not None and nxt.t_start >= seg.t_start:
-            seg.t_end = nxt.t_start
-    return ParsedSource(fmt, segments)
+    for i in range(len(t_starts) - 1):
+        if t_starts[i] == t_starts[i] and t_starts[i + 1] >= t_starts[i]:     # both timed, in order
+            out.set_t_end(i, t_starts[i + 1])
+    return out.build(fmt)
+
+
+_BLANK_RUNS = re.compile(r"\n{2,}")

@@ -78,7 +78,7 @@ def _cues_to_source(cues: list[tuple[float, float, str | None, str]], fmt: str) 
             parts.append([text])
     for segment, texts in zip(segments, parts):
         segment.text = " ".join(texts)
-    return ParsedSource(fmt, segments)
+    return ParsedSource.from_segments(fmt, segments)
 
 
 def parse_srt(text: str, file: str) -> ParsedSource:
