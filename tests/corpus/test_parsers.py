@@ -193,3 +193,21 @@ def test_nul_characters_are_refused_even_in_utf16():
     with pytest.raises(InvalidSource) as exc:
         parse_bytes(data, "x.txt")
     assert exc.value.offset == 7
+
+
+def test_a_long_vtt_read_in_chunks_gives_the_same_turns_as_in_one_piece(monkeypatch):
+    """WebVTT is handed to the library a block-aligned chunk at a time; chunks of a few cues must
+    change nothing: not a cue lost or split, voices and a NOTE kept apart, turns merged across
+    chunk ends."""
+    from workbench.corpus.parsers import subtitles
+    cues = ["WEBVTT - interview\n\nNOTE recorded in Porto\n"]
+    for i in range(40):
+        who = "Ana" if (i // 3) % 2 else "Rui"
+        cues.append(f"{i + 1}\n00:00:{i:02d}.000 --> 00:00:{i:02d}.900\n<v {who}>Cue number {i}, words {i * 7}.\n")
+    data = "\n".join(cues).encode()
+    whole = parse_bytes(data, "long.vtt")
+    monkeypatch.setattr(subtitles, "_CHUNK_CHARS", 60)
+    chunked = parse_bytes(data, "long.vtt")
+    assert chunked.text == whole.text and chunked.segments == whole.segments
+    assert len(whole) == 14 and whole.segments[0].speaker == "Rui" and whole.segments[1].t_start == 3.0
+    assert whole.text.count("Cue number") == 40 and "Porto" not in whole.text

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
 
 from workbench.errors import InvalidSource
 
@@ -15,6 +16,18 @@ def normalise(text: str) -> str:
     # Spaces at line ends go in one pass over the text (no list of its lines). The run is matched
     # only from its start and possessively: no backtracking over long runs of spaces.
     return _TRAILING.sub("", text).strip("\n")
+
+
+def lines_of(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time: a list of four million lines cost more than the text."""
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
 
 
 _TRAILING = re.compile(r"(?<![^\S\n])[^\S\n]++(?=\n|\Z)")

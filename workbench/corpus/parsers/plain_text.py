@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 import re
 from array import array
-from collections.abc import Iterator
 
 from workbench.corpus.parsers.labels import TS_ONLY, LabelColumns, accept_numbers, label_parts
 from workbench.corpus.parsers.parsed import ParsedSource, SourceBuilder
-from workbench.corpus.text import decode_text, normalise
+from workbench.corpus.text import decode_text, lines_of, normalise
 from workbench.corpus.timecodes import parse_timestamp
 
 EXTENSIONS = (".txt", ".md")
@@ -20,18 +19,6 @@ EXTENSIONS = (".txt", ".md")
 _CUE = re.compile(r"[ \t]*(?P<ts>\d{1,2}:\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?)[ \t]*-->[ \t]*"
                   r"\d{1,2}:\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?[ \t]*")
 _NAME_LINE = re.compile(r"[ \t]{0,4}(?P<name>[^\W\d_][\w .'’()-]{0,60}?)[ \t]*")
-
-
-def lines_of(text: str) -> Iterator[str]:
-    """The lines of ``text`` one at a time: a list of four million lines cost more than the text."""
-    start = 0
-    while True:
-        end = text.find("\n", start)
-        if end < 0:
-            yield text[start:]
-            return
-        yield text[start:end]
-        start = end + 1
 
 
 def _label_columns(text: str) -> LabelColumns:

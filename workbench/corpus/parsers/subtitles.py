@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable, Iterator
 
-from workbench.corpus.parsers.labels import PROSE_LEADS, accept_labels, match_label
-from workbench.corpus.parsers.parsed import ParsedSegment, ParsedSource
-from workbench.corpus.text import decode_text, normalise
+from workbench.corpus.parsers.labels import PROSE_LEADS, LabelColumns, accept_numbers, label_parts
+from workbench.corpus.parsers.parsed import ParsedSource, SourceBuilder
+from workbench.corpus.text import decode_text, lines_of, normalise
 from workbench.corpus.timecodes import parse_timestamp
 from workbench.errors import InvalidSource
 
@@ -35,7 +36,7 @@ def check_timings(text: str, file: str) -> None:
     The subtitle libraries read a bad timing line as text of the cue before (SRT) or drop the
     cue (WebVTT): either way words would be lost or misplaced without a word.
     """
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(lines_of(text), start=1):
         if "-->" not in line:
             continue
         m = _TIMING.match(line)
@@ -50,35 +51,48 @@ def check_timings(text: str, file: str) -> None:
                                 file=file, line=number)
 
 
-def _cues_to_source(cues: list[tuple[float, float, str | None, str]], fmt: str) -> ParsedSource:
-    """Consecutive cues of one speaker become one turn; cues without speakers stay apart."""
-    labels = [match_label(text.split("\n", 1)[0]) for _, _, _, text in cues]
-    accepted = accept_labels(labels)
-    if sum(1 for lab in labels if lab) * 2 >= len(labels):
+Cue = tuple[float, float, str | None, str]          # start, end, voice, text
+
+
+def _cues_to_source(cues: Callable[[], Iterator[Cue]], fmt: str, file: str, none: str) -> ParsedSource:
+    """Consecutive cues of one speaker become one turn; cues without speakers stay apart.
+
+    ``cues`` is read twice, one cue at a time (a list of a million cues cost gigabytes): first
+    for the ``Name:`` labels at cue starts, then for the turns. ``none``: the refusal when
+    there is no cue at all."""
+    cols = LabelColumns()
+    for _start, _end, _voice, text in cues():
+        cols.add(label_parts(text.split("\n", 1)[0] if "\n" in text else text))
+    if not len(cols.ids):
+        raise InvalidSource(none, file=file)
+    accepted = accept_numbers(cols, use_paragraphs=False)
+    if sum(1 for k in cols.ids if k >= 0) * 2 >= len(cols.ids):
         # Most cues open with "Name:": in subtitles that is the speaker, even when said once.
-        accepted |= {lab[0].casefold() for lab in labels if lab and lab[0].casefold() not in PROSE_LEADS}
-    spelling = {}
-    for lab in labels:
-        if lab and lab[0].casefold() in accepted:
-            spelling.setdefault(lab[0].casefold(), lab[0])
-    segments: list[ParsedSegment] = []
-    parts: list[list[str]] = []        # each turn's cue texts, joined once (a long turn stays linear)
-    for (start, end, voice, text), lab in zip(cues, labels):
-        speaker = voice
-        if speaker is None and lab and lab[0].casefold() in accepted:
-            speaker, text = spelling[lab[0].casefold()], lab[2] + text[len(text.split("\n", 1)[0]):]
+        accepted |= {k for k, name in enumerate(cols.names) if name.casefold() not in PROSE_LEADS}
+    out = SourceBuilder()
+    turn: list[str] = []                # the open turn's cue texts, joined once (a long turn stays linear)
+    speaker, t_start, t_end = None, 0.0, 0.0
+
+    def close():
+        if turn:
+            out.add(" ".join(turn), speaker, t_start, t_end)
+            turn.clear()
+    for i, (start, end, voice, text) in enumerate(cues()):
+        label = cols.ids[i]
+        if voice is None and label >= 0 and label in accepted:
+            voice, text = cols.names[label], text[cols.rest[i]:]
         text = " ".join(normalise(text).split("\n")).strip()
         if not text:
             continue
-        if segments and speaker and segments[-1].speaker == speaker:
-            parts[-1].append(text)
-            segments[-1].t_end = end
-        else:
-            segments.append(ParsedSegment(text, speaker=speaker, t_start=start, t_end=end))
-            parts.append([text])
-    for segment, texts in zip(segments, parts):
-        segment.text = " ".join(texts)
-    return ParsedSource.from_segments(fmt, segments)
+        if turn and voice and voice == speaker:
+            turn.append(text)
+            t_end = end
+            continue
+        close()
+        turn.append(text)
+        speaker, t_start, t_end = voice, start, end
+    close()
+    return out.build(fmt)
 
 
 def parse_srt(text: str, file: str) -> ParsedSource:
@@ -86,28 +100,41 @@ def parse_srt(text: str, file: str) -> ParsedSource:
     import srt
     text = normalise(text) + "\n"
     check_timings(text, file)
-    try:
-        subs = list(srt.parse(text))
-    except srt.SRTParseError as exc:
-        line = text.count("\n", 0, exc.expected_start) + 1
-        raise InvalidSource("is not a valid SRT file (cue expected here)", file=file, line=line) from exc
-    cues = [(s.start.total_seconds(), s.end.total_seconds(), None, _strip_tags(s.content)) for s in subs]
-    if not cues:
-        raise InvalidSource("holds no subtitle cues", file=file)
-    return _cues_to_source(cues, "srt")
+
+    def cues() -> Iterator[Cue]:
+        try:
+            for s in srt.parse(text):
+                yield s.start.total_seconds(), s.end.total_seconds(), None, _strip_tags(s.content)
+        except srt.SRTParseError as exc:
+            line = text.count("\n", 0, exc.expected_start) + 1
+            raise InvalidSource("is not a valid SRT file (cue expected here)", file=file, line=line) from exc
+    return _cues_to_source(cues, "srt", file, "holds no subtitle cues")
+
+
+_CHUNK_CHARS = 1 << 21      # WebVTT is read 2 MB of cues at a time: the library keeps ~15 objects a cue
 
 
 def parse_vtt(text: str, file: str) -> ParsedSource:
     """WebVTT cues with ``<v Name>`` voice tags as speakers."""
-    import webvtt
-    from webvtt.errors import MalformedFileError
     text = normalise(text) + "\n"
     check_timings(text, file)
-    try:
-        captions = webvtt.from_buffer(io.StringIO(text))
-    except MalformedFileError as exc:
-        raise InvalidSource(f"is not a valid WebVTT file ({exc})", file=file) from exc
-    cues = [(parse_timestamp(c.start), parse_timestamp(c.end), c.voice or None, c.text) for c in captions]
-    if not cues:
-        raise InvalidSource("holds no cues", file=file)
-    return _cues_to_source(cues, "vtt")
+    return _cues_to_source(lambda: _vtt_cues(text, file), "vtt", file, "holds no cues")
+
+
+def _vtt_cues(text: str, file: str) -> Iterator[Cue]:
+    """The cues of a WebVTT text, read by the ``webvtt`` library a block-aligned chunk at a time
+    (cue blocks never hold a blank line, so a chunk ends at one; each later chunk gets the
+    ``WEBVTT`` header again)."""
+    import webvtt
+    from webvtt.errors import MalformedFileError
+    pos, header = 0, ""
+    while pos < len(text):
+        end = text.find("\n\n", pos + _CHUNK_CHARS) if len(text) - pos > _CHUNK_CHARS else -1
+        end = len(text) if end < 0 else end + 2
+        try:
+            captions = webvtt.from_buffer(io.StringIO(header + text[pos:end]))
+        except MalformedFileError as exc:
+            raise InvalidSource(f"is not a valid WebVTT file ({exc})", file=file) from exc
+        for c in captions:
+            yield parse_timestamp(c.start), parse_timestamp(c.end), c.voice or None, c.text
+        pos, header = end, "WEBVTT\n\n"
