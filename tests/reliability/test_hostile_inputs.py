@@ -142,3 +142,15 @@ def test_a_small_pdf_whose_pages_share_one_huge_content_stream_is_refused_before
     with pytest.raises(InvalidSource, match="holds more than 32 MB of page content by page 33") as exc:
         pdf.parse(buf.getvalue(), "shared.pdf")
     assert exc.value.file == "shared.pdf"
+
+
+def test_a_file_just_over_the_size_limit_says_by_how_much(tmp_path):
+    """Rounded to a tenth of a megabyte, 200 MB and 24 bytes is "200.0 MB, above the 200 MB
+    limit": the message gives the bytes instead."""
+    from workbench.safety.untrusted import read_limited
+    f = tmp_path / "big.txt"
+    f.write_bytes(b"x" * (2 * 2**20 + 24))
+    with pytest.raises(InvalidSource, match=r"is 2,097,176 bytes \(24 more than 2,097,152\), above the 2\.0 MB limit"):
+        read_limited(f, 2 * 2**20)
+    with pytest.raises(InvalidSource, match=r"is 2\.0 MB, above the 1\.0 MB limit"):
+        read_limited(f, 2**20)

@@ -84,8 +84,12 @@ def segment_columns(parsed: ParsedSource, speaker_ids: dict[str, int]) -> tuple[
     speaker = array("q", lookup[np.frombuffer(parsed.speaker_numbers, dtype=np.int32)].tobytes())   # -1: the last, None
     n = len(parsed)
     columns: dict[str, Sequence] = {"idx": range(n), "start": parsed.spans.starts, "end": parsed.spans.ends,
-                                    "t_start": parsed.t_starts, "t_end": parsed.t_ends, "speaker_id": speaker}
+                                    "speaker_id": speaker}
     same: dict[str, object] = {}
+    if parsed.t_starts is None:
+        same["t_start"] = same["t_end"] = None
+    else:
+        columns["t_start"], columns["t_end"] = parsed.t_starts, parsed.t_ends
     for key, sparse in (("page", parsed.pages), ("language", parsed.languages)):
         if sparse:
             columns[key] = [sparse.get(i) for i in range(n)]
@@ -152,7 +156,7 @@ def import_uploads(store, project_id: int, coder_id: int | None, uploads: list[t
         if len(data) > limit:
             raise InvalidSource(f"is {megabytes(len(data), 1)}, above the upload limit of {megabytes(limit)}",
                                 file=clean)
-        return parse_bytes(data, clean, encoding=encoding), data
+        return parse_bytes(data, clean, encoding=encoding), sha256(data)
     return _import(store, project_id, coder_id, [(label, stem, orig) for label, stem, orig, _ in items],
                    read, case=case, language=language, skip_bad=skip_bad, progress=None)
 
@@ -162,8 +166,7 @@ def _import(store, project_id, coder_id, entries, read, *, case, language, skip_
     errors: list[WorkbenchError] = []
     for i, entry in enumerate(entries):
         try:
-            p, data = read(i, entry[0])
-            parsed.append((entry, p, sha256(data)))     # the file's bytes are not kept: 200 MB each
+            parsed.append((entry, *read(i, entry[0])))     # (parsed source, the file's SHA-256): no bytes kept
         except WorkbenchError as exc:
             errors.append(exc)
     if errors and not skip_bad:

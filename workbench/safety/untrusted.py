@@ -40,8 +40,10 @@ def read_limited(path: Path, limit: int) -> bytes:
     if path.is_dir():
         raise InvalidSource("is a folder, not a file", file=str(path))
     if size > limit:
-        raise InvalidSource(f"is {megabytes(size, 1)}, above the {megabytes(limit)} limit",
-                            file=str(path))
+        shown = megabytes(size, 1)
+        if shown == megabytes(limit, 1):          # "200.0 MB, above the 200 MB limit" says nothing
+            shown = f"{size:,} bytes ({size - limit:,} more than {limit:,})"
+        raise InvalidSource(f"is {shown}, above the {megabytes(limit)} limit", file=str(path))
     with path.open("rb") as fh:
         return fh.read(limit + 1)
 

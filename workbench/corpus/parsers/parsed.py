@@ -12,6 +12,7 @@ import math
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 SEPARATOR = "\n\n"
 _JOIN_EVERY = 4096          # pieces of text joined into one string at a time (no list of millions)
@@ -66,7 +67,9 @@ class SourceBuilder:
         self.spans = Spans()
         self.labels: dict[str, int] = {}            # speaker label -> its number, in order of appearance
         self.speaker = array("i")                   # -1: no speaker
-        self.t_start, self.t_end = array("d"), array("d")     # NaN: no time
+        # NaN: no time; made at the first time given (a typed transcript often has none)
+        self.t_start: array | None = None
+        self.t_end: array | None = None
         self.pages: dict[int, int] = {}             # segment -> page (PDF only)
         self.languages: dict[int, str] = {}         # segment -> language (recordings whose language changes)
 
@@ -87,8 +90,11 @@ class SourceBuilder:
             self._chunks.append("".join(self._pieces))
             self._pieces.clear()
         self.speaker.append(-1 if speaker is None else self.labels.setdefault(speaker, len(self.labels)))
-        self.t_start.append(math.nan if t_start is None else t_start)
-        self.t_end.append(math.nan if t_end is None else t_end)
+        if self.t_start is None and (t_start is not None or t_end is not None):
+            self.t_start, self.t_end = array("d", [math.nan]) * i, array("d", [math.nan]) * i
+        if self.t_start is not None:
+            self.t_start.append(math.nan if t_start is None else t_start)
+            self.t_end.append(math.nan if t_end is None else t_end)
         if page is not None:
             self.pages[i] = page
         if language is not None:
@@ -96,6 +102,8 @@ class SourceBuilder:
 
     def set_t_end(self, i: int, t_end: float | None) -> None:
         """Change the end time of segment ``i`` (a turn's end is often the next turn's start)."""
+        if self.t_end is None:
+            self.t_start, self.t_end = array("d", [math.nan]) * len(self), array("d", [math.nan]) * len(self)
         self.t_end[i] = math.nan if t_end is None else t_end
 
     def build(self, fmt: str, kind: str | None = None) -> ParsedSource:
@@ -105,7 +113,7 @@ class SourceBuilder:
         text = "".join(self._chunks)
         self._chunks, self._pieces = [], []
         if kind is None:
-            timed = any(not math.isnan(t) for t in self.t_start)
+            timed = self.t_start is not None and any(not math.isnan(t) for t in self.t_start)
             kind = "document" if fmt == "pdf" or (not self.labels and not timed) else "transcript"
         return ParsedSource(fmt, text, self.spans, list(self.labels), self.speaker, self.t_start, self.t_end,
                             kind=kind, pages=self.pages, languages=self.languages)
@@ -115,11 +123,12 @@ class ParsedSource:
     """A file read into a text and segments over it, column by column (see the module)."""
 
     def __init__(self, format: str, text: str, spans: Spans, speakers: list[str], speaker: array,
-                 t_start: array, t_end: array, *, kind: str = "transcript", language: str | None = None,
+                 t_start: array | None, t_end: array | None, *, kind: str = "transcript", language: str | None = None,
                  pages: dict[int, int] | None = None, languages: dict[int, str] | None = None):
         self.format, self.text, self.spans, self.kind, self.language = format, text, spans, kind, language
         self.speakers = speakers            # labels in order of first appearance
-        # per segment: the number of its speaker in ``speakers`` (-1: none), its times (NaN: none)
+        # per segment: the number of its speaker in ``speakers`` (-1: none), its times (NaN: none;
+        # None when no segment has a time)
         self.speaker_numbers, self.t_starts, self.t_ends = speaker, t_start, t_end
         self.pages, self.languages = pages or {}, languages or {}      # segment -> page, language (sparse)
 
@@ -140,8 +149,9 @@ class ParsedSource:
         one at a time."""
         labels = [*self.speakers, None]         # index -1 is None
         pages, languages = self.pages, self.languages
+        untimed = repeat(math.nan)
         for i, (start, end, sp, t0, t1) in enumerate(zip(self.spans.starts, self.spans.ends, self.speaker_numbers,
-                                                         self.t_starts, self.t_ends)):
+                                                         self.t_starts or untimed, self.t_ends or untimed)):
             yield (i, start, end, labels[sp], None if t0 != t0 else t0, None if t1 != t1 else t1,
                    pages.get(i), languages.get(i))
 

@@ -2,9 +2,7 @@
 paragraphs when the text has no speakers."""
 from __future__ import annotations
 
-import math
 import re
-from array import array
 
 from workbench.corpus.parsers.labels import TS_ONLY, LabelColumns, accept_numbers, label_parts
 from workbench.corpus.parsers.parsed import ParsedSource, SourceBuilder
@@ -49,7 +47,12 @@ def _cue_lines(text: str) -> set[int]:
 
 def parse(data: bytes, file: str, encoding: str | None = None) -> ParsedSource:
     """A text file's turns (UTF-8, UTF-16 with BOM, or ``encoding``)."""
-    return parse_turns(decode_text(data, file, encoding), "txt")
+    return parse_text(decode_text(data, file, encoding), file)
+
+
+def parse_text(text: str, file: str) -> ParsedSource:
+    """A decoded text file's turns."""
+    return parse_turns(text, "txt")
 
 
 def parse_turns(text: str, fmt: str) -> ParsedSource:
@@ -68,7 +71,6 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
     opened = False                      # a turn is open (its speaker, or None for a paragraph)
     speaker: str | None = None
     t_start: float | None = None
-    t_starts = array("d")              # of each turn, to end each timed turn where the next begins
 
     def close():
         nonlocal opened
@@ -76,7 +78,6 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
             words = _BLANK_RUNS.sub("\n", "\n".join(body).strip("\n"))
             if words or speaker is not None:        # "Interviewee:" with no words is a turn
                 out.add(words, speaker, t_start)
-                t_starts.append(math.nan if t_start is None else t_start)
         opened = False
         body.clear()
 
@@ -106,6 +107,7 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
             t_start = parse_timestamp(ts_only.group("ts1")) if ts_only else None
         body.append((ts_only.group("rest") if ts_only else line).strip())
     close()
+    t_starts = out.t_start or ()       # a timed turn ends where the next one begins
     for i in range(len(t_starts) - 1):
         if t_starts[i] == t_starts[i] and t_starts[i + 1] >= t_starts[i]:     # both timed, in order
             out.set_t_end(i, t_starts[i + 1])

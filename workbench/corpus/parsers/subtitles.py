@@ -17,7 +17,11 @@ EXTENSIONS = (".srt", ".vtt")
 
 def parse(data: bytes, file: str, encoding: str | None = None) -> ParsedSource:
     """Cues of an .srt or .vtt file (by its extension)."""
-    text = decode_text(data, file, encoding)
+    return parse_text(decode_text(data, file, encoding), file)
+
+
+def parse_text(text: str, file: str) -> ParsedSource:
+    """Cues of a decoded .srt or .vtt file (by its extension)."""
     return parse_vtt(text, file) if file.lower().endswith(".vtt") else parse_srt(text, file)
 
 
