@@ -180,3 +180,24 @@ def test_an_import_is_undone_and_redone_whole_with_its_turns_in_one_event(store,
     with store.write() as s, pytest.raises(UndoConflict, match=f"segment {turns[0][0]} was changed"):
         history.undo(s, project_id, coder_id)
     assert len(_turns(store)) == 4
+
+
+def test_a_long_source_text_is_logged_compressed_and_comes_back_exactly(store, project, interview, monkeypatch):
+    """A text of PACK_CHARS or more goes into the log compressed (a 200 MB source was a second
+    JSON copy in memory); undo and redo still compare and restore it exactly."""
+    from workbench.db import snapshots
+    from workbench.db.models import Event
+    monkeypatch.setattr(snapshots, "PACK_CHARS", 40)
+    project_id, coder_id = project
+    import_files(store, project_id, coder_id, [interview])
+    with store.read() as s:
+        text = s.scalar(select(Source.text))
+        logged = s.scalar(select(Event.after).where(Event.entity == "source", Event.op == "insert"))
+    assert len(text) > 40 and set(logged["text"]) == {"zlib"} and "Frankfurt" not in str(logged)
+    with store.write("rename", project_id=project_id, coder_id=coder_id) as s:
+        s.scalar(select(Source)).name = "Rui, first interview"
+    for step in (history.undo, history.undo, history.redo, history.redo):
+        with store.write() as s:
+            step(s, project_id, coder_id)
+    with store.read() as s:
+        assert (s.scalar(select(Source.text)), s.scalar(select(Source.name))) == (text, "Rui, first interview")

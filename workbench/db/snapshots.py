@@ -2,11 +2,13 @@
 change, so that undo and redo can put it back exactly."""
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import enum
+import zlib
 from typing import Any
 
-from sqlalchemy import Date, DateTime
+from sqlalchemy import Date, DateTime, String
 
 from workbench.db.models import Base
 
@@ -25,10 +27,32 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+PACK_CHARS = 1 << 20       # a text of a million characters or more is kept compressed in the log
+
+
+def packed(value: Any, column_type) -> Any:
+    """A long text (a source of 200 MB) as ``{"zlib": base64}``, compressed a megabyte at a time:
+    as JSON the log held a second, escaped copy of it. Deterministic, so two snapshots of the
+    same row compare equal; any other value as it is."""
+    if not (isinstance(value, str) and len(value) >= PACK_CHARS and isinstance(column_type, String)):
+        return value
+    packer, out = zlib.compressobj(1), []
+    for i in range(0, len(value), PACK_CHARS):
+        out.append(packer.compress(value[i:i + PACK_CHARS].encode("utf-8")))
+    out.append(packer.flush())
+    return {"zlib": base64.b64encode(b"".join(out)).decode("ascii")}
+
+
+def _unpacked(value: Any, column_type) -> Any:
+    if isinstance(value, dict) and isinstance(column_type, String) and set(value) == {"zlib"}:
+        return zlib.decompress(base64.b64decode(value["zlib"])).decode("utf-8")
+    return value
+
+
 def snapshot(obj: Base) -> dict[str, Any]:
-    """The column values of a row, as JSON-ready values."""
+    """The column values of a row, as JSON-ready values (long texts :func:`packed`)."""
     mapper = obj.__mapper__
-    return {attr.key: jsonable(getattr(obj, attr.key)) for attr in mapper.column_attrs}
+    return {attr.key: packed(jsonable(getattr(obj, attr.key)), attr.columns[0].type) for attr in mapper.column_attrs}
 
 
 def snapshot_before(obj: Base) -> dict[str, Any]:
@@ -43,6 +67,7 @@ def snapshot_before(obj: Base) -> dict[str, Any]:
             before[attr.key] = jsonable(hist.unchanged[0])
         else:
             before[attr.key] = jsonable(getattr(obj, attr.key))
+        before[attr.key] = packed(before[attr.key], attr.columns[0].type)
     return before
 
 
@@ -52,8 +77,8 @@ def restore_values(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
     for attr in model.__mapper__.column_attrs:
         if attr.key not in values:
             continue
-        value = values[attr.key]
         col_type = attr.columns[0].type
+        value = _unpacked(values[attr.key], col_type)
         if value is not None and isinstance(col_type, DateTime):
             value = dt.datetime.fromisoformat(value).replace(tzinfo=dt.timezone.utc)
         elif value is not None and isinstance(col_type, Date):
