@@ -137,7 +137,8 @@ def insert_columns(session: Session, model, columns: dict[str, Sequence], ids_qu
     n = load_columns(session, model.__table__, columns, same=same)
     tracking: _Tracking | None = session.info.get("tracking")
     if n and tracking is not None and not issubclass(model, UNTRACKED):
-        ids = array("q", session.scalars(ids_query))
+        # in batches: an ORM result is buffered whole, a row object per id (400 MB for 3.5M turns)
+        ids = array("q", session.scalars(ids_query.execution_options(yield_per=50_000)))
         if len(ids) != n:
             raise RuntimeError(f"{model.__tablename__}: {n} rows inserted but {len(ids)} found by their query")
         logged = {"id": encode_values(ids), **{k: encode_values(v) for k, v in columns.items()},

@@ -62,4 +62,6 @@ def parse_file(path: str | Path, *, encoding: str | None = None) -> tuple[Parsed
         return _checked(module.parse(data, file, encoding), file), digest
     text = decode_text(data, file, encoding)
     del data
-    return _checked(module.parse_text(text, file), file), digest
+    parsed = module.parse_text(text, file)
+    del text                        # before the parsed text is joined (ParsedSource.text)
+    return _checked(parsed, file), digest

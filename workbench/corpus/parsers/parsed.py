@@ -110,8 +110,7 @@ class SourceBuilder:
         """The parsed source; the builder is empty afterwards. ``kind``: transcript or document;
         by default a text with neither speakers nor times is a document, and so is a PDF."""
         self._chunks.append("".join(self._pieces))
-        text = "".join(self._chunks)
-        self._chunks, self._pieces = [], []
+        text, self._chunks, self._pieces = self._chunks, [], []
         if kind is None:
             timed = self.t_start is not None and any(not math.isnan(t) for t in self.t_start)
             kind = "document" if fmt == "pdf" or (not self.labels and not timed) else "transcript"
@@ -122,15 +121,25 @@ class SourceBuilder:
 class ParsedSource:
     """A file read into a text and segments over it, column by column (see the module)."""
 
-    def __init__(self, format: str, text: str, spans: Spans, speakers: list[str], speaker: array,
+    def __init__(self, format: str, text: str | list[str], spans: Spans, speakers: list[str], speaker: array,
                  t_start: array | None, t_end: array | None, *, kind: str = "transcript", language: str | None = None,
                  pages: dict[int, int] | None = None, languages: dict[int, str] | None = None):
-        self.format, self.text, self.spans, self.kind, self.language = format, text, spans, kind, language
+        self.format, self.spans, self.kind, self.language = format, spans, kind, language
+        # The text may come in pieces, joined when first read: by then the parser's input text is
+        # gone, so the pieces and the joined text are never in memory beside it.
+        self._text = text
         self.speakers = speakers            # labels in order of first appearance
         # per segment: the number of its speaker in ``speakers`` (-1: none), its times (NaN: none;
         # None when no segment has a time)
         self.speaker_numbers, self.t_starts, self.t_ends = speaker, t_start, t_end
         self.pages, self.languages = pages or {}, languages or {}      # segment -> page, language (sparse)
+
+    @property
+    def text(self) -> str:
+        """The stored text: every segment's text, separated by :data:`SEPARATOR`."""
+        if not isinstance(self._text, str):
+            self._text = "".join(self._text)
+        return self._text
 
     @classmethod
     def from_segments(cls, fmt: str, segments: Iterable[ParsedSegment], kind: str | None = None) -> ParsedSource:
