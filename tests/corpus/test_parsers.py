@@ -211,3 +211,59 @@ def test_a_long_vtt_read_in_chunks_gives_the_same_turns_as_in_one_piece(monkeypa
     assert chunked.text == whole.text and chunked.segments == whole.segments
     assert len(whole) == 14 and whole.segments[0].speaker == "Rui" and whole.segments[1].t_start == 3.0
     assert whole.text.count("Cue number") == 40 and "Porto" not in whole.text
+
+
+def _docx_with_document(data: bytes, document_xml: bytes) -> bytes:
+    """``data`` (a .docx) with its word/document.xml replaced."""
+    import io
+    import zipfile
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename, document_xml if item.filename == "word/document.xml" else src.read(item))
+    return out.getvalue()
+
+
+def test_a_docx_is_read_as_a_stream_with_the_same_text_python_docx_gives(monkeypatch):
+    """Body paragraphs and table rows in order, tabs and line breaks as python-docx reads them;
+    paragraphs in a table only with their table; the same when the part arrives in small blocks."""
+    import io
+
+    import docx
+
+    from workbench.corpus.parsers import word
+    document = docx.Document()
+    document.add_paragraph("Interviewer: Where do you sell?")
+    run = document.add_paragraph("Maria: In Porto").add_run()
+    run.add_tab()
+    run.add_text("and Braga")
+    run.add_break()
+    run.add_text("mostly.")
+    table = document.add_table(rows=2, cols=2)
+    for r, (who, said) in enumerate([("Interviewer", "And the fair?"), ("Maria", "Twice a year.")]):
+        table.cell(r, 0).text, table.cell(r, 1).text = who, said
+    document.add_paragraph("Interviewer: Thank you.")
+    buf = io.BytesIO()
+    document.save(buf)
+    whole = parse_bytes(buf.getvalue(), "t.docx")
+    assert [(s.speaker, s.text) for s in whole.segments] == [
+        ("Interviewer", "Where do you sell?"), ("Maria", "In Porto\tand Braga\nmostly."),
+        ("Interviewer", "And the fair?"), ("Maria", "Twice a year."), ("Interviewer", "Thank you.")]
+    monkeypatch.setattr(word, "_READ", 7)
+    monkeypatch.setattr(word, "_JOIN_EVERY", 2)
+    assert parse_bytes(buf.getvalue(), "t.docx").segments == whole.segments
+
+
+def test_a_docx_with_a_doctype_damaged_xml_or_too_much_text_is_refused(monkeypatch):
+    from workbench.corpus.parsers import word
+    data = make_docx(["Interviewer: Hello?", "Maria: Hello."])
+    body = ('<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+            '<w:p><w:r><w:t>&x;</w:t></w:r></w:p></w:body></w:document>')
+    with pytest.raises(InvalidSource, match="DOCTYPE"):
+        parse_bytes(_docx_with_document(data, f'<!DOCTYPE d [<!ENTITY x "boom">]>{body}'.encode()), "e.docx")
+    with pytest.raises(InvalidSource, match=r"damaged Word document .*word/document.xml") as exc:
+        parse_bytes(_docx_with_document(data, b'<w:document xmlns:w="x">\n<w:body><w:p>'), "cut.docx")
+    assert exc.value.line == 2
+    monkeypatch.setattr(word, "MAX_SOURCE_BYTES", 10)
+    with pytest.raises(InvalidSource, match="more than 0.0 MB of text"):
+        parse_bytes(data, "long.docx")

@@ -224,3 +224,24 @@ def test_names_with_markup_round_trip_exactly_through_the_lxml_writer(store, pro
         names = set(s.scalars(select(Code.name).join(Codebook).where(Codebook.project_id == report.project_id)))
         memo = s.scalar(select(Memo.text).where(Memo.project_id == report.project_id))
     assert odd in names and memo == odd + "\nsoft break"
+
+
+@pytest.mark.parametrize("where", ["top", "source"])
+def test_a_flood_of_elements_nobody_reads_is_refused_before_it_fills_memory(store, monkeypatch, where):
+    """Elements the reader never looks at stay in the tree being built (50 MB of "<a/>" took
+    1.9 GB): past MAX_KEPT_ELEMENTS kept at once the file is refused, whether the flood is at the
+    top level or inside one source; a normal file with the limit just above its size imports."""
+    from workbench.exchange.refi import extract
+    monkeypatch.setattr(extract, "MAX_KEPT_ELEMENTS", 5_000)
+    monkeypatch.setattr(extract, "_CHECK_EVERY", 4_096)
+    flood = "<a/>" * 20_000
+    project = qde().replace("</Sources>", f"</Sources>{flood}") if where == "top" else \
+        qde(sources=SOURCES.replace("</TextSource>", f"{flood}</TextSource>", 1))
+    with pytest.raises(InvalidExchangeFile, match="keeps more than 5,000 XML elements unread"):
+        with store.write() as s:
+            import_qdpx(s, qdpx(project), "flood.qdpx", coder=get_or_create_coder(s, "ana"))
+    with store.read() as s:
+        assert s.scalar(select(func.count(Project.id))) == 0
+    monkeypatch.setattr(extract, "MAX_KEPT_ELEMENTS", 30)
+    with store.write() as s:
+        import_qdpx(s, qdpx(), "odd.qdpx", coder=get_or_create_coder(s, "ana"))

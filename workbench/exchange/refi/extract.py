@@ -27,6 +27,7 @@ from workbench.exchange.refi.qda_xml import (
     refi_guid,
 )
 from workbench.exchange.refi.selections import selection_mapper
+from workbench.safety.untrusted import MAX_KEPT_ELEMENTS
 
 
 def _ints() -> array:
@@ -81,7 +82,7 @@ def messages(archive: Archive, file: str) -> Iterator[Message]:
     top-level children the importer reads (:data:`TOP_LEVEL`) as XML, each source as a record,
     and the share of the file read, by the hundredth."""
     with archive.project_stream() as stream:
-        counted = _Counting(stream, archive.project_size())
+        counted = _Counting(stream, archive.project_size(), f"{file}:project.qde")
         root, origin, seen = None, "", {}
         for event, el in iter_project(counted, f"{file}:project.qde"):
             if counted.share is not None:
@@ -89,6 +90,7 @@ def messages(archive: Archive, file: str) -> Iterator[Message]:
                 counted.share = None
             if event == "start":
                 root, origin = el, el.get("origin", "")
+                counted.root = root
                 yield "project", el.tag, dict(el.attrib)
                 continue
             name, parent = local_name(el), el.getparent()
@@ -208,16 +210,32 @@ def _drop(el) -> None:
         del parent[0]
 
 
-class _Counting:
-    """A reader that notes the share of ``total`` bytes read, each time it grew by a hundredth."""
+_CHECK_EVERY = 8 << 20     # bytes of XML between two counts of the elements kept in memory
 
-    def __init__(self, stream, total: int):
-        self.stream, self.total, self.done, self.told = stream, max(total, 1), 0, 0.0
+
+class _Counting:
+    """A reader that notes the share of ``total`` bytes read, each time it grew by a hundredth,
+    and, once ``root`` is set, refuses the file when the tree being built keeps more than
+    ``MAX_KEPT_ELEMENTS`` elements (counted in C by XPath every few megabytes: ~40 ms for two
+    million)."""
+
+    def __init__(self, stream, total: int, file: str = ""):
+        self.stream, self.total, self.done, self.told, self.file = stream, max(total, 1), 0, 0.0, file
         self.share: float | None = None
+        self.root = None
+        self.next_check = _CHECK_EVERY
 
     def read(self, n: int = -1) -> bytes:
         chunk = self.stream.read(n)
         self.done += len(chunk)
         if self.done / self.total - self.told >= 0.01:
             self.share = self.told = min(self.done / self.total, 1.0)
+        if self.root is not None and self.done >= self.next_check:
+            self.next_check = self.done + _CHECK_EVERY
+            kept = int(self.root.xpath("count(//*)"))
+            if kept > MAX_KEPT_ELEMENTS:
+                raise InvalidExchangeFile(
+                    f"keeps more than {MAX_KEPT_ELEMENTS:,} XML elements unread at once (by byte {self.done:,}): "
+                    "elements the workbench does not read, or one source with more than about 500,000 "
+                    "codings; refused", file=self.file)
         return chunk
