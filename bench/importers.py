@@ -2,7 +2,8 @@
 
 Inputs are generated (seeded): a typed transcript of short turns (4-12 words, one per line: the
 shape that costs most per byte), one of long turns (20-80 words), a WebVTT file, a Word file whose
-document.xml is large, and a QDPX whose one source text is large. Each is imported into a fresh
+document.xml is large, a QDPX whose one source text is large, and a QDPX whose project.qde is a
+flood of elements nobody reads (``qde-flood``: refused; the time and memory of the refusal). Each is imported into a fresh
 SQLite project the way the CLI does it; the child reports seconds and its peak resident memory;
 the table shows medians over ``--repeat`` fresh processes.
 
@@ -46,16 +47,21 @@ with store.write() as s:
     pid, cid = create_project(s, "Bench").id, coder.id
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t = time.perf_counter()
-if kind == "qdpx":
-    from workbench.exchange.refi.reader import import_qdpx
-    with store.write() as s:
-        import_qdpx(s, Path(path).read_bytes(), Path(path).name, coder=get_or_create_coder(s, "bench"))
-else:
-    from workbench.corpus.importing import import_files
-    import_files(store, pid, cid, [path])
+from workbench.errors import WorkbenchError
+refused = None
+try:
+    if kind == "qdpx":
+        from workbench.exchange.refi.reader import import_qdpx
+        with store.write() as s:
+            import_qdpx(s, Path(path).read_bytes(), Path(path).name, coder=get_or_create_coder(s, "bench"))
+    else:
+        from workbench.corpus.importing import import_files
+        import_files(store, pid, cid, [path])
+except WorkbenchError as exc:      # a refusal is a result too: how long and how much it took
+    refused = str(exc).split(": ", 1)[-1][:60]
 seconds = time.perf_counter() - t
 store.dispose()
-print(json.dumps({"seconds": round(seconds, 2), "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+print(json.dumps({"seconds": round(seconds, 2), "refused": refused, "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                   "base_mb": round(base)}))
 """
 
@@ -91,17 +97,27 @@ def make(kind: str, mb: float, folder: Path) -> Path:
         size += len(piece)
         i += 1
     text = "".join(parts)
-    path = folder / f"{kind}-{mb:g}MB.{ {'txt-short': 'txt', 'txt-long': 'txt'}.get(kind, kind) }"
+    path = folder / f"{kind}-{mb:g}MB.{ {'txt-short': 'txt', 'txt-long': 'txt', 'qde-flood': 'qdpx'}.get(kind, kind) }"
     if kind.startswith("txt"):
         path.write_text(text, encoding="utf-8")
     elif kind == "vtt":
         path.write_text("WEBVTT\n\n" + text, encoding="utf-8")
     elif kind == "docx":
-        import docx
-        document = docx.Document()
-        for para in text.split("\n\n"):
-            document.add_paragraph(para)
-        document.save(path)
+        # document.xml written directly (python-docx takes minutes to build 50 MB of paragraphs)
+        from xml.sax.saxutils import escape
+        body = "".join(f'<w:p><w:r><w:t xml:space="preserve">{escape(para)}</w:t></w:r></w:p>'
+                       for para in text.split("\n\n"))
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("[Content_Types].xml", _DOCX_TYPES)
+            z.writestr("_rels/.rels", _DOCX_RELS)
+            z.writestr("word/document.xml", f'<?xml version="1.0" encoding="UTF-8"?>\n<w:document '
+                       f'xmlns:w="{_W}"><w:body>{body}<w:sectPr/></w:body></w:document>')
+    elif kind == "qde-flood":
+        # elements nobody reads, between the sources and the end: the tree kept them all
+        project = ('<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="urn:QDA-XML:project:1.0" '
+                   'name="Flood" origin="bench"><Sources/>' + "<a/>" * (target // 4) + "</Project>\n")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("project.qde", project)
     elif kind == "qdpx":
         guid = "D0000001-0000-4000-8000-000000000001"
         project = (f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="urn:QDA-XML:project:1.0" name="Bench" '
@@ -115,6 +131,17 @@ def make(kind: str, mb: float, folder: Path) -> Path:
     return path
 
 
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_DOCX_TYPES = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+               'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+               'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+               '"/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.'
+               'document.main+xml"/></Types>')
+_DOCX_RELS = ('<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+              '2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+              '2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>')
+
+
 def _clock(seconds: float) -> str:
     return f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}:{seconds % 60:06.3f}"
 
@@ -124,13 +151,14 @@ def measure(repo: Path, kind: str, path: Path, repeat: int = 1) -> dict:
     env = {**os.environ, "PYTHONPATH": str(repo), "OPENBLAS_NUM_THREADS": "1"}
     runs = []
     for _ in range(repeat):
-        done = subprocess.run([sys.executable, "-c", CHILD, "qdpx" if kind == "qdpx" else "file", str(path)],
+        done = subprocess.run([sys.executable, "-c", CHILD, "qdpx" if kind.startswith("q") else "file", str(path)],
                               cwd=repo, env=env, capture_output=True, text=True, timeout=3600)
         if done.returncode != 0:
             return {"error": (done.stderr.strip().splitlines() or ["?"])[-1][:200]}
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return {"seconds": statistics.median(r["seconds"] for r in runs),
-            "peak_mb": statistics.median(r["peak_mb"] for r in runs), "runs": len(runs)}
+            "peak_mb": statistics.median(r["peak_mb"] for r in runs), "runs": len(runs),
+            "refused": runs[-1].get("refused")}
 
 
 def main() -> None:
@@ -154,7 +182,9 @@ def main() -> None:
                 print(json.dumps(row), file=sys.stderr, flush=True)
 
     def cell(r: dict) -> str:
-        return r.get("error", "")[:24] if "error" in r else f"{r['seconds']:>7.1f} s {r['peak_mb']:>6} MB"
+        if "error" in r:
+            return r["error"][:24]
+        return ("refused " if r.get("refused") else "") + f"{r['seconds']:>7.1f} s {r['peak_mb']:>6} MB"
     print(f"\n{'input':<11} {'text MB':>7} {'file MB':>7} | {'this checkout':>20}" +
           (f" | {'--against':>20} | {'time':>6} {'memory':>6}" if args.against else ""))
     for r in rows:
