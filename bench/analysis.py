@@ -91,7 +91,7 @@ def build(url: str, n_sources: int, n_codings: int) -> None:
 
 
 STEP = r"""
-import json, resource, sys, time
+import json, os, sys, time
 sys.path.insert(0, {repo!r})
 from workbench.analysis.crosstab import crosstab
 from workbench.exchange.refi.reader import import_qdpx
@@ -105,6 +105,25 @@ step, url, arg = sys.argv[1], sys.argv[2], sys.argv[3]
 store = open_store(url, migrate=step == "qdpx-import")     # an import goes into a new, empty database
 with store.read() as s:                                     # a warm connection, as in the app
     s.execute(__import__("sqlalchemy").text("select 1"))
+# Peaks are VmHWM, each process's own: ru_maxrss carries a parent's size over fork and exec (the
+# bench's parent holds the project it built; the reading process is started by this one).
+def _hwm(pid):
+    try:
+        return next(int(l.split()[1]) for l in open(f"/proc/{{pid}}/status") if l.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return None
+child_peaks, watching = {{}}, __import__("threading").Event()
+def _watch_children():
+    me = str(os.getpid())
+    while not watching.wait(0.2):
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                ppid = open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()[1]
+            except OSError:
+                continue
+            if ppid == me and (peak := _hwm(pid)) is not None:
+                child_peaks[pid] = max(peak, child_peaks.get(pid, 0))
+__import__("threading").Thread(target=_watch_children, daemon=True).start()
 t0 = time.perf_counter()
 out = {{}}
 if step == "crosstab-db":
@@ -131,8 +150,9 @@ elif step == "qdpx-import":
         report = import_qdpx(s, open(arg, "rb").read(), arg, coder=get_or_create_coder(s, "importer"))
     out["codings"] = report.codings
 out["seconds"] = time.perf_counter() - t0
-out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-out["child_peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024   # a reading process
+watching.set()
+out["peak_mb"] = _hwm("self")
+out["child_peak_mb"] = max(child_peaks.values(), default=0)     # a reading process
 print(json.dumps(out))
 """
 

@@ -4,7 +4,8 @@ Inputs are generated (seeded): a typed transcript of short turns (4-12 words, on
 shape that costs most per byte), one of long turns (20-80 words), a WebVTT file, a Word file whose
 document.xml is large, a QDPX whose one source text is large, and a QDPX whose project.qde is a
 flood of elements nobody reads (``qde-flood``: refused; the time and memory of the refusal). Each is imported into a fresh
-SQLite project the way the CLI does it; the child reports seconds and its peak resident memory;
+SQLite project the way the CLI does it; the child reports seconds and its own peak resident memory
+(VmHWM: ru_maxrss would include this parent's size at the fork);
 the table shows medians over ``--repeat`` fresh processes.
 
   .venv/bin/python bench/importers.py [--sizes 5,20] [--repeat 3] [--against /path/to/other/checkout]
@@ -34,7 +35,7 @@ WORDS = ("the and of to is that it in we you they was for with have not but this
          "team sector factory supplier fair contract growth risk").split()
 
 CHILD = r"""
-import json, os, resource, sys, tempfile, time
+import json, os, sys, tempfile, time
 from pathlib import Path
 kind, path = sys.argv[1], sys.argv[2]
 from workbench.db.store import open_store
@@ -45,7 +46,11 @@ store = open_store(f"sqlite:///{folder}/bench.db")
 with store.write() as s:
     coder = get_or_create_coder(s, "bench")
     pid, cid = create_project(s, "Bench").id, coder.id
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def own_peak_mb():
+    # VmHWM: this process's own peak. ru_maxrss carries the parent's size over fork and exec
+    # (this bench's parent holds the generated inputs), which inflated every figure.
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+base = own_peak_mb()
 t = time.perf_counter()
 from workbench.errors import WorkbenchError
 refused = None
@@ -61,7 +66,7 @@ except WorkbenchError as exc:      # a refusal is a result too: how long and how
     refused = str(exc).split(": ", 1)[-1][:60]
 seconds = time.perf_counter() - t
 store.dispose()
-print(json.dumps({"seconds": round(seconds, 2), "refused": refused, "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+print(json.dumps({"seconds": round(seconds, 2), "refused": refused, "peak_mb": round(own_peak_mb()),
                   "base_mb": round(base)}))
 """
 
