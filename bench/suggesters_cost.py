@@ -30,8 +30,15 @@ BUDGETS = {"first run of every offline suggester": 300.0, "rerun, embeddings sto
            "first search in a process": None, "search (warm)": 1.0}
 PEAK_MB = 2048
 
-RUN = r"""
-import json, resource, sys, time
+# VmHWM, each child's own peak: ru_maxrss carries this parent's size (it builds the project) over
+# fork and exec.
+PEAK = r"""
+def own_peak_mb():
+    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+"""
+
+RUN = PEAK + r"""
+import json, sys, time
 sys.path.insert(0, sys.argv[2])
 from workbench.autocode import suggest
 from workbench.config import LLMSettings
@@ -49,13 +56,13 @@ t = time.perf_counter()
 r = suggest.run(store, 1, 1, methods=["rules", "learned", "semantic"], llm_settings=LLMSettings(), progress=progress)
 seconds = time.perf_counter() - t
 stages[last[1]] = stages.get(last[1], 0) + time.perf_counter() - last[0]
-print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"seconds": seconds, "peak_mb": own_peak_mb(),
                   "suggestions": r.suggestions, "by": r.by_suggester, "turns": r.turns,
                   "stages": {k: round(v, 1) for k, v in stages.items()}}))
 """
 
-SEARCH = r"""
-import json, resource, statistics, sys, time
+SEARCH = PEAK + r"""
+import json, statistics, sys, time
 sys.path.insert(0, sys.argv[2])
 from workbench.autocode.search import search
 from workbench.db.store import open_store
@@ -70,7 +77,7 @@ for q in ["learning from a partner abroad", "the bank would not lend", "an agent
     hits = search(store, 1, q, limit=20).hits
     warm.append(time.perf_counter() - t)
 print(json.dumps({"first": first, "warm_median": statistics.median(warm), "warm_max": max(warm),
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": own_peak_mb()}))
 """
 
 
