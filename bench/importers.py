@@ -118,9 +118,11 @@ def make(kind: str, mb: float, folder: Path) -> Path:
             z.writestr("word/document.xml", f'<?xml version="1.0" encoding="UTF-8"?>\n<w:document '
                        f'xmlns:w="{_W}"><w:body>{body}<w:sectPr/></w:body></w:document>')
     elif kind == "qde-flood":
-        # elements nobody reads, between the sources and the end: the tree kept them all
+        # elements nobody reads, between the sources and the end: the tree kept them all (each
+        # with a random attribute, so that the zip's ratio check lets it through, as a real one would)
+        flood = "".join(f'<a n="{rng.getrandbits(24):06x}"/>' for _ in range(target // 15))
         project = ('<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="urn:QDA-XML:project:1.0" '
-                   'name="Flood" origin="bench"><Sources/>' + "<a/>" * (target // 4) + "</Project>\n")
+                   'name="Flood" origin="bench"><Sources/>' + flood + "</Project>\n")
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
             z.writestr("project.qde", project)
     elif kind == "qdpx":

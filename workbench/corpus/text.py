@@ -91,9 +91,10 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def text_sha256(text: str, chunk: int = 1 << 20) -> str:
-    """``sha256(text.encode("utf-8"))``, encoded a megabyte at a time (no copy of a 200 MB text)."""
-    digest = hashlib.sha256()
+def text_sha256(text: str, chunk: int = 1 << 20, prefix: bytes = b"") -> str:
+    """``sha256(prefix + text.encode("utf-8"))``, encoded a megabyte at a time (no copy of a
+    200 MB text)."""
+    digest = hashlib.sha256(prefix)
     for i in range(0, len(text), chunk):
         digest.update(text[i:i + chunk].encode("utf-8"))
     return digest.hexdigest()

@@ -1,5 +1,5 @@
 """Loading many rows at once, for importers (untracked: an import is undone by deleting its
-project; ``history.insert_rows`` is the tracked, undoable kind): the table's own INSERT, compiled once, with
+project; ``history.insert_columns`` is the tracked, undoable kind): the table's own INSERT, compiled once, with
 each column's bind processing applied in one pass and sent as one ``executemany`` to the
 driver (the ORM's bulk path spent as long building parameters as SQLite spent inserting), and a
 larger SQLite page cache while a long load runs (index pages stay in memory)."""
@@ -16,14 +16,6 @@ from sqlalchemy.orm import Session
 from workbench.db.columns import NULL_INT
 
 LOAD_CACHE_KIB = 256 * 1024     # SQLite's page cache during a load: 1M codings' indexes fit (measured: 18.6 s -> 11.9 s)
-
-
-def load_rows(session: Session, table: Table, columns: list[str], rows: list) -> int:
-    """Insert ``rows`` (sequences of values for ``columns``, the table's column names) in the
-    session's transaction; returns how many. Column defaults are not applied: give every value."""
-    if not rows:
-        return 0
-    return load_columns(session, table, dict(zip(columns, zip(*rows))))
 
 
 def load_columns(session: Session, table: Table, columns: dict[str, Sequence], *,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from workbench.corpus.text import sha256
+from workbench.corpus.text import text_sha256
 from workbench.errors import InvalidExchangeFile
 from workbench.exchange.refi.archive import Archive
 from workbench.exchange.refi.qda_xml import (
@@ -143,7 +143,7 @@ def read_source(el, archive: Archive, file: str, origin: str, seen: dict[str, st
         return record
     record.text, convert = selection_mapper(raw, origin)
     # two sources of a project may hold the same text: the GUID keeps their hashes apart
-    record.file_hash = sha256(f"refi:{el.get('guid')}:".encode() + raw.encode("utf-8"))
+    record.file_hash = text_sha256(raw, prefix=f"refi:{el.get('guid')}:".encode())
     record.codings = read_selections(text_el, name, len(raw), convert, file)
     return record
 
