@@ -105,25 +105,10 @@ step, url, arg = sys.argv[1], sys.argv[2], sys.argv[3]
 store = open_store(url, migrate=step == "qdpx-import")     # an import goes into a new, empty database
 with store.read() as s:                                     # a warm connection, as in the app
     s.execute(__import__("sqlalchemy").text("select 1"))
-# Peaks are VmHWM, each process's own: ru_maxrss carries a parent's size over fork and exec (the
-# bench's parent holds the project it built; the reading process is started by this one).
-def _hwm(pid):
-    try:
-        return next(int(l.split()[1]) for l in open(f"/proc/{{pid}}/status") if l.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration):
-        return None
-child_peaks, watching = {{}}, __import__("threading").Event()
-def _watch_children():
-    me = str(os.getpid())
-    while not watching.wait(0.2):
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                ppid = open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()[1]
-            except OSError:
-                continue
-            if ppid == me and (peak := _hwm(pid)) is not None:
-                child_peaks[pid] = max(peak, child_peaks.get(pid, 0))
-__import__("threading").Thread(target=_watch_children, daemon=True).start()
+# Peaks are each process's own (bench/peaks.py): ru_maxrss carries a parent's size over fork and exec.
+sys.path.insert(0, {bench!r})
+from peaks import ChildPeaks, own_peak_mb
+children = ChildPeaks()
 t0 = time.perf_counter()
 out = {{}}
 if step == "crosstab-db":
@@ -150,15 +135,14 @@ elif step == "qdpx-import":
         report = import_qdpx(s, open(arg, "rb").read(), arg, coder=get_or_create_coder(s, "importer"))
     out["codings"] = report.codings
 out["seconds"] = time.perf_counter() - t0
-watching.set()
-out["peak_mb"] = _hwm("self")
-out["child_peak_mb"] = max(child_peaks.values(), default=0)     # a reading process
+out["peak_mb"] = own_peak_mb()
+out["child_peak_mb"] = children.stop()          # a reading process
 print(json.dumps(out))
 """
 
 
 def step(name: str, url: str, arg: str = "", repo: Path = REPO) -> dict:
-    code = STEP.format(repo=str(repo))
+    code = STEP.format(repo=str(repo), bench=str(REPO / "bench"))
     # The step's own processes (a QDPX import's reading process runs `python -m workbench...`)
     # must load the same commit's code: a baseline's parent with this checkout's child hung.
     env = {**os.environ, "PYTHONPATH": str(repo)}
@@ -208,7 +192,7 @@ def main() -> None:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(where)], capture_output=True)
         results.setdefault("qdpx-import-baselines", []).append(
             {"commit": commit, "seconds": round(old["seconds"], 1), "peak_mb": round(old["peak_mb"]),
-             "codings": old["codings"]})
+             "child_peak_mb": round(old["child_peak_mb"]), "codings": old["codings"]})
     ratio = results["crosstab-quotes"]["seconds_median"] / max(results["crosstab-db"]["seconds_median"], 1e-9)
     rows = [("project", f"{args.sources:,} interviews, {args.codings:,} codings (built in {build_s:.0f} s)"),
             ("sector crosstab, counted in SQL (app, CLI)", f"{results['crosstab-db']['seconds_median']} s, "
@@ -223,7 +207,8 @@ def main() -> None:
              f"{results['qdpx-import']['child_peak_mb']} MB), {results['qdpx-import']['codings']:,} codings")]
     for old in results.get("qdpx-import-baselines", []):
         rows.append((f"QDPX import at {old['commit']}",
-                     f"{old['seconds']} s, {old['peak_mb']} MB peak "
+                     f"{old['seconds']} s, {old['peak_mb']} MB peak"
+                     + (f" (+{old['child_peak_mb']} MB its reading process)" if old["child_peak_mb"] else "") + " "
                      f"({old['seconds'] / max(results['qdpx-import']['seconds'], 1e-9):.1f}x the time, "
                      f"{old['peak_mb'] / max(results['qdpx-import']['peak_mb'], 1):.1f}x the memory)"))
     width = max(len(r[0]) for r in rows)

@@ -46,11 +46,12 @@ store = open_store(f"sqlite:///{folder}/bench.db")
 with store.write() as s:
     coder = get_or_create_coder(s, "bench")
     pid, cid = create_project(s, "Bench").id, coder.id
-def own_peak_mb():
-    # VmHWM: this process's own peak. ru_maxrss carries the parent's size over fork and exec
-    # (this bench's parent holds the generated inputs), which inflated every figure.
-    return next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
+# Peaks are each process's own (bench/peaks.py): ru_maxrss carries this bench's size (it holds the
+# generated inputs) over fork and exec. A QDPX import's reading process is watched too.
+sys.path.insert(0, sys.argv[3])
+from peaks import ChildPeaks, own_peak_mb
 base = own_peak_mb()
+children = ChildPeaks()
 t = time.perf_counter()
 from workbench.errors import WorkbenchError
 refused = None
@@ -66,7 +67,7 @@ except WorkbenchError as exc:      # a refusal is a result too: how long and how
     refused = str(exc).split(": ", 1)[-1][:60]
 seconds = time.perf_counter() - t
 store.dispose()
-print(json.dumps({"seconds": round(seconds, 2), "refused": refused, "peak_mb": round(own_peak_mb()),
+print(json.dumps({"seconds": round(seconds, 2), "refused": refused, "peak_mb": round(own_peak_mb()), "child_peak_mb": round(children.stop()),
                   "base_mb": round(base)}))
 """
 
@@ -158,13 +159,15 @@ def measure(repo: Path, kind: str, path: Path, repeat: int = 1) -> dict:
     env = {**os.environ, "PYTHONPATH": str(repo), "OPENBLAS_NUM_THREADS": "1"}
     runs = []
     for _ in range(repeat):
-        done = subprocess.run([sys.executable, "-c", CHILD, "qdpx" if kind.startswith("q") else "file", str(path)],
+        done = subprocess.run([sys.executable, "-c", CHILD, "qdpx" if kind.startswith("q") else "file", str(path),
+                               str(REPO / "bench")],
                               cwd=repo, env=env, capture_output=True, text=True, timeout=3600)
         if done.returncode != 0:
             return {"error": (done.stderr.strip().splitlines() or ["?"])[-1][:200]}
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
     return {"seconds": statistics.median(r["seconds"] for r in runs),
             "peak_mb": statistics.median(r["peak_mb"] for r in runs), "runs": len(runs),
+            "child_peak_mb": max(r.get("child_peak_mb", 0) for r in runs),
             "refused": runs[-1].get("refused")}
 
 
@@ -191,7 +194,8 @@ def main() -> None:
     def cell(r: dict) -> str:
         if "error" in r:
             return r["error"][:24]
-        return ("refused " if r.get("refused") else "") + f"{r['seconds']:>7.1f} s {r['peak_mb']:>6} MB"
+        child = f" +{r['child_peak_mb']}" if r.get("child_peak_mb") else ""     # its reading process
+        return ("refused " if r.get("refused") else "") + f"{r['seconds']:>7.1f} s {r['peak_mb']:>6}{child} MB"
     print(f"\n{'input':<11} {'text MB':>7} {'file MB':>7} | {'this checkout':>20}" +
           (f" | {'--against':>20} | {'time':>6} {'memory':>6}" if args.against else ""))
     for r in rows:
