@@ -210,13 +210,13 @@ def _drop(el) -> None:
         del parent[0]
 
 
-_CHECK_EVERY = 8 << 20     # bytes of XML between two counts of the elements kept in memory
+_CHECK_EVERY = 4 << 20     # bytes of XML between two counts of the elements kept in memory
 
 
 class _Counting:
     """A reader that notes the share of ``total`` bytes read, each time it grew by a hundredth,
     and, once ``root`` is set, refuses the file when the tree being built keeps more than
-    ``MAX_KEPT_ELEMENTS`` elements (counted in C by XPath every few megabytes: ~40 ms for two
+    ``MAX_KEPT_ELEMENTS`` elements (counted in C by XPath every few megabytes: ~20 ms for a
     million)."""
 
     def __init__(self, stream, total: int, file: str = ""):
@@ -236,6 +236,6 @@ class _Counting:
             if kept > MAX_KEPT_ELEMENTS:
                 raise InvalidExchangeFile(
                     f"keeps more than {MAX_KEPT_ELEMENTS:,} XML elements unread at once (by byte {self.done:,}): "
-                    "elements the workbench does not read, or one source with more than about 500,000 "
+                    "elements the workbench does not read, or one source with more than about 250,000 "
                     "codings; refused", file=self.file)
         return chunk
