@@ -213,15 +213,20 @@ def test_a_long_vtt_read_in_chunks_gives_the_same_turns_as_in_one_piece(monkeypa
     assert whole.text.count("Cue number") == 40 and "Porto" not in whole.text
 
 
-def _docx_with_document(data: bytes, document_xml: bytes) -> bytes:
-    """``data`` (a .docx) with its word/document.xml replaced."""
+def _docx_with_member(data: bytes, member: str, change) -> bytes:
+    """``data`` (a .docx) with one member's bytes passed through ``change``."""
     import io
     import zipfile
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
-            dst.writestr(item.filename, document_xml if item.filename == "word/document.xml" else src.read(item))
+            dst.writestr(item.filename, change(src.read(item)) if item.filename == member else src.read(item))
     return out.getvalue()
+
+
+def _docx_with_document(data: bytes, document_xml: bytes) -> bytes:
+    """``data`` (a .docx) with its word/document.xml replaced."""
+    return _docx_with_member(data, "word/document.xml", lambda _old: document_xml)
 
 
 def test_a_docx_is_read_as_a_stream_with_the_same_text_python_docx_gives(monkeypatch):
@@ -264,6 +269,11 @@ def test_a_docx_with_a_doctype_damaged_xml_or_too_much_text_is_refused(monkeypat
     with pytest.raises(InvalidSource, match=r"damaged Word document .*word/document.xml") as exc:
         parse_bytes(_docx_with_document(data, b'<w:document xmlns:w="x">\n<w:body><w:p>'), "cut.docx")
     assert exc.value.line == 2
+    strict = _docx_with_member(data, "_rels/.rels", lambda rels: rels.replace(
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"))
+    with pytest.raises(InvalidSource, match="Strict Open XML"):
+        parse_bytes(strict, "strict.docx")
     monkeypatch.setattr(word, "MAX_SOURCE_BYTES", 10)
     with pytest.raises(InvalidSource, match="more than 0.0 MB of text"):
         parse_bytes(data, "long.docx")

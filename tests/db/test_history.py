@@ -201,3 +201,27 @@ def test_a_long_source_text_is_logged_compressed_and_comes_back_exactly(store, p
             step(s, project_id, coder_id)
     with store.read() as s:
         assert (s.scalar(select(Source.text)), s.scalar(select(Source.name))) == (text, "Rui, first interview")
+
+
+def test_a_long_text_logged_before_packing_or_by_another_zlib_still_undoes(store, project, interview, monkeypatch):
+    """Undo compares texts, not their compressed bytes: an event logged with the plain text (before
+    packing existed) and one whose packing differs from what this zlib would write both undo."""
+    from workbench.db import snapshots
+    from workbench.db.models import Event
+    project_id, coder_id = project
+    import_files(store, project_id, coder_id, [interview])             # logged plain (PACK_CHARS is large)
+    monkeypatch.setattr(snapshots, "PACK_CHARS", 40)
+    with store.write("rename", project_id=project_id, coder_id=coder_id) as s:
+        s.scalar(select(Source)).name = "Rui, first interview"         # logged packed
+    with store.write() as s:
+        event = s.scalar(select(Event).where(Event.entity == "source", Event.op == "update"))
+        before = dict(event.before)
+        text = s.scalar(select(Source.text))
+        other = __import__("zlib").compress(text.encode(), 9)          # what another zlib might write
+        before["text"] = {"zlib": __import__("base64").b64encode(other).decode()}
+        event.before, event.after = before, {**event.after, "text": before["text"]}
+    for step in (history.undo, history.undo):
+        with store.write() as s:
+            step(s, project_id, coder_id)
+    with store.read() as s:
+        assert s.scalar(select(Source.id)) is None

@@ -22,7 +22,7 @@ from workbench.db.bulk import load_columns
 from workbench.db.columns import decode as decode_column
 from workbench.db.columns import encode_values
 from workbench.db.models import MODELS_BY_TABLE, Base, Coder, Embedding, Event, EventState, Job, utcnow
-from workbench.db.snapshots import jsonable, restore_values, snapshot, snapshot_before
+from workbench.db.snapshots import jsonable, restore_values, snapshot, snapshot_before, unpacked_values
 from workbench.errors import NothingToUndo, UndoConflict
 
 # Rows that are machine bookkeeping, not a person's change.
@@ -256,7 +256,8 @@ def _replay(session: Session, events: list[Event], forward: bool) -> None:
                 raise UndoConflict(f"{entity} {eid} exists again; cannot restore it")
             inserts.append((model, target))
         else:
-            if current is None or _comparable(snapshot(current)) != _comparable(expected):
+            if current is None or _comparable(snapshot(current, pack=False)) != \
+                    _comparable(unpacked_values(model, expected)):
                 raise UndoConflict(
                     f"{entity} {eid} was changed since \"{action}\" (by another coder or action); "
                     "undo it by hand, or skip this step with `workbench undo --skip`")

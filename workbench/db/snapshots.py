@@ -49,10 +49,23 @@ def _unpacked(value: Any, column_type) -> Any:
     return value
 
 
-def snapshot(obj: Base) -> dict[str, Any]:
-    """The column values of a row, as JSON-ready values (long texts :func:`packed`)."""
+def snapshot(obj: Base, *, pack: bool = True) -> dict[str, Any]:
+    """The column values of a row, as JSON-ready values (long texts :func:`packed`, unless
+    ``pack`` is False: for comparing with :func:`unpacked_values`)."""
     mapper = obj.__mapper__
+    if not pack:
+        return {attr.key: jsonable(getattr(obj, attr.key)) for attr in mapper.column_attrs}
     return {attr.key: packed(jsonable(getattr(obj, attr.key)), attr.columns[0].type) for attr in mapper.column_attrs}
+
+
+def unpacked_values(model: type[Base], values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A logged snapshot with its packed texts unpacked: compare texts, never their compressed
+    bytes (events logged before packing hold plain text, and another zlib may compress
+    differently)."""
+    if values is None:
+        return None
+    types = {attr.key: attr.columns[0].type for attr in model.__mapper__.column_attrs}
+    return {k: _unpacked(v, types[k]) if k in types else v for k, v in values.items()}
 
 
 def snapshot_before(obj: Base) -> dict[str, Any]:

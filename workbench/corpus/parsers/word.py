@@ -19,8 +19,8 @@ from workbench.safety.untrusted import MAX_SOURCE_BYTES, MEMBER_DAMAGE, check_zi
 EXTENSIONS = (".docx",)
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_MAIN_PART = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
-              "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument")     # strict OOXML
+_MAIN_PART = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_STRICT_PART = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
 _READ = 1 << 20             # bytes of the document part fed to the parser at a time
 _JOIN_EVERY = 4096          # lines joined into one string at a time (no list of a million lines)
 
@@ -47,7 +47,11 @@ def _main_part(archive: zipfile.ZipFile, file: str) -> str:
     except MEMBER_DAMAGE as exc:
         raise InvalidSource(f"is a damaged Word document ({exc})", file=file) from exc
     for rel in rels:
-        if rel.get("Type") in _MAIN_PART and rel.get("TargetMode", "Internal") == "Internal":
+        if rel.get("Type") == _STRICT_PART:
+            # python-docx (and this reader) know the transitional vocabulary only
+            raise InvalidSource("is saved as Strict Open XML, which cannot be read; save it again in Word as "
+                                "\"Word Document (*.docx)\"", file=file)
+        if rel.get("Type") == _MAIN_PART and rel.get("TargetMode", "Internal") == "Internal":
             name = posixpath.normpath(rel.get("Target", "").lstrip("/"))
             if name in archive.namelist():
                 return name
