@@ -62,3 +62,39 @@ def test_speakers_rename_and_role(store, project, interview):
         rename_speaker(s, project_id, "rui", "Nobody", "x")
     with store.write() as s, pytest.raises(InvalidSource, match="unknown role"):
         set_speaker_role(s, project_id, "rui", "Interviewer", "boss")
+
+
+class _Stopped(BaseException):
+    """What Streamlit raises in a progress update once Cancel was clicked (not an Exception)."""
+
+
+@pytest.mark.parametrize("name,line", [("long.txt", "Ana: we export to Spain\n"),
+                                       ("long.docx", "Ana: we export to Spain")])
+def test_an_upload_reports_how_far_it_has_read_and_a_stop_in_between_stores_nothing(store, project, monkeypatch,
+                                                                                    name, line):
+    """A long upload reports the share of each file read (every 65,536 lines, or each block of a
+    Word file's XML), then the storing; stopping in a report leaves the project as it was."""
+    from tests.helpers import make_docx
+    from workbench.corpus.importing import import_uploads
+    from workbench.corpus.parsers import word
+    monkeypatch.setattr(word, "_READ", 4096)            # blocks of the XML, so a small file has several
+    project_id, coder_id = project
+    if name.endswith(".docx"):
+        data = make_docx([line] * 1_500)
+    else:
+        data = (line * 150_000).encode()
+    heard = []
+    results, _ = import_uploads(store, project_id, coder_id, [(name, data)],
+                                progress=lambda *args: heard.append(args))
+    shares = [share for i, total, file, share in heard if file == name]
+    assert results[0].created and heard[-1] == (1, 1, "", 1.0) and heard[0] == (0, 1, name, 0.0)
+    assert len(shares) >= 3 and any(0 < s < 1 for s in shares)
+
+    def stop(i, total, file, share):
+        if 0 < share < 1:
+            raise _Stopped
+    with pytest.raises(_Stopped):
+        import_uploads(store, project_id, coder_id, [("again " + name, data + b"\n" if name.endswith(".txt")
+                                                      else make_docx([line] * 1_501))], progress=stop)
+    with store.read() as s:
+        assert s.scalar(select(func.count(Source.id))) == 1

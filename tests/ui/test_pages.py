@@ -159,10 +159,19 @@ def test_sources_page_uploads_and_assigns_a_case(db):
     uploader.set_value([("maria.txt", text, "text/plain")])
     at.text_input[[t.label for t in at.text_input].index("Case (optional)")].set_value("TX-04 Nova")
     at.button[[b.label for b in at.button].index("Import")].click().run()
-    assert not at.exception
+    assert not at.exception and "Cancel import" not in [b.label for b in at.button]     # gone when done
     with db.read() as s:
         src = s.scalar(select(Source).where(Source.name == "maria"))
         assert src is not None and src.case.name == "TX-04 Nova"
+
+
+def test_sources_page_says_a_cancelled_upload_stored_nothing(db):
+    """The rerun a click on "Cancel import" makes (the button is shown only while files are read)."""
+    at = AppTest.from_function(run_page, args=("sources",), default_timeout=60)
+    at.session_state["src_upload_cancel"] = True
+    at.run()
+    assert not at.exception and "Import cancelled; nothing was stored." in [i.value for i in at.info]
+    assert "Cancel import" not in [b.label for b in at.button]
 
 
 def test_sources_page_edits_the_case_table(db):

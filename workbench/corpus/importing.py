@@ -16,7 +16,7 @@ from workbench.corpus.parsers import TRANSCRIPT_EXTENSIONS, parse_bytes, parse_f
 from workbench.corpus.parsers.parsed import ParsedSource
 from workbench.corpus.sources import unique_source_name
 from workbench.corpus.speakers import RolePlan, plan_roles
-from workbench.corpus.text import sha256, text_sha256
+from workbench.corpus.text import reading_progress, sha256, text_sha256
 from workbench.db.columns import NULL_INT
 from workbench.db.history import insert_columns
 from workbench.db.models import Segment, Source, SourceKind, Speaker
@@ -139,10 +139,14 @@ def import_files(store, project_id: int, coder_id: int | None, paths: Iterable[s
 
 def import_uploads(store, project_id: int, coder_id: int | None, uploads: list[tuple[str, bytes]], *,
                    case: str | None = None, language: str | None = None, encoding: str | None = None,
-                   skip_bad: bool = False, max_bytes: int | None = None) -> tuple[list[ImportResult], list[WorkbenchError]]:
+                   skip_bad: bool = False, max_bytes: int | None = None,
+                   progress: Callable[[int, int, str, float], None] | None = None) -> tuple[list[ImportResult], list[WorkbenchError]]:
     """Import files uploaded in the browser: ``(file name, bytes)`` pairs, same rules as files.
 
-    ``max_bytes`` is the configured upload limit (``Settings.max_upload_bytes``)."""
+    ``max_bytes`` is the configured upload limit (``Settings.max_upload_bytes``). ``progress``
+    hears ``(file number, files, name, share of that file read)`` while files are read, and
+    ``(files, files, "", 1.0)`` before they are stored; raising in it stops the import with
+    nothing stored."""
     limit = min(max_bytes or MAX_SOURCE_BYTES, MAX_SOURCE_BYTES)
     items = []
     for name, data in uploads:
@@ -151,14 +155,19 @@ def import_uploads(store, project_id: int, coder_id: int | None, uploads: list[t
 
     by_label = {label: data for label, _, _, data in items}
 
-    def read(_i: int, clean: str):
+    def read(i: int, clean: str):
         data = by_label[clean]
         if len(data) > limit:
             raise InvalidSource(f"is {megabytes(len(data), 1)}, above the upload limit of {megabytes(limit)}",
                                 file=clean)
-        return parse_bytes(data, clean, encoding=encoding), sha256(data)
+        if progress is None:
+            return parse_bytes(data, clean, encoding=encoding), sha256(data)
+        progress(i, len(items), clean, 0.0)
+        with reading_progress(lambda share: progress(i, len(items), clean, share)):
+            return parse_bytes(data, clean, encoding=encoding), sha256(data)
     return _import(store, project_id, coder_id, [(label, stem, orig) for label, stem, orig, _ in items],
-                   read, case=case, language=language, skip_bad=skip_bad, progress=None)
+                   read, case=case, language=language, skip_bad=skip_bad,
+                   progress=progress and (lambda done, total, _name: progress(done, total, "", 1.0)))
 
 
 def _import(store, project_id, coder_id, entries, read, *, case, language, skip_bad, progress):
@@ -173,6 +182,8 @@ def _import(store, project_id, coder_id, entries, read, *, case, language, skip_
         raise errors[0] if len(errors) == 1 else InvalidSource(
             f"{len(errors)} files cannot be imported, nothing was stored:\n" + "\n".join(map(str, errors)))
     results = []
+    if progress:
+        progress(len(entries), len(entries), "")       # every file read: storing them now
     with store.write(f"import {len(parsed)} file(s)", project_id=project_id, coder_id=coder_id) as s:
         case_id = get_or_create_case(s, project_id, case).id if case else None
         seen: dict[str, str] = {}

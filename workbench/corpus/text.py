@@ -4,7 +4,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from workbench.errors import InvalidSource
 
@@ -18,9 +20,33 @@ def normalise(text: str) -> str:
     return _TRAILING.sub("", text).strip("\n")
 
 
+# Who hears how far a long read has come (the Sources page's bar, whose update is also where a
+# click on Cancel stops the run): set around a parse by ``reading_progress``, called by the
+# parsers' loops through ``report_reading``, so no parser signature carries it.
+_READING: ContextVar[Callable[[float], None] | None] = ContextVar("reading_progress", default=None)
+
+
+@contextmanager
+def reading_progress(report: Callable[[float], None] | None) -> Iterator[None]:
+    """Within the block, parsers report the share of their input read to ``report``."""
+    token = _READING.set(report)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
+def report_reading(share: float) -> None:
+    """Tell whoever :func:`reading_progress` named how far the read has come (0-1)."""
+    report = _READING.get()
+    if report is not None:
+        report(min(max(share, 0.0), 1.0))
+
+
 def lines_of(text: str) -> Iterator[str]:
-    """The lines of ``text`` one at a time: a list of four million lines cost more than the text."""
-    start = 0
+    """The lines of ``text`` one at a time: a list of four million lines cost more than the text.
+    Every 65,536 lines the share read is reported (:func:`report_reading`)."""
+    start, count, report = 0, 0, _READING.get()
     while True:
         end = text.find("\n", start)
         if end < 0:
@@ -28,6 +54,9 @@ def lines_of(text: str) -> Iterator[str]:
             return
         yield text[start:end]
         start = end + 1
+        count += 1
+        if report is not None and not count & 0xFFFF:
+            report(start / len(text))
 
 
 _TRAILING = re.compile(r"(?<![^\S\n])[^\S\n]++(?=\n|\Z)")

@@ -13,6 +13,7 @@ from lxml import etree
 
 from workbench.corpus.parsers.parsed import ParsedSource
 from workbench.corpus.parsers.plain_text import parse_turns
+from workbench.corpus.text import report_reading
 from workbench.errors import InvalidSource
 from workbench.safety.untrusted import MAX_SOURCE_BYTES, MEMBER_DAMAGE, check_zip, megabytes
 
@@ -89,8 +90,11 @@ def _body_text(archive: zipfile.ZipFile, part: str, file: str) -> str:
     from docx.text.paragraph import Paragraph
     parser, chunks, pieces, size, checked = _parser(), [], [], 0, False
     try:
+        size_of_part, done = max(archive.getinfo(part).file_size, 1), 0
         with archive.open(part) as stream:
             while block := stream.read(_READ):
+                done += len(block)
+                report_reading(done / size_of_part)
                 parser.feed(block)
                 for _event, el in parser.read_events():
                     if not checked:

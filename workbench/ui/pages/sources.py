@@ -39,6 +39,8 @@ def render(ws: Workspace) -> None:
 
 
 def _upload(ws: Workspace) -> None:
+    if st.session_state.get("src_upload_cancel"):       # the rerun a click on Cancel made
+        st.info("Import cancelled; nothing was stored.", icon=":material/cancel:")
     with st.form("upload", clear_on_submit=True):
         files = st.file_uploader(
             "Import transcripts and documents", accept_multiple_files=True,
@@ -54,14 +56,27 @@ def _upload(ws: Workspace) -> None:
     if not (submitted and files):
         return
     uploads = [(f.name, f.getvalue()) for f in files]
-    with st.spinner(f"Reading {len(uploads)} file(s)…"):
-        try:
-            results, errors = import_uploads(ws.store, ws.project_id, ws.coder_id, uploads,
-                                                    case=case.strip() or None, language=language.strip() or None,
-                                                    skip_bad=skip_bad, max_bytes=load_settings().max_upload_bytes)
-        except WorkbenchError as exc:
-            st.error(plain(exc), icon=":material/error:")
-            return
+    # Clicking Cancel reruns the page: Streamlit stops this run at its next progress update
+    # (every 65,536 lines of a long transcript), before anything is stored.
+    cancel = st.empty()
+    cancel.button("Cancel import", key="src_upload_cancel", icon=":material/cancel:")
+    bar = st.progress(0.0, text=f"Reading {len(uploads)} file(s)…")
+
+    def show(i: int, total: int, name: str, share: float) -> None:
+        bar.progress(min((i + share) / max(total, 1), 1.0),
+                     text=f"Reading {name} ({i + 1} of {total})…" if name else "Storing…")
+    try:
+        results, errors = import_uploads(ws.store, ws.project_id, ws.coder_id, uploads,
+                                         case=case.strip() or None, language=language.strip() or None,
+                                         skip_bad=skip_bad, max_bytes=load_settings().max_upload_bytes,
+                                         progress=show)
+    except WorkbenchError as exc:
+        bar.empty()
+        cancel.empty()
+        st.error(plain(exc), icon=":material/error:")
+        return
+    bar.empty()
+    cancel.empty()
     created = [r for r in results if r.created]
     if created:
         st.success(f"Imported {len(created)} source(s): " + ", ".join(md(r.name) for r in created))
