@@ -69,32 +69,37 @@ class _Stopped(BaseException):
 
 
 @pytest.mark.parametrize("name,line", [("long.txt", "Ana: we export to Spain\n"),
-                                       ("long.docx", "Ana: we export to Spain")])
+                                       ("long.docx", "Ana: we export to Spain"),
+                                       ("long.vtt", "00:00:01.000 --> 00:00:02.000\n<v Ana>we export to Spain\n\n")])
 def test_an_upload_reports_how_far_it_has_read_and_a_stop_in_between_stores_nothing(store, project, monkeypatch,
                                                                                     name, line):
     """A long upload reports the share of each file read (every 65,536 lines, or each block of a
     Word file's XML), then the storing; stopping in a report leaves the project as it was."""
     from tests.helpers import make_docx
     from workbench.corpus.importing import import_uploads
-    from workbench.corpus.parsers import word
+    from workbench.corpus.parsers import subtitles, word
     monkeypatch.setattr(word, "_READ", 4096)            # blocks of the XML, so a small file has several
+    monkeypatch.setattr(subtitles, "_CHUNK_CHARS", 4096)  # and chunks of cues
     project_id, coder_id = project
     if name.endswith(".docx"):
         data = make_docx([line] * 1_500)
+    elif name.endswith(".vtt"):
+        data = ("WEBVTT\n\n" + line * 2_000).encode()
     else:
-        data = (line * 150_000).encode()
+        data = (line * 200_000).encode()      # three reports a pass: a second pass from 0 would run back
     heard = []
     results, _ = import_uploads(store, project_id, coder_id, [(name, data)],
                                 progress=lambda *args: heard.append(args))
     shares = [share for i, total, file, share in heard if file == name]
     assert results[0].created and heard[-1] == (1, 1, "", 1.0) and heard[0] == (0, 1, name, 0.0)
     assert len(shares) >= 3 and any(0 < s < 1 for s in shares)
+    assert shares == sorted(shares), "the bar ran backwards"         # two passes report two halves
 
     def stop(i, total, file, share):
         if 0 < share < 1:
             raise _Stopped
     with pytest.raises(_Stopped):
-        import_uploads(store, project_id, coder_id, [("again " + name, data + b"\n" if name.endswith(".txt")
-                                                      else make_docx([line] * 1_501))], progress=stop)
+        other = make_docx([line] * 1_501) if name.endswith(".docx") else data + b"\n\n"
+        import_uploads(store, project_id, coder_id, [("again " + name, other)], progress=stop)
     with store.read() as s:
         assert s.scalar(select(func.count(Source.id))) == 1

@@ -36,6 +36,21 @@ def reading_progress(report: Callable[[float], None] | None) -> Iterator[None]:
         _READING.reset(token)
 
 
+@contextmanager
+def reading_part(start: float, end: float) -> Iterator[None]:
+    """Within the block, a read's 0-1 is the share ``start``-``end`` of the whole (a parser that
+    reads its input twice reports 0-0.5, then 0.5-1: the bar never runs backwards)."""
+    outer = _READING.get()
+    with reading_progress(None if outer is None else (lambda share: outer(start + (end - start) * share))):
+        yield
+
+
+def reporter() -> Callable[[float], None]:
+    """The current reporter (or one that does nothing), for a generator to keep: a generator
+    runs when it is iterated, perhaps outside the ``reading_part`` it was made in."""
+    return _READING.get() or (lambda _share: None)
+
+
 def report_reading(share: float) -> None:
     """Tell whoever :func:`reading_progress` named how far the read has come (0-1)."""
     report = _READING.get()
@@ -45,8 +60,12 @@ def report_reading(share: float) -> None:
 
 def lines_of(text: str) -> Iterator[str]:
     """The lines of ``text`` one at a time: a list of four million lines cost more than the text.
-    Every 65,536 lines the share read is reported (:func:`report_reading`)."""
-    start, count, report = 0, 0, _READING.get()
+    Every 65,536 lines the share read is reported to the reporter current when this is called."""
+    return _lines(text, _READING.get())
+
+
+def _lines(text: str, report: Callable[[float], None] | None) -> Iterator[str]:
+    start, count = 0, 0
     while True:
         end = text.find("\n", start)
         if end < 0:

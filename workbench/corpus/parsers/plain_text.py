@@ -6,7 +6,7 @@ import re
 
 from workbench.corpus.parsers.labels import TS_ONLY, LabelColumns, accept_numbers, label_parts
 from workbench.corpus.parsers.parsed import ParsedSource, SourceBuilder
-from workbench.corpus.text import decode_text, lines_of, normalise
+from workbench.corpus.text import decode_text, lines_of, normalise, reading_part
 from workbench.corpus.timecodes import parse_timestamp
 
 EXTENSIONS = (".txt", ".md")
@@ -63,9 +63,11 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
     the lines, neither holding them: the first finds the label candidates, the second the turns.
     """
     text = normalise(text)
-    cols = _label_columns(text)
+    with reading_part(0.0, 0.5):
+        cols = _label_columns(text)
     accepted = accept_numbers(cols)
-    cues = _cue_lines(text) if "-->" in text else set()
+    with reading_part(0.5, 0.5):
+        cues = _cue_lines(text) if "-->" in text else set()
     out = SourceBuilder()
     body: list[str] = []
     opened = False                      # a turn is open (its speaker, or None for a paragraph)
@@ -83,7 +85,9 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
 
     any_speaker = bool(accepted)
     ids, rest = cols.ids, cols.rest
-    for i, line in enumerate(lines_of(text)):
+    with reading_part(0.5, 1.0):
+        lines = lines_of(text)              # reports its share as the second half
+    for i, line in enumerate(lines):
         if i in cues:
             continue                        # a Teams cue's time line: its time went to the label below
         k = ids[i]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 from workbench.corpus.parsers.labels import PROSE_LEADS, LabelColumns, accept_numbers, label_parts
 from workbench.corpus.parsers.parsed import ParsedSource, SourceBuilder
-from workbench.corpus.text import decode_text, lines_of, normalise
+from workbench.corpus.text import decode_text, lines_of, normalise, reading_part, reporter
 from workbench.corpus.timecodes import parse_timestamp
 from workbench.errors import InvalidSource
 
@@ -65,8 +65,9 @@ def _cues_to_source(cues: Callable[[], Iterator[Cue]], fmt: str, file: str, none
     for the ``Name:`` labels at cue starts, then for the turns. ``none``: the refusal when
     there is no cue at all."""
     cols = LabelColumns()
-    for _start, _end, _voice, text in cues():
-        cols.add(label_parts(text.split("\n", 1)[0] if "\n" in text else text))
+    with reading_part(0.1, 0.55):          # after the timing check's tenth
+        for _start, _end, _voice, text in cues():
+            cols.add(label_parts(text.split("\n", 1)[0] if "\n" in text else text))
     if not len(cols.ids):
         raise InvalidSource(none, file=file)
     accepted = accept_numbers(cols, use_paragraphs=False)
@@ -81,7 +82,9 @@ def _cues_to_source(cues: Callable[[], Iterator[Cue]], fmt: str, file: str, none
         if turn:
             out.add(" ".join(turn), speaker, t_start, t_end)
             turn.clear()
-    for i, (start, end, voice, text) in enumerate(cues()):
+    with reading_part(0.55, 1.0):
+        second = cues()                     # keeps the reporter of this part
+    for i, (start, end, voice, text) in enumerate(second):
         label = cols.ids[i]
         if voice is None and label >= 0 and label in accepted:
             voice, text = cols.names[label], text[cols.rest[i]:]
@@ -103,7 +106,8 @@ def parse_srt(text: str, file: str) -> ParsedSource:
     """SubRip cues (times; a recurring ``Name:`` at the start of a cue is its speaker)."""
     import srt
     text = normalise(text) + "\n"
-    check_timings(text, file)
+    with reading_part(0.0, 0.1):
+        check_timings(text, file)
 
     def cues() -> Iterator[Cue]:
         try:
@@ -121,14 +125,19 @@ _CHUNK_CHARS = 1 << 21      # WebVTT is read 2 MB of cues at a time: the library
 def parse_vtt(text: str, file: str) -> ParsedSource:
     """WebVTT cues with ``<v Name>`` voice tags as speakers."""
     text = normalise(text) + "\n"
-    check_timings(text, file)
+    with reading_part(0.0, 0.1):
+        check_timings(text, file)
     return _cues_to_source(lambda: _vtt_cues(text, file), "vtt", file, "holds no cues")
 
 
 def _vtt_cues(text: str, file: str) -> Iterator[Cue]:
     """The cues of a WebVTT text, read by the ``webvtt`` library a block-aligned chunk at a time
     (cue blocks never hold a blank line, so a chunk ends at one; each later chunk gets the
-    ``WEBVTT`` header again)."""
+    ``WEBVTT`` header again). The share read is reported after each chunk."""
+    return _vtt_chunks(text, file, reporter())
+
+
+def _vtt_chunks(text: str, file: str, report) -> Iterator[Cue]:
     import webvtt
     from webvtt.errors import MalformedFileError
     pos, header = 0, ""
@@ -142,3 +151,4 @@ def _vtt_cues(text: str, file: str) -> Iterator[Cue]:
         for c in captions:
             yield parse_timestamp(c.start), parse_timestamp(c.end), c.voice or None, c.text
         pos, header = end, "WEBVTT\n\n"
+        report(pos / len(text))

@@ -13,7 +13,7 @@ from lxml import etree
 
 from workbench.corpus.parsers.parsed import ParsedSource
 from workbench.corpus.parsers.plain_text import parse_turns
-from workbench.corpus.text import report_reading
+from workbench.corpus.text import reading_part, report_reading
 from workbench.errors import InvalidSource
 from workbench.safety.untrusted import MAX_SOURCE_BYTES, MEMBER_DAMAGE, check_zip, megabytes
 
@@ -35,7 +35,10 @@ def parse_docx(data: bytes, file: str) -> ParsedSource:
     """Paragraphs of a Word file, then speaker turns as in plain text."""
     archive = check_zip(data, file)
     part = _main_part(archive, file)
-    return parse_turns(_body_text(archive, part, file), "docx")
+    with reading_part(0.0, 0.5):
+        text = _body_text(archive, part, file)
+    with reading_part(0.5, 1.0):
+        return parse_turns(text, "docx")
 
 
 def _main_part(archive: zipfile.ZipFile, file: str) -> str:
