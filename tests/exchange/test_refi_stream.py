@@ -216,7 +216,11 @@ def _everything(s, project_id):
     return sources, [(n, a, b, when, 0) for n, a, b, when, _ in codings]
 
 
-def test_a_child_process_reads_the_same_project_as_this_one(store):
+@pytest.mark.parametrize("text_ahead", [64 * 2**20, 10])
+def test_a_child_process_reads_the_same_project_as_this_one(store, monkeypatch, text_ahead):
+    """Also with a text budget smaller than any source: one source at a time, the same result."""
+    from workbench.exchange.refi import extract_process
+    monkeypatch.setattr(extract_process, "TEXT_AHEAD", text_ahead)
     sources, members = many_sources(5, 30)
     data = qdpx(qde(sources=sources), members)
     shares = []
@@ -357,3 +361,21 @@ def test_repeated_codings_are_one_and_a_selections_memo_goes_with_its_last_kept_
         memo_on = {m.text: (s.get(Coding, m.coding_id).guid[-1] if m.coding_id else None)
                    for m in s.scalars(select(Memo))}
     assert memo_on == {"memo 1": "1", "memo 2": "3", "memo 3": None}
+
+
+def test_the_text_budget_holds_sources_back_but_lets_a_large_one_through_alone():
+    """Sources queued ahead of the database are bounded by their text too (64 of 200 MB would be
+    12 GB): taking waits while something is queued and the next would pass the limit."""
+    import threading
+    import time
+
+    from workbench.exchange.refi.extract_process import _TextBudget
+    budget, stop, taken = _TextBudget(100), threading.Event(), []
+    budget.take(150, stop)                      # larger than the limit, nothing queued: through
+    worker = threading.Thread(target=lambda: (budget.take(10, stop), taken.append(10)))
+    worker.start()
+    time.sleep(0.3)
+    assert taken == []                          # 150 + 10 > 100 while the first is queued: waits
+    budget.give(150)
+    worker.join(timeout=30)
+    assert taken == [10] and budget.used == 10

@@ -29,6 +29,8 @@ SEPARATE_PROCESS_BYTES = 32 * 1024 * 1024
 _RECORDS = {cls.__name__: cls for cls in (SourceRecord, CodingColumns)}
 
 MESSAGES_AHEAD = 64         # sources read ahead of the database (each one source's selections)
+TEXT_AHEAD = 64 * 2**20     # ... and at most this many characters of their texts (one larger source
+                            # is let through alone): 64 sources of 200 MB would be 12 GB
 
 
 def project_messages(data: bytes, file: str, *, separate_process: bool | None = None) -> Iterator[Message]:
@@ -51,12 +53,14 @@ def _from_child(data: bytes, file: str) -> Iterator[Message]:
         # while this process writes a batch to the database (a pipe holds less than a source).
         ahead: queue.Queue = queue.Queue(maxsize=MESSAGES_AHEAD)
         stop = threading.Event()
-        reader = threading.Thread(target=_take, args=(child, data, file, ahead, stop), daemon=True,
+        budget = _TextBudget(TEXT_AHEAD)
+        reader = threading.Thread(target=_take, args=(child, data, file, ahead, stop, budget), daemon=True,
                                   name="qdpx-reader")
         reader.start()
         try:
             while True:
                 message = ahead.get()
+                budget.give(_text_size(message))
                 if message[0] == "done":
                     return
                 if message[0] == "stopped":
@@ -85,7 +89,32 @@ def _from_child(data: bytes, file: str) -> Iterator[Message]:
             reader.join(timeout=60)
 
 
-def _take(child: subprocess.Popen, data: bytes, file: str, ahead: queue.Queue, stop: threading.Event) -> None:
+def _text_size(message: Message) -> int:
+    return len(message[1].text or "") if message[0] == "source" else 0
+
+
+class _TextBudget:
+    """Characters of source text queued ahead: the reader thread waits (and so does the child,
+    on its full pipe) while taking the next source would pass the limit and something is queued."""
+
+    def __init__(self, limit: int):
+        self.limit, self.used = limit, 0
+        self.changed = threading.Condition()
+
+    def take(self, n: int, stop: threading.Event) -> None:
+        with self.changed:
+            while self.used and self.used + n > self.limit and not stop.is_set():
+                self.changed.wait(0.5)
+            self.used += n
+
+    def give(self, n: int) -> None:
+        with self.changed:
+            self.used -= n
+            self.changed.notify_all()
+
+
+def _take(child: subprocess.Popen, data: bytes, file: str, ahead: queue.Queue, stop: threading.Event,
+          budget: _TextBudget) -> None:
     """The reader thread: send the child its input, then queue each message it writes; an end
     without "done" or "refused" is queued as "stopped", with why when a message could not be read."""
     try:
@@ -100,6 +129,7 @@ def _take(child: subprocess.Popen, data: bytes, file: str, ahead: queue.Queue, s
             message = ("stopped", "")
         except (ValueError, pickle.UnpicklingError) as exc:
             message = ("stopped", f"a message from the reading process could not be read ({exc})")
+        budget.take(_text_size(message), stop)
         while not stop.is_set():
             try:
                 ahead.put(message, timeout=0.5)
