@@ -17,13 +17,12 @@ from workbench.corpus.sources import get_source
 from workbench.exchange import docx_report, tables
 from workbench.exchange import transcript as transcript_export
 from workbench.exchange.gather import quotes_and_cases, report_input
-from workbench.exchange.refi.archive import MAX_QDPX_BYTES
 from workbench.exchange.refi.reader import import_qdpx as read_qdpx
 from workbench.exchange.refi.writer import codebook_qdc, write_qdpx
 from workbench.project.coders import get_or_create_coder
 from workbench.project.projects import resolve_project
 from workbench.safety.atomic import atomic_file, write_atomic
-from workbench.safety.untrusted import read_limited
+from workbench.safety.untrusted import MAX_QDPX_BYTES, read_limited
 
 export_app = sub_app("Reports and tables: DOCX report, quotes, code presence per case, crosstabs.")
 app.add_typer(export_app, name="export")

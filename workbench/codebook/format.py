@@ -20,9 +20,8 @@ import yaml
 
 from workbench.codebook.rules import RuleProblem, parse_rule
 from workbench.errors import InvalidCodebook
+from workbench.safety.untrusted import MAX_CODEBOOK_BYTES
 from workbench.safety.yaml_safe import nearest_line, parse_yaml
-
-MAX_CODEBOOK_BYTES = 5 * 1024 * 1024
 
 _COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")     # the schema's "color" pattern
 

@@ -30,10 +30,8 @@ from workbench.db.store import (
     sqlite_path,
 )
 from workbench.errors import AlreadyExists, DatabaseBusy, DatabaseProblem
+from workbench.safety.untrusted import MAX_CELL_BYTES
 
-# One value (a transcript's text, a memo) larger than this is refused: a real one-hour
-# transcript is about 60 KB.
-MAX_CELL_BYTES = 32 * 1024 * 1024
 BATCH = 2_000
 
 

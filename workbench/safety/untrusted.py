@@ -33,6 +33,19 @@ MAX_ZIP_MEMBERS = 10_000
 # element with an attribute costs the reading process ~300 bytes).
 MAX_KEPT_ELEMENTS = 1_000_000
 
+# The other limits on what comes from outside, all here so that each is stated once (the
+# refusals quote these names' values):
+MAX_PAGE_CONTENT_BYTES = 32 * 2**20         # a PDF's drawing instructions over all its pages (a stream
+                                            # shared by 150 pages made a 27 KB file take three minutes)
+MAX_CODEBOOK_BYTES = 5 * 1024 * 1024        # a codebook file
+MAX_DEPTH = 64                              # nesting of a YAML codebook
+MAX_CELL_BYTES = 32 * 1024 * 1024           # one value of a restored project file (a one-hour transcript: ~60 KB)
+MAX_AUDIO_BYTES = 2 * 1024 ** 3             # one recording
+MAX_QDPX_BYTES = 1024 ** 3                  # a REFI-QDA archive
+MAX_MEMBER_BYTES = 200 * 1024 * 1024        # one source text inside it
+MAX_PROJECT_XML_BYTES = 3 * 1024 ** 3       # its project.qde (a million codings is ~0.5 GB of XML)
+MAX_UNPACKED_BYTES = 6 * 1024 ** 3          # all its members together
+
 
 def read_limited(path: Path, limit: int) -> bytes:
     """Read a file, refusing it when it is larger than ``limit`` bytes (or missing)."""

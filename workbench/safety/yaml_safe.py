@@ -10,8 +10,7 @@ from typing import Any
 import yaml
 
 from workbench.errors import InvalidCodebook, WorkbenchError
-
-MAX_DEPTH = 64
+from workbench.safety.untrusted import MAX_DEPTH
 
 
 def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None, problems: list | None = None,

@@ -19,13 +19,13 @@ from workbench.corpus.text import sha256
 from workbench.db.models import Job, JobStatus, Source, SourceKind, SourceStatus, utcnow
 from workbench.errors import CannotWrite, InvalidSource, NotFound, WorkbenchError
 from workbench.safety.atomic import write_atomic
+from workbench.safety.untrusted import MAX_AUDIO_BYTES
 from workbench.transcription.options import Options
 
 TRANSCRIBE = "transcribe"
 
 AUDIO_EXTENSIONS = {".wav", ".mp3", ".m4a", ".flac", ".ogg", ".opus", ".webm", ".mp4", ".aac", ".wma", ".mkv", ".mov"}
 
-MAX_AUDIO_BYTES = 2 * 1024 ** 3
 
 
 def check_audio(data: bytes, filename: str, max_bytes: int | None = None) -> None:

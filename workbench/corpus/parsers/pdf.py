@@ -7,14 +7,10 @@ import re
 from workbench.corpus.parsers.parsed import ParsedSegment, ParsedSource
 from workbench.corpus.text import normalise
 from workbench.errors import InvalidSource
-from workbench.safety.untrusted import megabytes
+from workbench.safety.untrusted import MAX_PAGE_CONTENT_BYTES, megabytes
 
 EXTENSIONS = (".pdf",)
 
-MAX_PAGE_CONTENT_BYTES = 32 * 2**20
-"""Drawing instructions read over all pages (a stream shared by pages counts for each): text
-extraction takes time in proportion, and 150 pages sharing one stream made a 27 KB file take
-three minutes."""
 
 
 def parse(data: bytes, file: str, encoding: str | None = None) -> ParsedSource:

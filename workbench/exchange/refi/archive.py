@@ -9,15 +9,15 @@ from pathlib import PurePosixPath
 
 from workbench.corpus.text import decode_text
 from workbench.errors import InvalidExchangeFile, InvalidSource
-from workbench.safety.untrusted import MEMBER_DAMAGE, check_zip, damaged_member, read_member
-
-MAX_QDPX_BYTES = 1024 ** 3
-
-MAX_MEMBER_BYTES = 200 * 1024 * 1024        # one source text
-
-MAX_PROJECT_XML_BYTES = 3 * 1024 ** 3       # project.qde: a million codings is ~0.5 GB of XML
-
-MAX_UNPACKED_BYTES = 6 * 1024 ** 3
+from workbench.safety.untrusted import (
+    MAX_MEMBER_BYTES,
+    MAX_PROJECT_XML_BYTES,
+    MAX_UNPACKED_BYTES,
+    MEMBER_DAMAGE,
+    check_zip,
+    damaged_member,
+    read_member,
+)
 
 
 class Archive:

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from workbench.db.bulk import load_cache
 from workbench.db.models import Codebook, Coder
 from workbench.errors import InvalidExchangeFile
-from workbench.exchange.refi.archive import MAX_QDPX_BYTES
 from workbench.exchange.refi.extract_process import project_messages
 from workbench.exchange.refi.import_parts import ImportReport, import_codes
 from workbench.exchange.refi.importer import ProjectImporter
 from workbench.exchange.refi.qda_xml import child_named, children_named, local_name, parse_xml
+from workbench.safety.untrusted import MAX_QDPX_BYTES
 
 __all__ = ["ImportReport", "import_qdc", "import_qdpx"]
 
