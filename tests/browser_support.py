@@ -116,3 +116,20 @@ def wait_idle(page, timeout_ms: int = 120_000) -> None:
     page.wait_for_function(
         "() => { const app = document.querySelector('[data-testid=\"stApp\"]');"
         " return app && app.getAttribute('data-test-script-state') !== 'running'; }", timeout=timeout_ms)
+
+
+def choose_option(page, label: str, option: str, *, exact: bool = False) -> None:
+    """Pick ``option`` in the select box ``label`` by typing it and pressing Enter on it. A click
+    on the option failed under load: the list was being redrawn and the option sat outside the
+    viewport ("element is outside of the viewport" for 30 s)."""
+    wait_idle(page)
+    page.get_by_label(label, exact=True).first.click()
+    page.keyboard.type(option)
+    target = page.get_by_role("option", name=option, exact=exact).first
+    target.wait_for(timeout=60_000)
+    for _ in range(30):                     # the filtered list may put another option first
+        if target.get_attribute("data-focused") == "true":
+            break
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    wait_idle(page)

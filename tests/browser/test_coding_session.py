@@ -6,7 +6,7 @@ import time
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import select
 
-from tests.browser_support import wait_idle
+from tests.browser_support import choose_option, wait_idle
 from workbench.codebook.lookup import code_path
 from workbench.db.models import Coding
 from workbench.db.store import open_store
@@ -39,9 +39,7 @@ def select_text(page, needle: str) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
-    page.get_by_label(label, exact=True).first.click()
-    page.keyboard.type(option)
-    page.get_by_role("option", name=option).first.click()
+    choose_option(page, label, option)
 
 
 def db_codings(server):

@@ -9,7 +9,7 @@ import time
 from docx import Document
 from sqlalchemy import func, select
 
-from tests.browser_support import wait_idle
+from tests.browser_support import choose_option, wait_idle
 from workbench.corpus.cases import case_table
 from workbench.db.models import Coding
 from workbench.db.store import open_store
@@ -105,9 +105,7 @@ def test_first_hour_on_the_demo(first_run_server, page):
     box.fill("fair*")
     box.press("Enter")
     page.wait_for_selector("text=hits in", timeout=60_000)
-    page.get_by_label("Code", exact=True).first.click()
-    page.keyboard.type("Costs of trade fairs")
-    page.get_by_role("option", name="Costs of trade fairs").first.click()
+    choose_option(page, "Code", "Costs of trade fairs")
     button = page.get_by_role("button", name="Code all")
     hits = int(button.inner_text().split()[2])
     wait_idle(page)
@@ -131,9 +129,7 @@ def test_first_hour_on_the_demo(first_run_server, page):
     # Export: the Word report of the demo, with its quotes.
     page.goto(server.url + "/export")
     wait_idle(page)
-    page.get_by_label("Crosstab in the report by", exact=True).first.click()
-    page.get_by_role("option", name="sector", exact=True).first.click()
-    wait_idle(page)
+    choose_option(page, "Crosstab in the report by", "sector", exact=True)
     page.get_by_role("button", name="Build report").click()
     with page.expect_download(timeout=240_000) as download:
         page.get_by_role("button", name="Download report.docx").click(timeout=240_000)
