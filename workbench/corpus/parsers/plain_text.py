@@ -19,30 +19,21 @@ _CUE = re.compile(r"[ \t]*(?P<ts>\d{1,2}:\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?)[ \t]*-
 _NAME_LINE = re.compile(r"[ \t]{0,4}(?P<name>[^\W\d_][\w .'’()-]{0,60}?)[ \t]*")
 
 
-def _label_columns(text: str) -> LabelColumns:
-    """Every line's label candidate. A Teams cue line ("0:0:5.330 --> 0:0:9.100") makes the name
-    on the line below it a label with the cue's start time; the cue line itself is no label."""
-    cols, before, cue = LabelColumns(), "", None
+def _label_columns(text: str) -> tuple[LabelColumns, set[int]]:
+    """Every line's label candidate, and the Teams cue lines: a cue line ("0:0:5.330 -->
+    0:0:9.100") makes the name on the line below it a label with the cue's start time, and is
+    itself no text."""
+    cols, cues, before, cue = LabelColumns(), set(), "", None
     for i, line in enumerate(lines_of(text)):
         name = _NAME_LINE.fullmatch(line) if cue else None
         if name and len(name.group("name").split()) <= 5:
             cols.add((name.group("name"), cue.group("ts"), len(line)), i == 0 or not before.strip())
+            cues.add(i - 1)
         else:
             cols.add(label_parts(line), i == 0 or not before.strip())
         cue = _CUE.fullmatch(line) if "-->" in line else None
         before = line
-    return cols
-
-
-def _cue_lines(text: str) -> set[int]:
-    """The Teams cue lines whose time went to the label below (they are not text)."""
-    out, cue = set(), None
-    for i, line in enumerate(lines_of(text)):
-        name = _NAME_LINE.fullmatch(line) if cue else None
-        if name and len(name.group("name").split()) <= 5:
-            out.add(i - 1)
-        cue = _CUE.fullmatch(line) if "-->" in line else None
-    return out
+    return cols, cues
 
 
 def parse(data: bytes, file: str, encoding: str | None = None) -> ParsedSource:
@@ -64,10 +55,8 @@ def parse_turns(text: str, fmt: str) -> ParsedSource:
     """
     text = normalise(text)
     with reading_part(0.0, 0.5):
-        cols = _label_columns(text)
+        cols, cues = _label_columns(text)
     accepted = accept_numbers(cols)
-    with reading_part(0.5, 0.5):
-        cues = _cue_lines(text) if "-->" in text else set()
     out = SourceBuilder()
     body: list[str] = []
     opened = False                      # a turn is open (its speaker, or None for a paragraph)
