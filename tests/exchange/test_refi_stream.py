@@ -273,19 +273,26 @@ def test_messages_from_the_child_unpickle_only_what_a_message_holds():
     assert _Messages(io.BytesIO(fine)).load()[1].name == "a"
 
 
-def test_a_message_the_parent_refuses_stops_the_child_instead_of_waiting_on_it(store, monkeypatch):
-    """The child keeps writing while the parent has stopped reading: waiting for it hung (a
-    benchmark importing with an older parent and a newer child did, for ever)."""
+@pytest.fixture
+def started(monkeypatch):
+    """The reading processes an import starts, recorded as they start."""
     import subprocess
 
     from workbench.exchange.refi import extract_process
-    started = []
+    children = []
 
     class Recorded(subprocess.Popen):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            started.append(self)
+            children.append(self)
     monkeypatch.setattr(extract_process.subprocess, "Popen", Recorded)
+    return children
+
+
+def test_a_message_the_parent_refuses_stops_the_child_instead_of_waiting_on_it(store, monkeypatch, started):
+    """The child keeps writing while the parent has stopped reading: waiting for it hung (a
+    benchmark importing with an older parent and a newer child did, for ever)."""
+    from workbench.exchange.refi import extract_process
     monkeypatch.setattr(extract_process, "_RECORDS", {})       # as if the child spoke another version
     sources, members = many_sources(60, 50)                    # far more than a pipe holds
     with pytest.raises(InvalidExchangeFile, match="could not be read .*SourceRecord") as exc, store.write() as s:
@@ -302,17 +309,7 @@ class _Cancelled(BaseException):
 
 
 @pytest.mark.parametrize("separate", [False, True])
-def test_a_cancelled_import_stores_nothing_and_stops_the_reading_process(store, monkeypatch, separate):
-    import subprocess
-
-    from workbench.exchange.refi import extract_process
-    started = []
-
-    class Recorded(subprocess.Popen):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            started.append(self)
-    monkeypatch.setattr(extract_process.subprocess, "Popen", Recorded)
+def test_a_cancelled_import_stores_nothing_and_stops_the_reading_process(store, started, separate):
     sources, members = many_sources(40, 50)
     seen = []
 
