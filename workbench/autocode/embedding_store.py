@@ -32,9 +32,10 @@ def _insert_new(session):
     return insert(Embedding)
 
 
-def stored(store, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
-    """The stored vectors of those hashes that have one."""
-    found: dict[str, np.ndarray] = {}
+def stored(store, model: str, hashes: list[str]) -> tuple[dict[str, int], np.ndarray]:
+    """The stored vectors of those hashes that have one: each found hash's row in the matrix."""
+    keys: list[str] = []
+    blobs: list[bytes] = []
     with store.read() as s:
         kept = s.scalar(select(func.count()).select_from(Embedding).where(Embedding.model == model)) or 0
         if len(hashes) * _SCAN_SHARE >= kept:
@@ -43,13 +44,18 @@ def stored(store, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
             wanted = set(hashes)
             for h, blob in s.execute(select(Embedding.text_hash, Embedding.vector).where(Embedding.model == model)):
                 if h in wanted:
-                    found[h] = np.frombuffer(blob, dtype="<f2").astype(np.float32)
-            return found
-        for i in range(0, len(hashes), _LOOKUP_CHUNK):
-            for h, blob in s.execute(select(Embedding.text_hash, Embedding.vector).where(
-                    Embedding.model == model, Embedding.text_hash.in_(hashes[i:i + _LOOKUP_CHUNK]))):
-                found[h] = np.frombuffer(blob, dtype="<f2").astype(np.float32)
-    return found
+                    keys.append(h)
+                    blobs.append(blob)
+        else:
+            for i in range(0, len(hashes), _LOOKUP_CHUNK):
+                for h, blob in s.execute(select(Embedding.text_hash, Embedding.vector).where(
+                        Embedding.model == model, Embedding.text_hash.in_(hashes[i:i + _LOOKUP_CHUNK]))):
+                    keys.append(h)
+                    blobs.append(blob)
+    # One conversion of every blob at once: a conversion per vector cost seconds on a rerun.
+    matrix = (np.frombuffer(b"".join(blobs), dtype="<f2").astype(np.float32).reshape(len(blobs), DIMENSIONS)
+              if blobs else np.zeros((0, DIMENSIONS), dtype=np.float32))
+    return {h: i for i, h in enumerate(keys)}, matrix
 
 
 def embed_texts(store, texts: list[str], *, embedder: Embedder | None = None,
@@ -58,22 +64,23 @@ def embed_texts(store, texts: list[str], *, embedder: Embedder | None = None,
     ones are stored. ModelNotFound when the model is not installed."""
     embedder = embedder or load_embedder()
     hashes = [text_hash(t) for t in texts]
-    found = stored(store, embedder.name, sorted(set(hashes)))
-    missing = sorted({h for h in hashes if h not in found})
+    position, matrix = stored(store, embedder.name, sorted(set(hashes)))
+    missing = sorted({h for h in hashes if h not in position})
     first_text = {}
     for h, t in zip(hashes, texts):
         first_text.setdefault(h, t)
+    computed = [matrix]
     for i in range(0, len(missing), _WRITE_CHUNK):
         chunk = missing[i:i + _WRITE_CHUNK]
-        vectors = embedder.embed([first_text[h] for h in chunk])
+        vectors = embedder.embed([first_text[h] for h in chunk]).astype("<f2")
         with store.write() as s:
-            s.execute(_insert_new(s), [{"model": embedder.name, "text_hash": h,
-                                           "vector": v.astype("<f2").tobytes()} for h, v in zip(chunk, vectors)])
+            s.execute(_insert_new(s), [{"model": embedder.name, "text_hash": h, "vector": v.tobytes()}
+                                       for h, v in zip(chunk, vectors)])
         # float16 is what is stored: use the same numbers now as on a rerun
-        found.update({h: v.astype("<f2").astype(np.float32) for h, v in zip(chunk, vectors)})
+        computed.append(vectors.astype(np.float32))
+        position.update({h: len(position) + k for k, h in enumerate(chunk)})
         if progress:
             progress(min(i + _WRITE_CHUNK, len(missing)), len(missing))
-    out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
-    for row, h in enumerate(hashes):
-        out[row] = found[h]
-    return out, len(missing)
+    matrix = np.concatenate(computed) if len(computed) > 1 else matrix
+    out = matrix[np.fromiter((position[h] for h in hashes), dtype=np.int64, count=len(hashes))]
+    return out.reshape(len(texts), DIMENSIONS), len(missing)
