@@ -71,10 +71,13 @@ def turns_of(session: Session, source_ids: list[int]) -> Iterator[Turn]:
 
 
 def match_rules(turns: list[Turn], rules: list[Rule], inside: dict[int, list[tuple[int, int, int]]],
-                progress: Callable[[int, int], None] | None = None, notes: list[str] | None = None) -> list[Proposal]:
+                progress: Callable[[int, int], None] | None = None, notes: list[str] | None = None,
+                on_chunk: Callable[[list[Turn], list[Proposal], bool], None] | None = None) -> list[Proposal]:
     """What the rules propose in the turns, language by language; a rule restricted ``within`` a
     code proposes only inside that code's codings (``inside``: code id -> (source, start, end)).
-    A regex that ran out of time on a turn proposes nothing there, and ``notes`` says so."""
+    A regex that ran out of time on a turn proposes nothing there, and ``notes`` says so.
+    ``on_chunk`` sees each chunk of turns with its proposals (before ``within``) and whether a
+    regex timed out in it (autocode.rule_cache keeps the others)."""
     proposals: list[Proposal] = []
     timeouts: dict[str, int] = {}
     by_lang: dict[str, list[Turn]] = {}
@@ -85,10 +88,16 @@ def match_rules(turns: list[Turn], rules: list[Rule], inside: dict[int, list[tup
         compiled = compile_rules(rules, lang)
         if not compiled.rules:
             done += len(group)
+            if on_chunk:
+                on_chunk(group, [], False)
             continue
         for i in range(0, len(group), 500):
             chunk = group[i:i + 500]
-            proposals.extend(match_turns(chunk, compiled))
+            before = sum(compiled.regexes.timeouts.values())
+            found = list(match_turns(chunk, compiled))
+            proposals.extend(found)
+            if on_chunk:
+                on_chunk(chunk, found, sum(compiled.regexes.timeouts.values()) != before)
             done += len(chunk)
             if progress:
                 progress(done, len(turns))
@@ -97,6 +106,13 @@ def match_rules(turns: list[Turn], rules: list[Rule], inside: dict[int, list[tup
     if notes is not None:
         notes.extend(f"rule {rule_id} timed out on {n} turn(s) and proposed nothing there: rewrite its regex"
                      for rule_id, n in sorted(timeouts.items()))
+    return keep_within(proposals, rules, inside)
+
+
+def keep_within(proposals: list[Proposal], rules: list[Rule],
+                inside: dict[int, list[tuple[int, int, int]]]) -> list[Proposal]:
+    """The proposals of a rule restricted ``within`` a code that lie inside that code's codings,
+    and every proposal of the other rules."""
     rule_within = {r.id: int(r.within) for r in rules if r.within}
     return [p for p in proposals
             if rule_within.get(p.rule) is None

@@ -23,10 +23,11 @@ from sqlalchemy import select
 
 from workbench.autocode import learned as learning
 from workbench.autocode import llm as llm_suggester
+from workbench.autocode import rule_cache
 from workbench.autocode import semantic as meaning
 from workbench.autocode.embeddings import available as embeddings_available
 from workbench.autocode.engine import Proposal, Turn
-from workbench.autocode.runs import Candidate, RunResult, inside_codings, known_spans, match_rules, rules_of, store_run
+from workbench.autocode.runs import Candidate, RunResult, inside_codings, known_spans, rules_of, store_run
 from workbench.autocode.signals import CodeTexts, Signals, code_texts, compute
 from workbench.autocode.units import CodedTurns, Units, coded_turns, load_units
 from workbench.config import LLMSettings, load_llm_settings
@@ -84,8 +85,8 @@ def _context(store, project_id: int, codebook_ids, code_ids, source_ids, say: Pr
     matched = np.flatnonzero(in_targets)
     matched = np.union1d(matched, np.union1d(pool, units.question[pool][units.question[pool] >= 0]))
     notes: list[str] = []
-    proposals = match_rules(_turns(units, matched), rules, inside,
-                            lambda done, total: say("the rules", done / max(total, 1)), notes) if rules else []
+    proposals = rule_cache.match(store, _turns(units, matched), rules, inside,
+                                 lambda done, total: say("the rules", done / max(total, 1)), notes) if rules else []
     return Context(units, coded, codes, rows, sorted(wanted), proposals, {r.code_id for r in rules},
                    [Candidate.of_rule(p) for p in proposals if p.source_id in wanted], len(rules), known, pool, notes)
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from workbench.db.bulk import load_columns
 from workbench.db.columns import decode as decode_column
 from workbench.db.columns import encode_values
-from workbench.db.models import MODELS_BY_TABLE, Base, Coder, Embedding, Event, EventState, Job, utcnow
+from workbench.db.models import MODELS_BY_TABLE, Base, Coder, Embedding, Event, EventState, Job, RuleHit, utcnow
 from workbench.db.snapshots import jsonable, restore_values, snapshot, snapshot_before, unpacked_values
 from workbench.errors import NothingToUndo, UndoConflict
 
@@ -30,8 +30,8 @@ from workbench.errors import NothingToUndo, UndoConflict
 # are not logged (runs write without an action); a run is undone whole by autocode.undo_run.
 # Coders are people, not changes: the log's own rows name them, so an undo that deleted the
 # coder an action created (a file of codings imported as a new coder) would orphan the log.
-# Embeddings are a cache of a model's output, recomputed from the text whenever missing.
-UNTRACKED = (Event, Job, Coder, Embedding)
+# Embeddings and rule hits are caches, recomputed from the text whenever missing.
+UNTRACKED = (Event, Job, Coder, Embedding, RuleHit)
 # Columns that change on every write and would make every undo look like a conflict.
 VOLATILE = {"updated_at"}
 

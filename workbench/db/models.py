@@ -360,6 +360,19 @@ class Embedding(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)                     # float16, little-endian
 
 
+class RuleHit(Base):
+    """What the rules found in one turn, kept by the rules' fingerprint and the turn's hash: a
+    rerun matches only the turns (or rules) that changed (machine bookkeeping, outside the event
+    log; see autocode.rule_cache)."""
+    __tablename__ = "rule_hit"
+    __table_args__ = (UniqueConstraint("fingerprint", "turn_hash"), {"sqlite_autoincrement": True})
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(16))
+    turn_hash: Mapped[str] = mapped_column(String(64))
+    hits: Mapped[str] = mapped_column(Text)                                # JSON: [[code, a, b, rule, s, e], ...]
+
+
 class Event(Base):
     """One row change made by a person: the audit trail and the undo/redo stack.
 

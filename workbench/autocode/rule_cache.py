@@ -1,0 +1,152 @@
+"""What the rules found in each turn, kept in the project: a rerun of the suggesters matches only
+the turns that changed (or every turn, once the rules changed).
+
+A turn's hits are kept under two keys: the **fingerprint** of everything that decides them (the
+rules of the turn's language as parsed, the language, the versions of spaCy and its lemma data,
+and the source of the matching code itself) and the **turn's hash** (its speaker role and text).
+Anything else changes nothing a rule sees: a rule's hits in a turn do not depend on its neighbours
+(autocode.engine bundles turns only where that holds). A turn where a regex ran out of time is
+not kept: its next run may finish. The newest few fingerprints of a language are kept, older
+ones dropped.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from bisect import bisect_right
+from collections.abc import Callable
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from workbench.autocode.engine import Proposal, Turn
+from workbench.autocode.runs import keep_within, match_rules
+from workbench.codebook.rules import Rule
+from workbench.db.models import RuleHit
+
+KEPT_FINGERPRINTS = 4         # per language: a run over some codes does not evict the run over all
+_LOOKUP_CHUNK = 500
+_SCAN_SHARE = 4               # read every kept hit of the fingerprint when a quarter of them are wanted
+_MATCHING_CODE = ("autocode/engine.py", "autocode/pipelines.py", "autocode/regexes.py", "autocode/anchors.py",
+                  "codebook/rules.py")
+_PACKAGES = ("spacy", "spacy-lookups-data", "en-core-web-sm", "pt-core-news-sm", "regex")
+
+
+@lru_cache(maxsize=1)
+def _matching_version() -> str:
+    """The matching code and the packages it reads, as one hash: an upgrade starts the cache anew."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for name in _MATCHING_CODE:
+        digest.update((root / name).read_bytes())
+    for package in _PACKAGES:
+        try:
+            digest.update(f"{package}={metadata.version(package)};".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package}=-;".encode())
+    return digest.hexdigest()
+
+
+def _plain(value):
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")
+
+
+def fingerprint(rules: list[Rule], language: str) -> str:
+    """The key of everything that decides the rules' hits in a turn of ``language``."""
+    applying = [dataclasses.asdict(r) for r in rules if not r.languages or language in r.languages]
+    payload = json.dumps([language, _matching_version(), applying], default=_plain, sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def turn_hash(turn: Turn) -> str:
+    """The key of a turn's hits under a fingerprint: its role and text."""
+    return hashlib.sha256(f"{turn.role or ''}\x00{turn.text}".encode("utf-8")).hexdigest()
+
+
+def _stored(session, key: str, hashes: set[str]) -> dict[str, str]:
+    kept = session.scalar(select(func.count()).select_from(RuleHit).where(RuleHit.fingerprint == key)) or 0
+    if not kept:
+        return {}
+    if len(hashes) * _SCAN_SHARE >= kept:
+        return {h: hits for h, hits in session.execute(
+            select(RuleHit.turn_hash, RuleHit.hits).where(RuleHit.fingerprint == key)) if h in hashes}
+    wanted, found = sorted(hashes), {}
+    for i in range(0, len(wanted), _LOOKUP_CHUNK):
+        found.update(session.execute(select(RuleHit.turn_hash, RuleHit.hits).where(
+            RuleHit.fingerprint == key, RuleHit.turn_hash.in_(wanted[i:i + _LOOKUP_CHUNK]))).all())
+    return found
+
+
+def _insert(session):
+    name = session.get_bind().dialect.name
+    dialect_insert = postgresql_insert if name == "postgresql" else sqlite_insert
+    return dialect_insert(RuleHit).on_conflict_do_nothing(index_elements=["fingerprint", "turn_hash"])
+
+
+def _prune(session, language: str) -> None:
+    newest = session.execute(select(RuleHit.fingerprint).where(RuleHit.language == language)
+                             .group_by(RuleHit.fingerprint).order_by(func.max(RuleHit.id).desc())).scalars().all()
+    if len(newest) > KEPT_FINGERPRINTS:
+        session.execute(delete(RuleHit).where(RuleHit.language == language,
+                                              RuleHit.fingerprint.in_(newest[KEPT_FINGERPRINTS:])))
+
+
+def _by_turn(turns: list[Turn], proposals: list[Proposal]) -> list[list[Proposal]]:
+    """Each turn's proposals (a proposal lies inside the turn it was found in)."""
+    order = sorted(range(len(turns)), key=lambda i: (turns[i].source_id, turns[i].start))
+    keys = [(turns[i].source_id, turns[i].start) for i in order]
+    out: list[list[Proposal]] = [[] for _ in turns]
+    for p in proposals:
+        out[order[bisect_right(keys, (p.source_id, p.start)) - 1]].append(p)
+    return out
+
+
+def match(store, turns: list[Turn], rules: list[Rule], inside: dict[int, list[tuple[int, int, int]]],
+          progress: Callable[[int, int], None] | None = None, notes: list[str] | None = None) -> list[Proposal]:
+    """:func:`workbench.autocode.runs.match_rules`, with the hits of turns matched before under the
+    same rules read from the project instead of matched again."""
+    keys = {lang: fingerprint(rules, lang) for lang in {t.language for t in turns}}
+    hashes = [turn_hash(t) for t in turns]
+    with store.read() as s:
+        kept: dict[str, dict[str, str]] = {}
+        for lang, key in keys.items():
+            kept[lang] = _stored(s, key, {h for t, h in zip(turns, hashes) if t.language == lang})
+    found: list[Proposal] = []
+    todo: list[Turn] = []
+    for t, h in zip(turns, hashes):
+        hits = kept[t.language].get(h)
+        if hits is None:
+            todo.append(t)
+            continue
+        found.extend(Proposal(t.source_id, code_id, t.start + a, t.start + b, rule, matched)
+                     for code_id, a, b, rule, matched in json.loads(hits))
+    if progress:
+        progress(len(turns) - len(todo), len(turns))
+    if not todo:
+        return keep_within(found, rules, inside)
+    rows: list[dict] = []
+
+    def keep(chunk: list[Turn], proposals: list[Proposal], timed_out: bool) -> None:
+        if timed_out:
+            return
+        for t, own in zip(chunk, _by_turn(chunk, proposals)):
+            rows.append({"fingerprint": keys[t.language], "language": t.language, "turn_hash": turn_hash(t),
+                         "hits": json.dumps([[p.code_id, p.start - t.start, p.end - t.start, p.rule, p.matched]
+                                             for p in own], ensure_ascii=False)})
+
+    done = len(turns) - len(todo)
+    fresh = match_rules(todo, rules, inside, None if progress is None else
+                        (lambda d, _total: progress(done + d, len(turns))), notes, on_chunk=keep)
+    with store.write() as s:
+        for i in range(0, len(rows), 5000):
+            s.execute(_insert(s), rows[i:i + 5000])
+        for lang in {r["language"] for r in rows}:
+            _prune(s, lang)
+    return keep_within(found, rules, inside) + fresh
