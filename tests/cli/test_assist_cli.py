@@ -45,3 +45,17 @@ def test_llm_endpoint_set_show_and_test(wb, stub, tmp_path, monkeypatch):  # noq
     assert "1 item(s) accepted, 0 refused" in wb("llm", "test").output
     wb("llm", "set", "--url", stub, "--model", "garbage")
     assert "refused: the answer is not JSON" in wb("llm", "test").output
+
+
+def test_an_off_topic_source_is_held_back_unless_kept(wb):  # noqa: F811
+    wb("demo", "--no-codings")
+    wb("import-codings", REPO / "transcripts" / "demo-gold.yaml")
+    wb("import", REPO / "bench" / "data" / "offtopic-nurse-rostering.txt", "--language", "en")
+    held = wb("autocode", "run", "--method", "learned", "--method", "rules",
+              "--source", "offtopic-nurse-rostering").output
+    assert "1 source(s) look off topic" in held and "offtopic-nurse-rostering (0." in held
+    assert "run 1: 0 suggestions" in held
+    kept = wb("autocode", "run", "--method", "learned", "--method", "rules",
+              "--source", "offtopic-nurse-rostering", "--keep-off-topic").output
+    assert "look off topic" not in kept and "run 2:" in kept
+    assert "run 2: 0 suggestions" not in kept       # the rules' and the model's few hits on the nurse come back

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from tests.paths import REPO
 from tests.ui.test_pages import count, db, page  # noqa: F401 - the fixture and helpers of the page tests
 from workbench.coding.quotes_import import import_codings_file
-from workbench.db.models import Code, Coding, Suggestion
+from workbench.db.models import Code, Coding, Source, Suggestion
 
 
 def test_search_by_meaning_then_code_a_hit_in_one_click(db):  # noqa: F811
@@ -67,3 +67,23 @@ def test_the_llm_endpoint_form_saves_without_showing_the_key(db, tmp_path, monke
     at = page("autocode")
     assert any("(set: llama3" in e.label for e in at.expander)
     assert all("secret-key" not in t.value for t in at.text_input)
+
+
+def test_an_off_topic_source_is_held_back_and_the_page_says_how_to_see_it(db):  # noqa: F811
+    from workbench.corpus.importing import import_files
+    import_codings_file(db, 1, REPO / "transcripts" / "demo-gold.yaml")
+    import_files(db, 1, 1, [REPO / "bench" / "data" / "offtopic-nurse-rostering.txt"], language="en")
+    at = page("autocode")
+    at.multiselect(key="ac_methods").set_value(["learned", "rules"])
+    with db.read() as s:
+        nurse = s.scalar(select(Source.id).where(Source.name == "offtopic-nurse-rostering"))
+    [m for m in at.multiselect if m.label == "Sources"][0].set_value([nurse])
+    at.button[[b.label for b in at.button].index("Suggest codings")].click().run()
+    assert not at.exception
+    warned = " ".join(w.value for w in at.warning).replace("\\", "")      # markdown escapes
+    assert "1 source(s) look off topic" in warned and "Suggest in sources that look off topic" in warned
+    assert count(db, Suggestion) == 0
+    at.checkbox(key="ac_off_topic").check()
+    at.button[[b.label for b in at.button].index("Suggest codings")].click().run()
+    assert not at.exception and "look off topic" not in " ".join(w.value for w in at.warning)
+    assert count(db, Suggestion) > 0

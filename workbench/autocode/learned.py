@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GroupKFold
 
+from workbench.autocode import relevance
 from workbench.autocode.features import FEATURES, SENTENCE_POSITIVES_MAX, Pool, pair_features
 from workbench.autocode.signals import Signals
 from workbench.autocode.units import CodedTurns, Units
@@ -69,6 +70,9 @@ class Trained:
     sources: int
     notes: list[str] = field(default_factory=list)
     blank: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))   # features set to 0
+    # each coded source's relevance, cross-validated (autocode.relevance), and the floor it sets
+    coded_relevance: dict[int, float] = field(default_factory=dict)
+    relevance_floor: float | None = None
 
 
 def pool_rows(units: Units, coded: CodedTurns, answer_rows: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -213,7 +217,7 @@ def train(sig: Signals, coded: CodedTurns, rows: np.ndarray, *,
     missing = missing_coding(sig.units, coded, pool.rows, [c.code_id for c in sig.codes])
     if missing:
         raise NotEnoughCoding(missing)
-    x, y, groups, _rows, code_pos = _training_matrix(sig, coded, pool, learned,
+    x, y, groups, pair_rows, code_pos = _training_matrix(sig, coded, pool, learned,
                                                      lambda share: say("comparing the coded turns", share))
     # A feature nobody could measure (meaning, without the embedding model) is a constant, not a gap.
     blank = np.flatnonzero(np.isnan(x).all(axis=0)) if len(x) else np.zeros(0, dtype=np.int64)
@@ -232,6 +236,7 @@ def train(sig: Signals, coded: CodedTurns, rows: np.ndarray, *,
         oof[held] = m.predict_proba(x[held])[:, 1]
         say("cross-validating by source", (k + 1) / folds.n_splits)
     threshold, reached = choose_threshold(y, oof, target_precision)
+    coded_relevance = _coded_relevance(sig, pair_rows, oof)
     p, r, f, _ = _prf(y, oof >= threshold)
     for rep_pos in learned:
         mask = code_pos == rep_pos
@@ -241,7 +246,16 @@ def train(sig: Signals, coded: CodedTurns, rows: np.ndarray, *,
     model = new_model().fit(x, y)
     notes = [] if reached else [f"no threshold reached a cross-validated precision of {target_precision:.2f}; "
                                 f"the one used gives {p:.2f}" if p is not None else "no threshold proposes anything"]
-    return Trained(model, threshold, learned.tolist(), pool, reports, p, r, f, len(y), sources, notes, blank)
+    return Trained(model, threshold, learned.tolist(), pool, reports, p, r, f, len(y), sources, notes, blank,
+                   coded_relevance, relevance.floor(coded_relevance))
+
+
+def _coded_relevance(sig: Signals, pair_rows: np.ndarray, oof: np.ndarray) -> dict[int, float]:
+    """Each coded source's relevance from the scores of the model that did not learn from it."""
+    order = np.argsort(pair_rows, kind="stable")
+    rows, first = np.unique(pair_rows[order], return_index=True)
+    best = {int(r): np.sort(part)[-relevance.TOP:] for r, part in zip(rows, np.split(oof[order], first[1:]))}
+    return relevance.source_relevance(sig.units, rows, best)
 
 
 @dataclass
@@ -253,9 +267,11 @@ class Scored:
 
 
 def propose(trained: Trained, sig: Signals, rows: np.ndarray, coded: CodedTurns, *,
-            threshold: float | None = None, progress: Callable[[float], None] | None = None) -> list[Scored]:
+            threshold: float | None = None, progress: Callable[[float], None] | None = None,
+            best: dict[int, np.ndarray] | None = None) -> list[Scored]:
     """The (turn, code) pairs of ``rows`` the model scores at or above the threshold, leaving out
-    codes already on the turn or rejected there."""
+    codes already on the turn or rejected there; ``best`` gets each row's best scores (of every
+    code, for autocode.relevance)."""
     cut = trained.threshold if threshold is None else threshold
     out: list[Scored] = []
     positions = np.array(trained.codes, dtype=np.int64)
@@ -263,6 +279,8 @@ def propose(trained: Trained, sig: Signals, rows: np.ndarray, coded: CodedTurns,
     for r, c, x in pair_features(sig, rows, trained.pool, positions):
         x[:, trained.blank] = 0.0
         prob = trained.model.predict_proba(x)[:, 1]
+        if best is not None and len(positions):
+            best.update(zip(r[::len(positions)].tolist(), relevance.best_scores(prob, len(positions))))
         for i in np.flatnonzero(prob >= cut):
             row, pos = int(r[i]), int(c[i])
             code_id = sig.codes[pos].code_id

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from workbench.autocode import learned as learning
 from workbench.autocode import llm as llm_suggester
-from workbench.autocode import rule_cache
+from workbench.autocode import relevance, rule_cache
 from workbench.autocode import semantic as meaning
 from workbench.autocode.embeddings import available as embeddings_available
 from workbench.autocode.engine import Proposal, Turn
@@ -96,10 +96,10 @@ def _turn_span(ctx: Context, row: int) -> tuple[int, int, int]:
 
 
 def _learned(ctx: Context, sig: Signals, trained: learning.Trained, threshold: float | None,
-             say: Progress) -> list[Candidate]:
+             say: Progress, best: dict[int, np.ndarray]) -> list[Candidate]:
     out = []
     scored = learning.propose(trained, sig, ctx.targets, ctx.coded, threshold=threshold,
-                              progress=lambda share: say("proposing from what was learned", share))
+                              progress=lambda share: say("proposing from what was learned", share), best=best)
     reports = {r.code_id: r for r in trained.reports}
     for sc in scored:
         code = sig.codes[sc.code_position]
@@ -197,9 +197,11 @@ def run(store, project_id: int, coder_id: int, *, methods: list[str] | None = No
         codebook_ids: list[int] | None = None, code_ids: list[int] | None = None,
         source_ids: list[int] | None = None, learned_threshold: float | None = None,
         semantic_threshold: float = meaning.THRESHOLD, llm_settings: LLMSettings | None = None,
-        llm_client: llm_suggester.Client | None = None, progress: Progress | None = None) -> RunResult:
+        llm_client: llm_suggester.Client | None = None, keep_off_topic: bool = False,
+        progress: Progress | None = None) -> RunResult:
     """Run the chosen suggesters (default ``auto``) over the sources and store their suggestions
-    (never codings) as one run."""
+    (never codings) as one run. Sources the learned model finds off topic (autocode.relevance) get
+    no offline suggestions unless ``keep_off_topic``."""
     say = progress or (lambda _stage, _share: None)
     asked = list(methods or [AUTO])
     unknown = [m for m in asked if m not in (*METHODS, AUTO)]
@@ -222,6 +224,7 @@ def run(store, project_id: int, coder_id: int, *, methods: list[str] | None = No
 
     candidates: list[Candidate] = []
     sig = trained = None
+    best: dict[int, np.ndarray] = {}
     if "learned" in chosen:
         missing = learning.missing_coding(ctx.units, ctx.coded, ctx.pool, [c.code_id for c in ctx.codes])
         if missing:        # said before embedding anything: a rules-only project pays nothing for it
@@ -234,7 +237,7 @@ def run(store, project_id: int, coder_id: int, *, methods: list[str] | None = No
     if "learned" in chosen - skipped:
         try:
             trained = learning.train(sig, ctx.coded, ctx.pool, progress=say)
-            candidates += _learned(ctx, sig, trained, learned_threshold, say)
+            candidates += _learned(ctx, sig, trained, learned_threshold, say, best)
             notes.extend(trained.notes)
             unlearned = [r for r in trained.reports if not r.learned]
             if unlearned:
@@ -253,6 +256,11 @@ def run(store, project_id: int, coder_id: int, *, methods: list[str] | None = No
         else:
             pool = trained.pool if trained else learning.make_pool(sig, ctx.coded, ctx.pool)
             candidates += _semantic(ctx, sig, pool, semantic_threshold, say)
+    off_topic = _off_topic(ctx, trained, best)
+    if off_topic and not keep_off_topic:
+        candidates, held = ([c for c in candidates if c.source_id not in off_topic],
+                            sum(c.source_id in off_topic for c in candidates))
+        notes.append(_off_topic_note(ctx, trained, off_topic, held))
     if "llm" in chosen:
         try:
             candidates += _llm(ctx, settings, say, notes, llm_client)
@@ -272,11 +280,30 @@ def run(store, project_id: int, coder_id: int, *, methods: list[str] | None = No
                              "learned_threshold": trained.threshold if trained and learned_threshold is None
                              else learned_threshold,
                              "semantic_threshold": semantic_threshold if "semantic" in chosen else None,
+                             "off_topic": {str(k): round(v, 3) for k, v in off_topic.items()},
+                             "relevance_floor": None if trained is None else trained.relevance_floor,
+                             "keep_off_topic": keep_off_topic,
                              "llm": {"model": settings.model, "endpoint": settings.url,
                                      "prompt_version": llm_suggester.PROMPT_VERSION} if "llm" in chosen else None},
                      turns=len(ctx.targets),
                      message=f"{{suggestions}} suggestions ({', '.join(used)}) over {len(ctx.targets)} turns",
                      notes=notes)
+
+
+def _off_topic(ctx: Context, trained: learning.Trained | None, best: dict[int, np.ndarray]) -> dict[int, float]:
+    """The chosen sources whose relevance falls under the floor the coded sources set."""
+    if trained is None or trained.relevance_floor is None:
+        return {}
+    scored = relevance.source_relevance(ctx.units, ctx.targets, best)
+    return {sid: r for sid, r in scored.items() if r < trained.relevance_floor}
+
+
+def _off_topic_note(ctx: Context, trained: learning.Trained, off_topic: dict[int, float], held: int) -> str:
+    names = "; ".join(f"{ctx.units.source_name.get(sid, sid)} ({r:.2f})" for sid, r in sorted(off_topic.items()))
+    least = min(trained.coded_relevance.values())
+    return (f"{len(off_topic)} source(s) look off topic - no offline suggestions there ({held} held back): {names}. "
+            f"Relevance under {trained.relevance_floor:.2f}, half that of the least relevant coded source "
+            f"({least:.2f}). To see them: --keep-off-topic, or tick *Suggest in sources that look off topic*")
 
 
 def learning_report(store, project_id: int, *, codebook_ids: list[int] | None = None,

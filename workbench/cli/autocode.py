@@ -39,7 +39,9 @@ def autocode_run(ctx: typer.Context,
                  learned_threshold: Annotated[float | None, typer.Option(
                      min=0.0, max=1.0, help="Confidence the learned suggester needs (default: the cross-validated choice).")] = None,
                  semantic_threshold: Annotated[float, typer.Option(
-                     min=-1.0, max=1.0, help="Similarity the semantic suggester needs.")] = semantic_default):
+                     min=-1.0, max=1.0, help="Similarity the semantic suggester needs.")] = semantic_default,
+                 keep_off_topic: Annotated[bool, typer.Option(
+                     "--keep-off-topic", help="Suggest in sources the learned model finds off topic too.")] = False):
     """Run the suggesters over the sources; store suggestions with who proposed them and why."""
     st = state(ctx)
     project_id, coder_id = st.project_and_coder()
@@ -50,7 +52,7 @@ def autocode_run(ctx: typer.Context,
         task = bar.add_task("starting", total=1.0)
         result = suggest.run(st.store, project_id, coder_id, methods=method or None, codebook_ids=books,
                              source_ids=sources, learned_threshold=learned_threshold,
-                             semantic_threshold=semantic_threshold,
+                             semantic_threshold=semantic_threshold, keep_off_topic=keep_off_topic,
                              progress=lambda stage, share: bar.update(task, description=stage, completed=share))
     for note in result.notes:
         err.print(Text(f"note: {note}", style="yellow"))

@@ -63,6 +63,10 @@ def _run(ws: Workspace, books, sources, runs) -> None:
             learned_t = t1.slider("Learned: confidence needed", 0.05, 0.95, 0.5, 0.05, key="ac_lt",
                                   disabled=learned_auto)
             semantic_t = t2.slider("By meaning: similarity needed", 0.3, 0.9, semantic_default, 0.01, key="ac_st")
+            keep_off_topic = t2.checkbox("Suggest in sources that look off topic", value=False, key="ac_off_topic",
+                                         help="A source on which the learned model is less than half as confident "
+                                              "as on your least relevant coded source gets no offline suggestions "
+                                              "unless this is ticked")
         go = st.form_submit_button("Suggest codings", type="primary", icon=":material/auto_fix_high:")
     st.caption(" · ".join(f"{METHOD_LABELS[m].split(' (')[0]}: " + ("ready" if why is None else md(why))
                           for m, why in available.items()))
@@ -72,6 +76,7 @@ def _run(ws: Workspace, books, sources, runs) -> None:
             result = suggest.run(ws.store, ws.project_id, ws.coder_id, methods=methods or None,
                                  codebook_ids=chosen or None, source_ids=picked or None,
                                  learned_threshold=None if learned_auto else learned_t, semantic_threshold=semantic_t,
+                                 keep_off_topic=keep_off_topic,
                                  progress=lambda stage, share: bar.progress(min(max(share, 0.0), 1.0), text=stage))
         except WorkbenchError as exc:
             bar.empty()
