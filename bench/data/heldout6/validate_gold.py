@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Check the heldout6 interviews and their gold CSVs (adapted from heldout2/validate_gold.py).
+
+For every interview (*.txt) in this folder:
+  - each speaker turn is one line `Label: text`, turns separated by one blank line,
+    labels are one interviewer/respondent pair (Interviewer/Respondent or
+    Entrevistador/Entrevistado);
+  - word count (whitespace, without labels) is reported.
+For every <stem>.gold.csv:
+  - header is exactly turn_start_text,codebook,code,rationale;
+  - turn_start_text has exactly 8 whitespace-separated words, occurs exactly once in
+    <stem>.txt and starts exactly one respondent turn (and no interviewer turn);
+  - (codebook, code) exists in /work/main/codebooks/*.yaml (only the codebook `name`
+    and the code `name`s, recursively through `children`, are read);
+  - no duplicate (turn_start_text, codebook, code) rows; rationale not empty.
+The off-topic interview (offtopic6-*.txt) must have no gold file.
+heldout6 additions:
+  - turn_start_text equals the first 8 whitespace words of the turn it starts;
+  - every 8-word turn opening (both speakers) is unique in its file;
+  - size brief: coded interviews 1,500-1,900 words and 25-40 turns, 45-65 gold rows;
+    off-topic interview 800-1,100 words;
+  - the two gold files together use codes from all five codebooks.
+Exit status 0 when everything passes.
+"""
+import csv
+import glob
+import os
+import sys
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CODEBOOK_GLOB = "/work/main/codebooks/*.yaml"
+PAIRS = {("Interviewer", "Respondent"), ("Entrevistador", "Entrevistado")}
+RESPONDENT_LABELS = {"Respondent", "Entrevistado"}
+HEADER = ["turn_start_text", "codebook", "code", "rationale"]
+
+
+def load_code_names():
+    """{codebook name: set of code names}; reads names only."""
+    names = {}
+    for path in sorted(glob.glob(CODEBOOK_GLOB)):
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+        codes = set()
+
+        def walk(items):
+            for item in items or []:
+                codes.add(item["name"])
+                walk(item.get("children"))
+
+        walk(data.get("codes"))
+        names[data["name"]] = codes
+    return names
+
+
+def parse_turns(path, errors):
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    if "\r" in text:
+        errors.append(f"{os.path.basename(path)}: contains CR characters")
+    blocks = text.strip("\n").split("\n\n")
+    turns = []
+    for i, block in enumerate(blocks, 1):
+        if "\n" in block or not block.strip():
+            errors.append(f"{os.path.basename(path)}: block {i} is not a single non-empty line")
+            continue
+        if ": " not in block:
+            errors.append(f"{os.path.basename(path)}: block {i} has no 'Label: ' prefix")
+            continue
+        label, body = block.split(": ", 1)
+        turns.append((label, body))
+    labels = {lab for lab, _ in turns}
+    if not any(labels == set(p) for p in PAIRS):
+        errors.append(f"{os.path.basename(path)}: unexpected label set {sorted(labels)}")
+    return text, turns
+
+
+def main():
+    errors = []
+    code_names = load_code_names()
+    summary = []
+    used_codebooks = set()
+    for txt in sorted(glob.glob(os.path.join(HERE, "*.txt"))):
+        stem = os.path.basename(txt)[:-4]
+        text, turns = parse_turns(txt, errors)
+        words = sum(len(body.split()) for _, body in turns)
+        openings = [" ".join(body.split()[:8]) for _, body in turns]
+        for o in set(openings):
+            if openings.count(o) > 1:
+                errors.append(f"{stem}: turn opening not unique: {o!r}")
+        if stem.startswith("offtopic6-"):
+            if not 800 <= words <= 1100:
+                errors.append(f"{stem}: {words} words, brief asks 800-1,100")
+        else:
+            if not 1500 <= words <= 1900:
+                errors.append(f"{stem}: {words} words, brief asks 1,500-1,900")
+            if not 25 <= len(turns) <= 40:
+                errors.append(f"{stem}: {len(turns)} turns, brief asks 25-40")
+        gold = os.path.join(HERE, stem + ".gold.csv")
+        n_rows = 0
+        if stem.startswith("offtopic6-"):
+            if os.path.exists(gold):
+                errors.append(f"{stem}: off-topic interview must have no gold file")
+            summary.append((stem, words, len(turns), "-"))
+            continue
+        if not os.path.exists(gold):
+            errors.append(f"{stem}: missing gold file")
+            continue
+        resp_starts = [body for lab, body in turns if lab in RESPONDENT_LABELS]
+        other_starts = [body for lab, body in turns if lab not in RESPONDENT_LABELS]
+        seen = set()
+        with open(gold, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header != HEADER:
+                errors.append(f"{stem}.gold.csv: header {header} != {HEADER}")
+            for ln, row in enumerate(reader, 2):
+                n_rows += 1
+                where = f"{stem}.gold.csv line {ln}"
+                if len(row) != 4:
+                    errors.append(f"{where}: {len(row)} fields")
+                    continue
+                start, codebook, code, rationale = row
+                if len(start.split()) != 8 or start != start.strip() or "  " in start:
+                    errors.append(f"{where}: turn_start_text is not 8 single-spaced words: {start!r}")
+                occ = text.count(start)
+                if occ != 1:
+                    errors.append(f"{where}: turn_start_text occurs {occ} times: {start!r}")
+                n_resp = sum(1 for b in resp_starts if b.startswith(start))
+                if not any(" ".join(b.split()[:8]) == start for b in resp_starts):
+                    errors.append(f"{where}: not the first 8 words of a respondent turn: {start!r}")
+                used_codebooks.add(codebook)
+                n_other = sum(1 for b in other_starts if b.startswith(start))
+                if n_resp != 1 or n_other != 0:
+                    errors.append(f"{where}: starts {n_resp} respondent and {n_other} other turns: {start!r}")
+                if codebook not in code_names:
+                    errors.append(f"{where}: unknown codebook {codebook!r}")
+                elif code not in code_names[codebook]:
+                    errors.append(f"{where}: code {code!r} not in codebook {codebook!r}")
+                if not rationale.strip():
+                    errors.append(f"{where}: empty rationale")
+                key = (start, codebook, code)
+                if key in seen:
+                    errors.append(f"{where}: duplicate row {key}")
+                seen.add(key)
+        if not 45 <= n_rows <= 65:
+            errors.append(f"{stem}: {n_rows} gold rows, brief asks 45-65")
+        summary.append((stem, words, len(turns), n_rows))
+    missing = set(code_names) - used_codebooks
+    if missing:
+        errors.append(f"codebooks never used in the gold: {sorted(missing)}")
+    for stem, words, n_turns, rows in summary:
+        print(f"{stem:32s} words={words:5d} turns={n_turns:3d} gold_rows={rows}")
+    if errors:
+        print(f"\nFAIL: {len(errors)} problem(s)")
+        for e in errors:
+            print("  -", e)
+        return 1
+    print("\nPASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
