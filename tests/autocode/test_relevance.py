@@ -49,7 +49,7 @@ def test_a_source_shorter_than_a_window_is_judged_by_its_share_of_scores():
 def test_best_scores_are_each_rows_top_scores():
     prob = np.array([0.1, 0.5, 0.3, 0.9, 0.2, 0.4])        # two rows, three codes
     assert relevance.best_scores(prob, 3).tolist() == [[0.1, 0.3, 0.5], [0.2, 0.4, 0.9]]
-    assert relevance.floor({1: 0.9, 2: 0.8}) == pytest.approx(0.4) and relevance.floor({}) is None
+    assert relevance.floor({1: 0.9, 2: 0.8}) == pytest.approx(relevance.FLOOR_SHARE * 0.8) and relevance.floor({}) is None
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_an_off_topic_interview_is_held_back_and_the_run_says_so(project):
         with store.read() as s:
             params = s.get(Job, result.run_id).params
         assert list(params["off_topic"]) == [str(nurse)]
-        assert params["off_topic"][str(nurse)] < params["relevance_floor"] < 0.5
+        assert params["off_topic"][str(nurse)] < params["relevance_floor"] < relevance.FLOOR_SHARE
     finally:
         with store.write() as s:
             undo_run(s, project_id, result.run_id)

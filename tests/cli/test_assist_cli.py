@@ -28,6 +28,7 @@ def test_learn_report_runs_by_suggester_and_the_queue_says_why(wb):  # noqa: F81
     report = wb("autocode", "learned").output
     assert "precision and recall cross-validated by source" in report and "needs" in report
     assert "overall at the chosen threshold" in report
+    assert "held back as off topic under relevance 0." in report and "cross-validated" in report
     out = wb("autocode", "run", "--method", "semantic", "--source", "it-02-nuvemar-software").output
     assert "suggestions (" in out and "semantic" in out
     queue = wb("autocode", "review", "--suggester", "semantic", "--by-confidence").output

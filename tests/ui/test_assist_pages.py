@@ -38,6 +38,7 @@ def test_the_learned_report_and_a_run_with_reasons_in_the_queue(db):  # noqa: F8
     at.button(key="ac_learned").click().run()
     assert not at.exception
     assert any("At the chosen confidence" in m.value for m in at.markdown)
+    assert any("held back as off topic under relevance" in c.value for c in at.caption)
     report = next(f.value for f in at.dataframe if "precision (CV)" in f.value.columns)
     assert report["learned"].any() and (~report["learned"]).any()
     at.multiselect(key="ac_methods").set_value(["semantic"])

@@ -7,8 +7,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.text import Text
 
+from workbench.autocode import relevance, suggest
 from workbench.autocode import runs as run_store
-from workbench.autocode import suggest
 from workbench.autocode.evaluation import evaluate, evaluation_inputs, judged_sources, run_source_ids
 from workbench.autocode.review import pending, review
 from workbench.autocode.semantic import THRESHOLD as semantic_default
@@ -83,6 +83,7 @@ def autocode_learned(ctx: typer.Context,
     out.print(Text(f"overall at the chosen threshold {trained.threshold:.2f}: precision {fmt(trained.precision)}, "
                    f"recall {fmt(trained.recall)}, F1 {fmt(trained.f1)} over {trained.training_pairs} turn-code pairs "
                    f"from {trained.sources} coded sources"))
+    out.print(Text(relevance.explain(trained.coded_relevance)))
     for note in trained.notes:
         err.print(Text(f"note: {note}", style="yellow"))
 

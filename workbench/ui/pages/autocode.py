@@ -6,8 +6,8 @@ import plotly.express as px
 import streamlit as st
 
 from workbench.autocode import learned as learning
+from workbench.autocode import relevance, suggest
 from workbench.autocode import runs as run_store
-from workbench.autocode import suggest
 from workbench.autocode.evaluation import evaluate, evaluation_inputs, judged_sources, run_source_ids
 from workbench.autocode.semantic import THRESHOLD as semantic_default
 from workbench.codebook.lookup import codebook_choices
@@ -64,9 +64,9 @@ def _run(ws: Workspace, books, sources, runs) -> None:
                                   disabled=learned_auto)
             semantic_t = t2.slider("By meaning: similarity needed", 0.3, 0.9, semantic_default, 0.01, key="ac_st")
             keep_off_topic = t2.checkbox("Suggest in sources that look off topic", value=False, key="ac_off_topic",
-                                         help="A source on which the learned model is less than half as confident "
-                                              "as on your least relevant coded source gets no offline suggestions "
-                                              "unless this is ticked")
+                                         help="A source on which the learned model is less than "
+                                              f"{relevance.FLOOR_SHARE:.0%} as confident as on your least relevant "
+                                              "coded source gets no offline suggestions unless this is ticked")
         go = st.form_submit_button("Suggest codings", type="primary", icon=":material/auto_fix_high:")
     st.caption(" · ".join(f"{METHOD_LABELS[m].split(' (')[0]}: " + ("ready" if why is None else md(why))
                           for m, why in available.items()))
@@ -132,6 +132,7 @@ def _learned_report(ws: Workspace) -> None:
         st.markdown(f"At the chosen confidence **{trained.threshold:.2f}**: precision **{fmt(trained.precision)}**, "
                     f"recall **{fmt(trained.recall)}**, F1 **{fmt(trained.f1)}** over {trained.training_pairs} "
                     f"turn-code pairs from {trained.sources} coded sources.")
+        st.caption(md(relevance.explain(trained.coded_relevance)))
         frame = pd.DataFrame([r.as_row() for r in trained.reports])
         learned = frame[frame["learned"]]
         if not learned.empty:
