@@ -6,17 +6,13 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from tests.autocode.test_suggest import NEW
+from tests.autocode.test_suggest import NEW, coded_project
 from tests.paths import REPO
 from workbench.autocode import relevance, suggest
 from workbench.autocode.runs import undo_run
 from workbench.autocode.units import Units
-from workbench.coding.quotes_import import import_codings_file
-from workbench.config import LLMSettings, Settings
-from workbench.corpus.importing import import_files
-from workbench.db.models import Job, Source, Suggestion
-from workbench.db.store import open_store
-from workbench.demo import build_demo
+from workbench.config import LLMSettings
+from workbench.db.models import Job, Suggestion
 
 
 def _units(words_per_turn: list[int]) -> Units:
@@ -54,16 +50,8 @@ def test_best_scores_are_each_rows_top_scores():
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("relevance")
-    url = f"sqlite:///{folder / 'p.db'}"
-    store = open_store(url)
-    project_id = build_demo(store, Settings(database_url=url, coder="ana"), codings=False)["project_id"]
-    import_codings_file(store, project_id, REPO / "transcripts" / "demo-gold.yaml")
-    (folder / "new-textile.txt").write_text(NEW, encoding="utf-8")
-    nurse = REPO / "bench" / "data" / "offtopic-nurse-rostering.txt"
-    import_files(store, project_id, 1, [folder / "new-textile.txt", nurse], language="en")
-    with store.read() as s:
-        ids = {src.name: src.id for src in s.scalars(select(Source).where(Source.project_id == project_id))}
+    store, project_id, ids = coded_project(tmp_path_factory.mktemp("relevance"), {"new-textile": NEW},
+                                           [REPO / "bench" / "data" / "offtopic-nurse-rostering.txt"])
     yield store, project_id, ids
     store.dispose()
 

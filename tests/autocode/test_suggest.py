@@ -37,21 +37,28 @@ OFF_AUTO = ("Interviewer: Tell me about your garden.\n\n"
             "in August when we go to the beach for two weeks.\n")
 
 
-@pytest.fixture(scope="module")
-def coded(tmp_path_factory):
-    """(store, project id, coder id, ids of the new sources): the demo, its gold set, new interviews."""
-    folder = tmp_path_factory.mktemp("suggest")
+def coded_project(folder, texts: dict[str, str], files=()):
+    """(store, project id, source ids by name): the demo with its gold set as the researcher's coding,
+    and new English sources (``texts`` written into ``folder``, and ``files``)."""
     url = f"sqlite:///{folder / 'p.db'}"
     store = open_store(url)
     project_id = build_demo(store, Settings(database_url=url, coder="ana"), codings=False)["project_id"]
     import_codings_file(store, project_id, REPO / "transcripts" / "demo-gold.yaml")
-    files = []
-    for name, text in (("new-textile", NEW), ("canteen", OFF), ("garden", OFF_AUTO)):
+    paths = list(files)
+    for name, text in texts.items():
         (folder / f"{name}.txt").write_text(text, encoding="utf-8")
-        files.append(folder / f"{name}.txt")
-    import_files(store, project_id, 1, files, language="en")
+        paths.append(folder / f"{name}.txt")
+    import_files(store, project_id, 1, paths, language="en")
     with store.read() as s:
         ids = {src.name: src.id for src in s.scalars(select(Source).where(Source.project_id == project_id))}
+    return store, project_id, ids
+
+
+@pytest.fixture(scope="module")
+def coded(tmp_path_factory):
+    """(store, project id, coder id, ids of the new sources): the demo, its gold set, new interviews."""
+    store, project_id, ids = coded_project(tmp_path_factory.mktemp("suggest"),
+                                           {"new-textile": NEW, "canteen": OFF, "garden": OFF_AUTO})
     yield store, project_id, 1, ids
     store.dispose()
 
