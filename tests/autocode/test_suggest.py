@@ -258,3 +258,22 @@ def test_without_the_embedding_model_meaning_is_refused_with_the_reason_and_lear
     finally:
         with store.write() as s:
             undo_run(s, project_id, result.run_id)
+
+
+def test_a_source_gets_the_same_suggestions_whichever_other_sources_are_chosen(coded):
+    """What the model learns from the coding must not depend on the sources a run is asked for:
+    the n-gram weights once came from those sources too, and adding interviews to a run changed
+    the proposals in the others."""
+    store, project_id, coder_id, ids = coded
+
+    def learned_in(source_ids):
+        result = suggest.run(store, project_id, coder_id, methods=["learned"], source_ids=source_ids,
+                             keep_off_topic=True)
+        try:
+            return sorted((s.code_id, s.start, s.end, s.score) for s in _suggestions(store, result.run_id)
+                          if s.source_id == ids["new-textile"])
+        finally:
+            with store.write() as s:
+                undo_run(s, project_id, result.run_id)
+    alone = learned_in([ids["new-textile"]])
+    assert alone and alone == learned_in([ids["new-textile"], ids["canteen"], ids["garden"]])

@@ -101,10 +101,13 @@ NGRAM_FIT_MAX = 4000      # turns the n-gram vocabulary and weights are learned 
 
 
 def compute(store, units: Units, codes: list[CodeTexts], proposals: list[Proposal], *, rows: np.ndarray | None = None,
-            use_embeddings: bool = True, progress: Progress | None = None) -> Signals:
+            fit_rows: np.ndarray | None = None, use_embeddings: bool = True,
+            progress: Progress | None = None) -> Signals:
     """Everything the suggesters need about the turns ``rows`` (default: all) and ``codes``; a
     row's question is embedded with it. Embeddings are taken from the project's store where they
-    were computed before. Rows left out get no vector and no n-grams: nothing reads them."""
+    were computed before. Rows left out get no vector and no n-grams: nothing reads them. The
+    n-gram vocabulary and weights are learned from ``fit_rows`` (default: ``rows``): from the
+    coded turns, a source gets the same n-grams whichever other sources a run is asked for."""
     say = progress or (lambda _what, _share: None)
     needed = np.zeros(len(units), dtype=bool)
     needed[np.arange(len(units)) if rows is None else rows] = True
@@ -143,7 +146,8 @@ def compute(store, units: Units, codes: list[CodeTexts], proposals: list[Proposa
         code_vectors = embedder.embed([t for c in codes for t in c.positive])
         negative_vectors = embedder.embed([t for c in codes for t in c.negative])
     say("character n-grams", 0.0)
-    ngrams, code_ngrams = _ngrams(units, codes, np.flatnonzero(needed))
+    fit = np.flatnonzero(needed) if fit_rows is None or not len(fit_rows) else np.asarray(fit_rows)
+    ngrams, code_ngrams = _ngrams(units, codes, np.flatnonzero(needed), fit)
     hits = _rule_hits(units, proposals)
     return Signals(units=units, codes=codes, embedder=embedder, embedded=embedded, vectors=vectors,
                    sentences=sentences, sentence_vectors=sentence_vectors,
@@ -154,14 +158,15 @@ def compute(store, units: Units, codes: list[CodeTexts], proposals: list[Proposa
                    code_ngrams=code_ngrams, rule_hits=hits, newly_embedded=newly, note=note)
 
 
-def _ngrams(units: Units, codes: list[CodeTexts], rows: np.ndarray) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+def _ngrams(units: Units, codes: list[CodeTexts], rows: np.ndarray,
+            fit: np.ndarray) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
     """Tf-idf of character 3- and 4-grams within words, of ``rows`` (the others stay empty) and of
-    each code's texts; vocabulary and weights learned from a reproducible sample of the rows."""
+    each code's texts; vocabulary and weights learned from a reproducible sample of ``fit``."""
     code_docs = [" ".join(c.positive) for c in codes]
     if not len(rows):
         return sparse.csr_matrix((len(units), 0), dtype=np.float32), sparse.csr_matrix((len(codes), 0), dtype=np.float32)
-    sample = rows if len(rows) <= NGRAM_FIT_MAX else np.sort(np.random.default_rng(0).choice(rows, NGRAM_FIT_MAX,
-                                                                                              replace=False))
+    sample = fit if len(fit) <= NGRAM_FIT_MAX else np.sort(np.random.default_rng(0).choice(fit, NGRAM_FIT_MAX,
+                                                                                            replace=False))
     vectorizer = CharNgrams(ngram_range=(3, 4), min_df=2, max_features=200_000)
     vectorizer.fit([units.text[i] for i in sample] + code_docs)
     part = vectorizer.transform([units.text[i] for i in rows])

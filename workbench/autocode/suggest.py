@@ -231,7 +231,7 @@ def run(store, project_id: int, coder_id: int, *, methods: list[str] | None = No
             skip("learned", missing)
     if (chosen - skipped) & {"learned", "semantic"}:
         sig = compute(store, ctx.units, ctx.codes, ctx.proposals, rows=np.union1d(ctx.targets, ctx.pool),
-                      progress=say)
+                      fit_rows=ctx.pool, progress=say)
         if sig.note:
             notes.append(sig.note)
     if "learned" in chosen - skipped:
