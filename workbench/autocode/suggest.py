@@ -302,8 +302,9 @@ def _off_topic_note(ctx: Context, trained: learning.Trained, off_topic: dict[int
     names = "; ".join(f"{ctx.units.source_name.get(sid, sid)} ({r:.2f})" for sid, r in sorted(off_topic.items()))
     least = min(trained.coded_relevance.values())
     return (f"{len(off_topic)} source(s) look off topic - no offline suggestions there ({held} held back): {names}. "
-            f"Relevance under {trained.relevance_floor:.2f}, {relevance.FLOOR_SHARE:.0%} of the least relevant coded source's "
-            f"({least:.2f}). To see them: --keep-off-topic, or tick *Suggest in sources that look off topic*")
+            f"Relevance under {trained.relevance_floor:.2f}, {relevance.FLOOR_SHARE:.0%} of the least relevant "
+            f"coded source's ({least:.2f}). To see them: --keep-off-topic, or tick "
+            '"Suggest in sources that look off topic" (Thresholds)')
 
 
 def learning_report(store, project_id: int, *, codebook_ids: list[int] | None = None,
