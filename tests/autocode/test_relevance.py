@@ -36,6 +36,27 @@ def test_the_best_stretch_counts_and_missing_scores_count_as_nothing():
     assert relevance.source_relevance(units, range(30), few)[1] == pytest.approx(0.09)
 
 
+def test_the_last_turns_are_a_stretch_of_their_own_after_a_long_turn():
+    # a 1,200-word turn off the topic, then five short answers on it: they are never in one stretch
+    # with the long turn, and must still be measured
+    units = _units([1200] + [50] * 5)
+    best = {r: np.array([0.1]) if r == 0 else np.array([0.9, 0.9]) for r in range(6)}
+    assert relevance.source_relevance(units, range(6), best)[1] == pytest.approx(0.9)
+    units = _units([50] * 5 + [1200])
+    best = {r: np.array([0.1]) if r == 5 else np.array([0.9, 0.9]) for r in range(6)}
+    assert relevance.source_relevance(units, range(6), best)[1] == pytest.approx(0.9)
+
+
+def test_a_source_in_one_long_turn_is_judged_by_that_turns_best_scores():
+    # an interview pasted as one paragraph: one turn, two codes clearly there, the rest not
+    units = _units([1800])
+    best = {0: np.array([0.05] * 8 + [0.9, 0.92])}
+    assert relevance.source_relevance(units, [0], best)[1] == pytest.approx(0.91)
+    units = _units([600, 600, 600])                 # three long turns: six scores
+    best = {r: np.array([0.05] * 8 + [0.9, 0.9]) for r in range(3)}
+    assert relevance.source_relevance(units, range(3), best)[1] == pytest.approx(0.9)
+
+
 def test_a_source_shorter_than_a_window_is_judged_by_its_share_of_scores():
     units = _units([100, 100])                       # 200 words: two of the ten scores
     best = {0: np.array([0.2, 0.8]), 1: np.array([0.1, 0.9])}

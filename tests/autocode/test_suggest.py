@@ -263,7 +263,9 @@ def test_without_the_embedding_model_meaning_is_refused_with_the_reason_and_lear
 def test_a_source_gets_the_same_suggestions_whichever_other_sources_are_chosen(coded):
     """What the model learns from the coding must not depend on the sources a run is asked for:
     the n-gram weights once came from those sources too, and adding interviews to a run changed
-    the proposals in the others."""
+    the proposals in the others. (The sentences are embedded by the first run and read by the
+    second: a sentence's first embedding still varies slightly with the sentences it is batched with,
+    see docs/assisted-coding.md.)"""
     store, project_id, coder_id, ids = coded
 
     def learned_in(source_ids):

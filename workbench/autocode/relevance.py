@@ -25,6 +25,7 @@ from workbench.autocode.units import Units
 
 WINDOW_WORDS = 1000
 TOP = 10
+PER_TURN = 2         # scores a single turn may add to a stretch's TOP
 # Chosen on 2026-12-03 from the interviews of bench/data (on topic: at least 0.77 of the least
 # relevant coded source; off topic: at most 0.59), closer to the off-topic side: a source held back
 # wrongly loses every suggestion, one let through keeps a handful.
@@ -54,21 +55,25 @@ def source_relevance(units: Units, rows: Iterable[int], best: dict[int, np.ndarr
 
 
 def _best_window(words: np.ndarray, scores: list[np.ndarray]) -> float:
+    """The best mean of :data:`TOP` scores over the stretches of consecutive turns that reach
+    :data:`WINDOW_WORDS` (or the source's end)."""
+    # A source shorter than a window is judged by as many scores as its length earns: a note of a
+    # hundred words cannot hold ten confident turns. Fewer scores than that count the missing as 0.
     total = int(words.sum())
+    k = TOP if total >= WINDOW_WORDS else max(1, math.ceil(TOP * total / WINDOW_WORDS))
     best = 0.0
     end, covered = 0, 0
     for start in range(len(words)):
-        if start and total - int(words[:start].sum()) < WINDOW_WORDS:
-            break                                   # the rest is shorter than a window: seen within the last
         while end < len(words) and covered < WINDOW_WORDS:
             covered += int(words[end])
             end += 1
         found = np.concatenate(scores[start:end]) if end > start else np.zeros(0)
-        # A source shorter than a window is judged by as many scores as its length earns: a note of
-        # a hundred words cannot hold ten confident turns.
-        k = TOP if covered >= WINDOW_WORDS else max(1, math.ceil(TOP * covered / WINDOW_WORDS))
-        top = np.sort(found)[-k:]
-        best = max(best, float(top.sum()) / k)      # fewer than k scores count the missing as 0
+        # A stretch of a few long turns (a transcript without speaker turns is one) is judged by a
+        # few scores per turn: one turn on the topic rarely holds ten codes.
+        used = min(k, PER_TURN * (end - start))
+        best = max(best, float(np.sort(found)[-used:].sum()) / used)
+        if end == len(words):
+            break                                   # every later stretch is a part of this one
         covered -= int(words[start])
     return best
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import sys
 from bisect import bisect_right
 from collections.abc import Callable
 from functools import lru_cache
@@ -29,18 +30,18 @@ from workbench.autocode.runs import keep_within, match_rules
 from workbench.codebook.rules import Rule
 from workbench.db.models import RuleHit
 
-KEPT_FINGERPRINTS = 4         # per language: a run over some codes does not evict the run over all
+KEPT_FINGERPRINTS = 4         # per project and language: a run over some codes does not evict the run over all
 _LOOKUP_CHUNK = 500
 _SCAN_SHARE = 4               # read every kept hit of the fingerprint when a quarter of them are wanted
 _MATCHING_CODE = ("autocode/engine.py", "autocode/pipelines.py", "autocode/regexes.py", "autocode/anchors.py",
                   "codebook/rules.py")
-_PACKAGES = ("spacy", "spacy-lookups-data", "en-core-web-sm", "pt-core-news-sm", "regex")
+_PACKAGES = ("spacy", "thinc", "spacy-lookups-data", "en-core-web-sm", "pt-core-news-sm", "regex", "pyahocorasick")
 
 
 @lru_cache(maxsize=1)
 def _matching_version() -> str:
     """The matching code and the packages it reads, as one hash: an upgrade starts the cache anew."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(sys.version.encode())      # str.lower and re follow Python's Unicode tables
     root = Path(__file__).resolve().parent.parent
     for name in _MATCHING_CODE:
         digest.update((root / name).read_bytes())
@@ -90,12 +91,30 @@ def _insert(session):
     return dialect_insert(RuleHit).on_conflict_do_nothing(index_elements=["fingerprint", "turn_hash"])
 
 
-def _prune(session, language: str) -> None:
-    newest = session.execute(select(RuleHit.fingerprint).where(RuleHit.language == language)
+def _prune(session, project_id: int, language: str) -> None:
+    newest = session.execute(select(RuleHit.fingerprint)
+                             .where(RuleHit.project_id == project_id, RuleHit.language == language)
                              .group_by(RuleHit.fingerprint).order_by(func.max(RuleHit.id).desc())).scalars().all()
     if len(newest) > KEPT_FINGERPRINTS:
-        session.execute(delete(RuleHit).where(RuleHit.language == language,
+        session.execute(delete(RuleHit).where(RuleHit.project_id == project_id, RuleHit.language == language,
                                               RuleHit.fingerprint.in_(newest[KEPT_FINGERPRINTS:])))
+
+
+def _checked(kept: str | None, turn: Turn, codes_of: dict[str, int | None]) -> list | None:
+    """A turn's kept hits when every one is sound - a rule of these rules with its own code, inside
+    the turn, the words it matched - else None: matched again, as if nothing were kept (the table
+    comes back with a restored project, whatever its file held)."""
+    if kept is None:
+        return None
+    try:
+        hits = json.loads(kept)
+        for code_id, a, b, rule, matched in hits:
+            if (codes_of.get(rule, -1) != code_id or not isinstance(a, int) or not isinstance(b, int)
+                    or not 0 <= a < b <= len(turn.text) or not isinstance(matched, str)):
+                return None
+    except (ValueError, TypeError):
+        return None
+    return hits
 
 
 def _by_turn(turns: list[Turn], proposals: list[Proposal]) -> list[list[Proposal]]:
@@ -108,7 +127,7 @@ def _by_turn(turns: list[Turn], proposals: list[Proposal]) -> list[list[Proposal
     return out
 
 
-def match(store, turns: list[Turn], rules: list[Rule], inside: dict[int, list[tuple[int, int, int]]],
+def match(store, project_id: int, turns: list[Turn], rules: list[Rule], inside: dict[int, list[tuple[int, int, int]]],
           progress: Callable[[int, int], None] | None = None, notes: list[str] | None = None) -> list[Proposal]:
     """:func:`workbench.autocode.runs.match_rules`, with the hits of turns matched before under the
     same rules read from the project instead of matched again."""
@@ -120,13 +139,14 @@ def match(store, turns: list[Turn], rules: list[Rule], inside: dict[int, list[tu
             kept[lang] = _stored(s, key, {h for t, h in zip(turns, hashes) if t.language == lang})
     found: list[Proposal] = []
     todo: list[Turn] = []
+    codes_of = {r.id: r.code_id for r in rules}
     for t, h in zip(turns, hashes):
-        hits = kept[t.language].get(h)
+        hits = _checked(kept[t.language].get(h), t, codes_of)
         if hits is None:
             todo.append(t)
             continue
         found.extend(Proposal(t.source_id, code_id, t.start + a, t.start + b, rule, matched)
-                     for code_id, a, b, rule, matched in json.loads(hits))
+                     for code_id, a, b, rule, matched in hits)
     if progress:
         progress(len(turns) - len(todo), len(turns))
     if not todo:
@@ -137,16 +157,21 @@ def match(store, turns: list[Turn], rules: list[Rule], inside: dict[int, list[tu
         if timed_out:
             return
         for t, own in zip(chunk, _by_turn(chunk, proposals)):
-            rows.append({"fingerprint": keys[t.language], "language": t.language, "turn_hash": turn_hash(t),
+            rows.append({"project_id": project_id, "fingerprint": keys[t.language], "language": t.language,
+                         "turn_hash": turn_hash(t),
                          "hits": json.dumps([[p.code_id, p.start - t.start, p.end - t.start, p.rule, p.matched]
                                              for p in own], ensure_ascii=False)})
 
     done = len(turns) - len(todo)
     fresh = match_rules(todo, rules, inside, None if progress is None else
                         (lambda d, _total: progress(done + d, len(turns))), notes, on_chunk=keep)
+    # One row per key (many turns say the same "Yes."), in key order: two runs storing the same
+    # turns then take their locks in the same order and cannot deadlock each other on PostgreSQL.
+    rows = sorted({(r["fingerprint"], r["turn_hash"]): r for r in rows}.values(),
+                  key=lambda r: (r["fingerprint"], r["turn_hash"]))
     with store.write() as s:
         for i in range(0, len(rows), 5000):
             s.execute(_insert(s), rows[i:i + 5000])
         for lang in {r["language"] for r in rows}:
-            _prune(s, lang)
+            _prune(s, project_id, lang)
     return keep_within(found, rules, inside) + fresh

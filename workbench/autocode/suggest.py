@@ -85,7 +85,7 @@ def _context(store, project_id: int, codebook_ids, code_ids, source_ids, say: Pr
     matched = np.flatnonzero(in_targets)
     matched = np.union1d(matched, np.union1d(pool, units.question[pool][units.question[pool] >= 0]))
     notes: list[str] = []
-    proposals = rule_cache.match(store, _turns(units, matched), rules, inside,
+    proposals = rule_cache.match(store, project_id, _turns(units, matched), rules, inside,
                                  lambda done, total: say("the rules", done / max(total, 1)), notes) if rules else []
     return Context(units, coded, codes, rows, sorted(wanted), proposals, {r.code_id for r in rules},
                    [Candidate.of_rule(p) for p in proposals if p.source_id in wanted], len(rules), known, pool, notes)
@@ -258,9 +258,11 @@ def run(store, project_id: int, coder_id: int, *, methods: list[str] | None = No
             candidates += _semantic(ctx, sig, pool, semantic_threshold, say)
     off_topic = _off_topic(ctx, trained, best)
     if off_topic and not keep_off_topic:
-        candidates, held = ([c for c in candidates if c.source_id not in off_topic],
-                            sum(c.source_id in off_topic for c in candidates))
-        notes.append(_off_topic_note(ctx, trained, off_topic, held))
+        held = [c for c in candidates if c.source_id in off_topic]
+        candidates = [c for c in candidates if c.source_id not in off_topic]
+        # counted as they would have been stored: one per code and turn, not yet decided or coded
+        shown = sum((c.source_id, c.code_id, c.start, c.end) not in ctx.known for c in _merge(held, ctx.units))
+        notes.append(_off_topic_note(ctx, trained, off_topic, shown))
     if "llm" in chosen:
         try:
             candidates += _llm(ctx, settings, say, notes, llm_client)

@@ -361,12 +361,12 @@ class Embedding(Base):
 
 
 class RuleHit(Base):
-    """What the rules found in one turn, kept by the rules' fingerprint and the turn's hash: a
-    rerun matches only the turns (or rules) that changed (machine bookkeeping, outside the event
-    log; see autocode.rule_cache)."""
+    """What the rules found in one turn, by the rules' fingerprint and the turn's hash: a rerun matches
+    only what changed (a cache outside the event log; see autocode.rule_cache)."""
     __tablename__ = "rule_hit"
     __table_args__ = (UniqueConstraint("fingerprint", "turn_hash"), {"sqlite_autoincrement": True})
     id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(16))
     turn_hash: Mapped[str] = mapped_column(String(64))

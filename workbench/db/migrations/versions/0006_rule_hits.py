@@ -17,15 +17,19 @@ depends_on = None
 def upgrade() -> None:
     op.create_table('rule_hit',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('language', sa.String(length=16), nullable=False),
     sa.Column('turn_hash', sa.String(length=64), nullable=False),
     sa.Column('hits', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('fingerprint', 'turn_hash'),
     sqlite_autoincrement=True
     )
+    op.create_index('ix_rule_hit_project_id', 'rule_hit', ['project_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_rule_hit_project_id', table_name='rule_hit')
     op.drop_table('rule_hit')
