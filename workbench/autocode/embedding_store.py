@@ -6,15 +6,11 @@ import hashlib
 from collections.abc import Callable
 
 import numpy as np
-from sqlalchemy import func, insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workbench.autocode.embeddings import DIMENSIONS, Embedder, load_embedder
+from workbench.db.keyed import insert_new, rows_by_key
 from workbench.db.models import Embedding
 
-_LOOKUP_CHUNK = 500          # well under SQLite's limit of bound parameters per statement
-_SCAN_SHARE = 4             # read every stored vector when at least a quarter of them are wanted
 _WRITE_CHUNK = 2000          # texts embedded and stored per transaction: an interrupted run keeps its work
 
 
@@ -23,39 +19,14 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _insert_new(session):
-    """An insert that leaves a vector another process stored meanwhile as it is."""
-    name = session.get_bind().dialect.name
-    if name in ("sqlite", "postgresql"):
-        dialect_insert = sqlite_insert if name == "sqlite" else postgresql_insert
-        return dialect_insert(Embedding).on_conflict_do_nothing(index_elements=["model", "text_hash"])
-    return insert(Embedding)
-
-
 def stored(store, model: str, hashes: list[str]) -> tuple[dict[str, int], np.ndarray]:
     """The stored vectors of those hashes that have one: each found hash's row in the matrix."""
-    keys: list[str] = []
-    blobs: list[bytes] = []
     with store.read() as s:
-        kept = s.scalar(select(func.count()).select_from(Embedding).where(Embedding.model == model)) or 0
-        if len(hashes) * _SCAN_SHARE >= kept:
-            # Most of the stored vectors are wanted (a rerun): one pass over them beats a lookup per
-            # hash (0.8 s against 4 s for 175,000 sentences).
-            wanted = set(hashes)
-            for h, blob in s.execute(select(Embedding.text_hash, Embedding.vector).where(Embedding.model == model)):
-                if h in wanted:
-                    keys.append(h)
-                    blobs.append(blob)
-        else:
-            for i in range(0, len(hashes), _LOOKUP_CHUNK):
-                for h, blob in s.execute(select(Embedding.text_hash, Embedding.vector).where(
-                        Embedding.model == model, Embedding.text_hash.in_(hashes[i:i + _LOOKUP_CHUNK]))):
-                    keys.append(h)
-                    blobs.append(blob)
+        found = list(rows_by_key(s, Embedding.text_hash, Embedding.vector, Embedding.model == model, hashes))
     # One conversion of every blob at once: a conversion per vector cost seconds on a rerun.
-    matrix = (np.frombuffer(b"".join(blobs), dtype="<f2").astype(np.float32).reshape(len(blobs), DIMENSIONS)
-              if blobs else np.zeros((0, DIMENSIONS), dtype=np.float32))
-    return {h: i for i, h in enumerate(keys)}, matrix
+    matrix = (np.frombuffer(b"".join(blob for _, blob in found), dtype="<f2").astype(np.float32)
+              .reshape(len(found), DIMENSIONS) if found else np.zeros((0, DIMENSIONS), dtype=np.float32))
+    return {h: i for i, (h, _) in enumerate(found)}, matrix
 
 
 def embed_texts(store, texts: list[str], *, embedder: Embedder | None = None,
@@ -74,7 +45,7 @@ def embed_texts(store, texts: list[str], *, embedder: Embedder | None = None,
         chunk = missing[i:i + _WRITE_CHUNK]
         vectors = embedder.embed([first_text[h] for h in chunk]).astype("<f2")
         with store.write() as s:
-            s.execute(_insert_new(s), [{"model": embedder.name, "text_hash": h, "vector": v.tobytes()}
+            s.execute(insert_new(s, Embedding, ["model", "text_hash"]), [{"model": embedder.name, "text_hash": h, "vector": v.tobytes()}
                                        for h, v in zip(chunk, vectors)])
         # float16 is what is stored: use the same numbers now as on a rerun
         computed.append(vectors.astype(np.float32))

@@ -22,17 +22,14 @@ from importlib import metadata
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from workbench.autocode.engine import Proposal, Turn
 from workbench.autocode.runs import keep_within, match_rules
 from workbench.codebook.rules import Rule
+from workbench.db.keyed import insert_new, rows_by_key
 from workbench.db.models import RuleHit
 
 KEPT_FINGERPRINTS = 4         # per project and language: a run over some codes does not evict the run over all
-_LOOKUP_CHUNK = 500
-_SCAN_SHARE = 4               # read every kept hit of the fingerprint when a quarter of them are wanted
 _MATCHING_CODE = ("autocode/engine.py", "autocode/pipelines.py", "autocode/regexes.py", "autocode/anchors.py",
                   "codebook/rules.py")
 _PACKAGES = ("spacy", "thinc", "spacy-lookups-data", "en-core-web-sm", "pt-core-news-sm", "regex", "pyahocorasick")
@@ -69,26 +66,6 @@ def fingerprint(rules: list[Rule], language: str) -> str:
 def turn_hash(turn: Turn) -> str:
     """The key of a turn's hits under a fingerprint: its role and text."""
     return hashlib.sha256(f"{turn.role or ''}\x00{turn.text}".encode("utf-8")).hexdigest()
-
-
-def _stored(session, key: str, hashes: set[str]) -> dict[str, str]:
-    kept = session.scalar(select(func.count()).select_from(RuleHit).where(RuleHit.fingerprint == key)) or 0
-    if not kept:
-        return {}
-    if len(hashes) * _SCAN_SHARE >= kept:
-        return {h: hits for h, hits in session.execute(
-            select(RuleHit.turn_hash, RuleHit.hits).where(RuleHit.fingerprint == key)) if h in hashes}
-    wanted, found = sorted(hashes), {}
-    for i in range(0, len(wanted), _LOOKUP_CHUNK):
-        found.update(session.execute(select(RuleHit.turn_hash, RuleHit.hits).where(
-            RuleHit.fingerprint == key, RuleHit.turn_hash.in_(wanted[i:i + _LOOKUP_CHUNK]))).all())
-    return found
-
-
-def _insert(session):
-    name = session.get_bind().dialect.name
-    dialect_insert = postgresql_insert if name == "postgresql" else sqlite_insert
-    return dialect_insert(RuleHit).on_conflict_do_nothing(index_elements=["fingerprint", "turn_hash"])
 
 
 def _prune(session, project_id: int, language: str) -> None:
@@ -136,9 +113,11 @@ def match(store, project_id: int, turns: list[Turn], rules: list[Rule], inside: 
     with store.read() as s:
         kept: dict[str, dict[str, str]] = {}
         for lang, key in keys.items():
-            kept[lang] = _stored(s, key, {h for t, h in zip(turns, hashes) if t.language == lang})
+            kept[lang] = dict(rows_by_key(s, RuleHit.turn_hash, RuleHit.hits, RuleHit.fingerprint == key,
+                                          (h for t, h in zip(turns, hashes) if t.language == lang)))
     found: list[Proposal] = []
     todo: list[Turn] = []
+    hash_of = {(t.source_id, t.start): h for t, h in zip(turns, hashes)}
     codes_of = {r.id: r.code_id for r in rules}
     for t, h in zip(turns, hashes):
         hits = _checked(kept[t.language].get(h), t, codes_of)
@@ -158,7 +137,7 @@ def match(store, project_id: int, turns: list[Turn], rules: list[Rule], inside: 
             return
         for t, own in zip(chunk, _by_turn(chunk, proposals)):
             rows.append({"project_id": project_id, "fingerprint": keys[t.language], "language": t.language,
-                         "turn_hash": turn_hash(t),
+                         "turn_hash": hash_of[(t.source_id, t.start)],
                          "hits": json.dumps([[p.code_id, p.start - t.start, p.end - t.start, p.rule, p.matched]
                                              for p in own], ensure_ascii=False)})
 
@@ -171,7 +150,7 @@ def match(store, project_id: int, turns: list[Turn], rules: list[Rule], inside: 
                   key=lambda r: (r["fingerprint"], r["turn_hash"]))
     with store.write() as s:
         for i in range(0, len(rows), 5000):
-            s.execute(_insert(s), rows[i:i + 5000])
+            s.execute(insert_new(s, RuleHit, ["fingerprint", "turn_hash"]), rows[i:i + 5000])
         for lang in {r["language"] for r in rows}:
             _prune(s, project_id, lang)
     return keep_within(found, rules, inside) + fresh
